@@ -1,0 +1,135 @@
+"""Python values to papi wire strings, and the argument checks shared by endpoints.
+
+Every check raises :class:`~binance_papi_async.errors.ValidationError` naming the
+parameter, before any network I/O and before any rate budget is spent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any
+
+from ._constants import MAX_RECV_WINDOW_MS
+from .errors import ValidationError
+
+__all__ = [
+    "check_asset",
+    "check_assets",
+    "check_positive_decimal",
+    "check_recv_window",
+    "decimal_to_wire",
+    "to_wire",
+    "wire_params",
+]
+
+_ASSET_RE = re.compile(r"[A-Z0-9]{1,32}")
+
+
+def decimal_to_wire(value: Decimal) -> str:
+    """A plain decimal string, never exponent notation: ``Decimal("1E-8")`` -> ``"0.00000001"``."""
+    return format(value, "f")
+
+
+def to_wire(value: Any, name: str = "value") -> str:
+    """Encode one parameter value as Binance expects it (before percent-encoding)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):  # before int: bool is an int
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValidationError(f"{name} must be finite, got {value}", param=name)
+        return decimal_to_wire(value)
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValidationError(f"{name} must be a timezone-aware datetime", param=name)
+        return str(int(value.timestamp() * 1000))
+    if isinstance(value, float):
+        raise ValidationError(
+            f"{name} must not be a float (binary floats are inexact); pass a Decimal or a str",
+            param=name,
+        )
+    if isinstance(value, Sequence):
+        return ",".join(to_wire(v, name) for v in value)
+    raise ValidationError(f"{name}: unsupported type {type(value).__name__}", param=name)
+
+
+def wire_params(params: Mapping[str, Any] | None) -> dict[str, str]:
+    """Wire strings for a parameter mapping; ``None`` values are omitted."""
+    if not params:
+        return {}
+    return {k: to_wire(v, k) for k, v in params.items() if v is not None}
+
+
+def check_asset(value: object, name: str = "asset") -> str:
+    """An asset code: non-empty uppercase letters and digits (``BNB``, ``USDT``, ``1000SATS``)."""
+    if not isinstance(value, str) or not _ASSET_RE.fullmatch(value):
+        raise ValidationError(
+            f"{name} must be an asset code of uppercase letters and digits, got {value!r}",
+            param=name,
+        )
+    return value
+
+
+def check_assets(value: object, name: str) -> str:
+    """A non-empty sequence of distinct asset codes, comma-joined for the wire."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise ValidationError(
+            f"{name} must be a list of asset codes such as ['USDT', 'BTC'], got {value!r}",
+            param=name,
+        )
+    if not value:
+        raise ValidationError(f"{name} must not be empty (pass None to omit it)", param=name)
+    assets = [check_asset(v, name) for v in value]
+    if len(set(assets)) != len(assets):
+        raise ValidationError(f"{name} lists an asset twice: {assets}", param=name)
+    return ",".join(assets)
+
+
+def check_positive_decimal(value: object, name: str) -> Decimal:
+    """A finite amount > 0 given as Decimal, str or int (never float or bool)."""
+    if isinstance(value, (bool, float)):
+        raise ValidationError(
+            f"{name} must be a Decimal, str or int, not {type(value).__name__} "
+            "(binary floats are inexact)",
+            param=name,
+        )
+    if isinstance(value, Decimal):
+        dec = value
+    elif isinstance(value, int):
+        dec = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            dec = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValidationError(
+                f"{name} is not a decimal number: {value!r}", param=name
+            ) from None
+    else:
+        raise ValidationError(
+            f"{name} must be a Decimal, str or int, not {type(value).__name__}", param=name
+        )
+    if not dec.is_finite():
+        raise ValidationError(f"{name} must be finite, got {value!r}", param=name)
+    if dec <= 0:
+        raise ValidationError(f"{name} must be greater than 0, got {value!r}", param=name)
+    return dec
+
+
+def check_recv_window(value: object, name: str = "recv_window") -> int:
+    """recvWindow in milliseconds: an int from 1 to 60000."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{name} must be an int (milliseconds), got {value!r}", param=name)
+    if not 1 <= value <= MAX_RECV_WINDOW_MS:
+        raise ValidationError(
+            f"{name} must be between 1 and {MAX_RECV_WINDOW_MS} ms, got {value}", param=name
+        )
+    return value

@@ -1,0 +1,83 @@
+"""``client.account``: balances and account state."""
+
+from __future__ import annotations
+
+from typing import overload
+
+from .._params import check_asset, check_recv_window
+from .._transport import Timeouts
+from ..endpoints import ACCOUNT_BALANCE, ACCOUNT_INFORMATION, QUERY_USER_RATE_LIMIT
+from ..models import AccountInformation, AssetBalance, OrderRateLimit
+from ._base import Namespace
+
+__all__ = ["AccountAPI"]
+
+
+def _recv(params: dict[str, str], recv_window: int | None) -> dict[str, str]:
+    if recv_window is not None:
+        params["recvWindow"] = str(check_recv_window(recv_window))
+    return params
+
+
+class AccountAPI(Namespace):
+    """Account endpoints."""
+
+    __slots__ = ()
+
+    @overload
+    async def balance(
+        self,
+        asset: None = None,
+        *,
+        recv_window: int | None = None,
+        timeout: Timeouts | None = None,
+    ) -> tuple[AssetBalance, ...]: ...
+
+    @overload
+    async def balance(
+        self,
+        asset: str,
+        *,
+        recv_window: int | None = None,
+        timeout: Timeouts | None = None,
+    ) -> AssetBalance: ...
+
+    async def balance(
+        self,
+        asset: str | None = None,
+        *,
+        recv_window: int | None = None,
+        timeout: Timeouts | None = None,
+    ) -> tuple[AssetBalance, ...] | AssetBalance:
+        """``GET /papi/v1/balance`` (USER_DATA, weight 20).
+
+        Without ``asset``: every asset, as a tuple.  With ``asset``: that asset only.
+        """
+        params: dict[str, str] = {}
+        if asset is not None:
+            params["asset"] = check_asset(asset)
+        data = await self._client._transport.request(
+            ACCOUNT_BALANCE, _recv(params, recv_window), timeout=timeout
+        )
+        if asset is not None:
+            item = data[0] if isinstance(data, list) else data
+            return AssetBalance.from_json(item)
+        return tuple(AssetBalance.from_json(d) for d in data)
+
+    async def information(
+        self, *, recv_window: int | None = None, timeout: Timeouts | None = None
+    ) -> AccountInformation:
+        """``GET /papi/v1/account`` (USER_DATA, weight 20): the account summary in USD."""
+        data = await self._client._transport.request(
+            ACCOUNT_INFORMATION, _recv({}, recv_window), timeout=timeout
+        )
+        return AccountInformation.from_json(data)
+
+    async def order_rate_limits(
+        self, *, recv_window: int | None = None, timeout: Timeouts | None = None
+    ) -> tuple[OrderRateLimit, ...]:
+        """``GET /papi/v1/rateLimit/order`` (USER_DATA, weight 1): the account's order limits."""
+        data = await self._client._transport.request(
+            QUERY_USER_RATE_LIMIT, _recv({}, recv_window), timeout=timeout
+        )
+        return tuple(OrderRateLimit.from_json(d) for d in data)

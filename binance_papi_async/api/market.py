@@ -1,0 +1,27 @@
+"""``client.market``: connectivity and server time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .._transport import Timeouts
+from ..endpoints import PING, SERVER_TIME
+from ..models import ms_to_datetime
+from ._base import Namespace
+
+__all__ = ["MarketAPI"]
+
+
+class MarketAPI(Namespace):
+    """Unsigned endpoints."""
+
+    __slots__ = ()
+
+    async def ping(self, *, timeout: Timeouts | None = None) -> None:
+        """``GET /papi/v1/ping`` (weight 1): raises if papi cannot be reached."""
+        await self._client._transport.request(PING, {}, timeout=timeout)
+
+    async def server_time(self, *, timeout: Timeouts | None = None) -> datetime:
+        """``GET /papi/v1/time`` (weight 1; served by papi though undocumented)."""
+        data = await self._client._transport.request(SERVER_TIME, {}, timeout=timeout)
+        return ms_to_datetime(data["serverTime"])

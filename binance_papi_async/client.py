@@ -1,0 +1,253 @@
+"""``PortfolioMarginClient``: the session manager users hold."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+import aiohttp
+from yarl import URL
+
+from . import _constants as C
+from ._params import wire_params
+from ._transport import Timeouts, Transport
+from .api import AccountAPI, MarginAPI, MarketAPI
+from .clock import ServerClock
+from .endpoints import Charge, EndpointSpec, HttpMethod, Security, WeightKind
+from .errors import ConfigurationError
+from .signing import HmacSigner, Signer, load_private_key
+
+_C = TypeVar("_C", bound="PortfolioMarginClient")
+
+__all__ = ["PortfolioMarginClient"]
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_base_url(base_url: str) -> str:
+    url = URL(base_url)
+    if url.scheme not in ("https", "http") or not url.host:
+        raise ConfigurationError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
+    if url.scheme == "http" and not _is_loopback(url.host):
+        raise ConfigurationError(
+            f"base_url must use https:// (plain http is allowed only for a loopback host such as "
+            f"127.0.0.1, e.g. the local simulator), got {base_url!r}"
+        )
+    if url.query_string or url.fragment or url.user or url.password:
+        raise ConfigurationError(
+            f"base_url must not carry a query, fragment or credentials: {base_url!r}"
+        )
+    return str(url).rstrip("/")
+
+
+class PortfolioMarginClient:
+    """An asyncio client for the Binance Portfolio Margin REST API.
+
+    Use it as an async context manager (or call :meth:`aclose`)::
+
+        async with PortfolioMarginClient(api_key=KEY, api_secret=SECRET) as client:
+            result = await client.margin.repay_debt("BNB", Decimal("0.1"))
+
+    Credentials: ``api_key`` and ``api_secret`` (HMAC-SHA256), or ``private_key``
+    (PEM of an RSA or Ed25519 key; needs the ``crypto`` extra), or any object
+    implementing :class:`~binance_papi_async.signing.Signer` as ``signer``.
+    ``api_key``/``api_secret`` fall back to ``BINANCE_API_KEY``/``BINANCE_API_SECRET``.
+
+    Connection pool: unless you pass your own ``session`` (which the client then
+    never closes), the client creates one ``aiohttp.ClientSession`` on first use,
+    inside the running loop, over a ``TCPConnector`` with
+
+    * ``pool_size`` (default 64) connections at most, all to the one papi host:
+      enough for an engine's concurrency without opening hundreds of TLS sessions;
+      calls beyond it wait for a free connection (bounded by the connect timeout);
+    * ``keepalive_timeout`` (default 30 s) idle keep-alive, so steady traffic
+      reuses warm TLS connections while idle sockets do not linger;
+    * ``dns_cache_ttl`` (default 60 s): DNS is resolved at most once a minute,
+      short enough to follow Binance's DNS changes.
+
+    ``base_url`` must be ``https://`` except for a loopback host (the local
+    simulator).  ``recv_window`` (1..60000 ms) is sent on every signed call when
+    set; Binance's default is 5000.  ``timeouts`` are the defaults for every call
+    (each endpoint also takes ``timeout=``).  ``limiter`` is the rate limiter;
+    by default one with papi's limits is created.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        *,
+        base_url: str = C.DEFAULT_BASE_URL,
+        private_key: str | bytes | None = None,
+        private_key_password: str | bytes | None = None,
+        signer: Signer | None = None,
+        session: aiohttp.ClientSession | None = None,
+        recv_window: int | None = None,
+        timeouts: Timeouts | None = None,
+        pool_size: int = C.DEFAULT_POOL_SIZE,
+        keepalive_timeout: float = C.DEFAULT_KEEPALIVE_TIMEOUT_S,
+        dns_cache_ttl: int = C.DEFAULT_DNS_TTL_S,
+        clock: ServerClock | None = None,
+        proxy: str | None = None,
+        trust_env: bool = False,
+    ) -> None:
+        api_key = api_key if api_key is not None else os.environ.get("BINANCE_API_KEY")
+        if api_key is not None and (not api_key or api_key != api_key.strip()):
+            raise ConfigurationError("api_key must be non-empty and without surrounding spaces")
+        given = [x is not None for x in (api_secret, private_key, signer)]
+        if sum(given) > 1:
+            raise ConfigurationError("give only one of api_secret, private_key and signer")
+        if signer is None:
+            if private_key is not None:
+                signer = load_private_key(private_key, private_key_password)
+            else:
+                if api_secret is None:
+                    api_secret = os.environ.get("BINANCE_API_SECRET")
+                if api_secret is not None:
+                    signer = HmacSigner(api_secret)
+        elif not isinstance(signer, Signer):
+            raise ConfigurationError("signer must have a sign(payload: bytes) -> str method")
+        if recv_window is not None:
+            from ._params import check_recv_window
+
+            try:
+                check_recv_window(recv_window)
+            except ValueError as exc:
+                raise ConfigurationError(str(exc)) from None
+        if pool_size < 1:
+            raise ConfigurationError("pool_size must be >= 1")
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            raise ConfigurationError("session must be an aiohttp.ClientSession")
+        self._transport = Transport(
+            base_url=_check_base_url(base_url),
+            api_key=api_key,
+            signer=signer,
+            clock=clock if clock is not None else ServerClock(),
+            limiter=None,
+            session=session,
+            timeouts=timeouts if timeouts is not None else Timeouts(),
+            recv_window=recv_window,
+            pool_size=pool_size,
+            keepalive_timeout=keepalive_timeout,
+            dns_cache_ttl=dns_cache_ttl,
+            proxy=proxy,
+            trust_env=trust_env,
+        )
+        self.margin = MarginAPI(self)
+        self.account = AccountAPI(self)
+        self.market = MarketAPI(self)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self._transport.base_url
+
+    @property
+    def closed(self) -> bool:
+        return self._transport.closed
+
+    @property
+    def session(self) -> aiohttp.ClientSession | None:
+        """The aiohttp session in use (``None`` before the first call of an owning client)."""
+        return self._transport.session
+
+    async def aclose(self) -> None:
+        """Close the client (idempotent).  A session passed in by the caller is left open."""
+        await self._transport.aclose()
+
+    async def __aenter__(self: _C) -> _C:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"PortfolioMarginClient({self._transport.describe()})"
+
+    def __del__(self, _warn: Any = warnings.warn) -> None:
+        transport = getattr(self, "_transport", None)
+        if transport is None or transport.closed or not transport.owns_session:
+            return
+        session = transport.session
+        if session is not None and not session.closed:
+            _warn(
+                f"unclosed {self!r}: use 'async with' or await aclose()",
+                ResourceWarning,
+                source=self,
+            )
+
+    # -- generic calls -----------------------------------------------------------------------
+
+    async def call(
+        self,
+        spec: EndpointSpec,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout: Timeouts | None = None,
+        max_wait: float | None = None,
+    ) -> Any:
+        """Call a declared endpoint; returns the decoded JSON.
+
+        ``params`` use Binance's names; values may be ``str``, ``int``, ``bool``,
+        ``Decimal``, enums, aware ``datetime`` or sequences (comma-joined).
+        ``None`` values are omitted.
+        """
+        return await self._transport.request(
+            spec, wire_params(params), timeout=timeout, max_wait=max_wait
+        )
+
+    async def request(
+        self,
+        method: HttpMethod,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        security: Security | str = Security.USER_DATA,
+        weight: int = 1,
+        weight_kind: WeightKind | str = WeightKind.IP,
+        charges: Sequence[Charge] | None = None,
+        timeout: Timeouts | None = None,
+        max_wait: float | None = None,
+    ) -> Any:
+        """Call any papi endpoint, declared on the spot.
+
+        ``security`` decides whether the key is sent and the call signed;
+        ``weight`` and ``weight_kind`` (as printed on the endpoint's page) decide
+        what the rate limiter charges, unless ``charges`` are given explicitly.
+        Returns the decoded JSON body.
+        """
+        if method not in ("GET", "POST", "PUT", "DELETE"):
+            raise ConfigurationError(f"unsupported HTTP method {method!r}")
+        if not path.startswith("/") or "?" in path:
+            raise ConfigurationError(f"path must start with '/' and carry no query: {path!r}")
+        if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
+            raise ConfigurationError(f"weight must be an int >= 0, got {weight!r}")
+        spec = EndpointSpec(
+            name=f"{method} {path}",
+            method=method,
+            path=path,
+            security=Security(security),
+            weight=weight,
+            weight_kind=WeightKind(weight_kind),
+            charges=tuple(charges) if charges is not None else (),
+        )
+        return await self.call(spec, params, timeout=timeout, max_wait=max_wait)

@@ -1,0 +1,313 @@
+"""The exception tree.
+
+Every exception the SDK raises derives from :class:`BinancePapiError`.  Errors
+that come from a response carry everything Binance sent (HTTP status, Binance
+code and message, response headers and the raw body) so that nothing is lost.
+No exception message ever contains the API secret, a signature or a signed
+query string: parameters are carried without ``signature`` and the API key is
+never part of an error.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BinancePapiError",
+    "ClientClosedError",
+    "ConfigurationError",
+    "ExecutionStatusUnknown",
+    "IPBannedError",
+    "RateLimitError",
+    "ServerError",
+    "TimestampError",
+    "UnexpectedResponseError",
+    "ValidationError",
+    "from_response",
+]
+
+# Binance codes for which the outcome of the request is unknown (it may have executed).
+UNKNOWN_OUTCOME_CODES = frozenset({-1006, -1007})
+AUTH_CODES = frozenset({-2014, -2015, -1022, -1002})
+UNKNOWN_503_MSG_PREFIX = "Unknown error, please check your request or try again later"
+
+_AUTH_HINT = (
+    "usual causes: wrong API key or secret, the caller's IP is not on the key's whitelist, "
+    "the key lacks the 'Portfolio Margin' permission for this endpoint, or the signature "
+    "was computed over different bytes than were sent"
+)
+
+
+class BinancePapiError(Exception):
+    """Base class of every error raised by binance_papi_async."""
+
+
+class ConfigurationError(BinancePapiError, ValueError):
+    """The client was constructed with an invalid configuration."""
+
+
+class ValidationError(BinancePapiError, ValueError):
+    """An argument is invalid. Raised before any network I/O and before any rate budget is spent.
+
+    ``param`` names the offending parameter (Python name) when there is one.
+    """
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+class ClientClosedError(BinancePapiError, RuntimeError):
+    """A call was made on a client after ``aclose()``."""
+
+
+class APIConnectionError(BinancePapiError):
+    """The request failed in transport (DNS, connect, TLS, disconnect) with no HTTP response.
+
+    ``sent`` is False only when the failure is proven to have happened before any
+    byte of the request left this machine (DNS failure, connection refused).
+    """
+
+    def __init__(self, message: str, *, method: str, path: str, sent: bool) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+        self.sent = sent
+
+
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """The request did not complete within its timeout."""
+
+
+class APIStatusError(BinancePapiError):
+    """Binance (or a proxy in front of it) answered with an error.
+
+    Attributes: ``status`` (HTTP status), ``code`` and ``msg`` (Binance's error
+    code and message, ``None`` when the body is not a Binance error object),
+    ``method`` and ``path`` of the request, ``headers`` (response headers) and
+    ``body`` (the raw response body, bytes).
+    """
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        code: int | None,
+        msg: str | None,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        hint: str | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.msg = msg
+        self.method = method
+        self.path = path
+        self.headers = dict(headers)
+        self.body = body
+        self.hint = hint
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        parts = [f"{self.method} {self.path} -> HTTP {self.status}"]
+        if self.code is not None:
+            parts.append(f"code {self.code}")
+        if self.msg:
+            parts.append(repr(self.msg))
+        elif self.code is None:
+            parts.append(f"body {_preview(self.body)}")
+        text = ", ".join(parts)
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 4xx that is not one of the more specific classes (bad parameter, unknown order...)."""
+
+
+class AuthenticationError(APIStatusError):
+    """-2014 / -2015 / -1022 / -1002: key, IP whitelist, permissions or signature."""
+
+
+class TimestampError(APIStatusError):
+    """-1021: the timestamp is outside recvWindow or more than 1 s ahead of Binance's clock."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429: a rate limit was broken; back off ``retry_after`` seconds (if sent)."""
+
+    def __init__(self, *, retry_after: float | None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(**kwargs)
+
+
+class IPBannedError(APIStatusError):
+    """HTTP 418: the IP is banned. ``retry_after`` seconds / ``banned_until`` (epoch seconds)."""
+
+    def __init__(
+        self, *, retry_after: float | None, banned_until: float | None = None, **kwargs: Any
+    ) -> None:
+        self.retry_after = retry_after
+        self.banned_until = banned_until
+        super().__init__(**kwargs)
+
+
+class ServerError(APIStatusError):
+    """HTTP 5xx on a request whose repetition is harmless (a read)."""
+
+
+class UnexpectedResponseError(APIStatusError):
+    """A success status with a body that is not the JSON expected (e.g. a proxy's HTML page)."""
+
+
+class ExecutionStatusUnknown(BinancePapiError):
+    """The request may or may not have been executed by Binance.
+
+    Raised for a state-changing request (anything but GET) when its bytes may
+    have reached Binance but no definite answer came back: HTTP 5xx, Binance
+    code -1006/-1007, a 503 "Unknown error...", a disconnect or a timeout after
+    the request was sent.  The SDK never re-sends such a request.  Check what
+    happened (balances, order query, user data stream) before acting again.
+
+    Attributes: ``method``, ``path``, ``params`` (what was sent, without the
+    signature), ``sent_at`` (epoch seconds when the request was handed to the
+    connection), ``status``/``code``/``msg``/``headers``/``body`` when a
+    response arrived (otherwise ``None``), and ``__cause__`` for transport errors.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        method: str,
+        path: str,
+        params: Mapping[str, str],
+        sent_at: float,
+        status: int | None = None,
+        code: int | None = None,
+        msg: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> None:
+        self.reason = reason
+        self.method = method
+        self.path = path
+        self.params = {k: v for k, v in params.items() if k != "signature"}
+        self.sent_at = sent_at
+        self.status = status
+        self.code = code
+        self.msg = msg
+        self.headers = dict(headers) if headers is not None else None
+        self.body = body
+        sent = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sent_at))
+        super().__init__(
+            f"{method} {path}: execution status unknown ({reason}); sent at {sent}Z. "
+            "It may have been applied: check before sending it again."
+        )
+
+
+def _preview(body: bytes, limit: int = 120) -> str:
+    if not body:
+        return "(empty)"
+    text = body[:limit].decode("utf-8", "replace")
+    text = " ".join(text.split())
+    return repr(text + ("..." if len(body) > limit else ""))
+
+
+def parse_error_body(body: bytes) -> tuple[int | None, str | None]:
+    """Binance error bodies are ``{"code": int, "msg": str}``; anything else gives (None, None)."""
+    if not body:
+        return None, None
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    code = data.get("code")
+    msg = data.get("msg")
+    return (
+        code if isinstance(code, int) and not isinstance(code, bool) else None,
+        msg if isinstance(msg, str) else None,
+    )
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def from_response(
+    *,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    method: str,
+    path: str,
+    params: Mapping[str, str],
+    sent_at: float,
+    now: float | None = None,
+) -> BinancePapiError:
+    """Build the exception for an error response (status >= 400, or a body with a negative code).
+
+    ``params`` and ``sent_at`` are used only for :class:`ExecutionStatusUnknown`.
+    """
+    code, msg = parse_error_body(body)
+    write = method != "GET"
+    common: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "msg": msg,
+        "method": method,
+        "path": path,
+        "headers": headers,
+        "body": body,
+    }
+    unknown = code in UNKNOWN_OUTCOME_CODES or (
+        status == 503 and msg is not None and msg.startswith(UNKNOWN_503_MSG_PREFIX)
+    )
+    if write and (unknown or status >= 500):
+        reason = f"HTTP {status}" + (f", code {code}" if code is not None else "")
+        if msg:
+            reason += f", {msg!r}"
+        return ExecutionStatusUnknown(
+            reason, method=method, path=path, params=params, sent_at=sent_at, **_outcome(common)
+        )
+    if status == 418:
+        retry_after = parse_retry_after(headers)
+        base = time.time() if now is None else now
+        until = base + retry_after if retry_after is not None else None
+        return IPBannedError(retry_after=retry_after, banned_until=until, **common)
+    if status == 429:
+        return RateLimitError(retry_after=parse_retry_after(headers), **common)
+    if code == -1021:
+        return TimestampError(
+            **common, hint="sync the clock with Binance server time or raise recvWindow"
+        )
+    if code in AUTH_CODES or status == 401:
+        return AuthenticationError(**common, hint=_AUTH_HINT)
+    if status >= 500 or unknown:
+        return ServerError(**common)
+    return BadRequestError(**common)
+
+
+def _outcome(common: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: common[k] for k in ("status", "code", "msg", "headers", "body")}

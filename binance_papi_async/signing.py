@@ -1,0 +1,150 @@
+"""Request signing: HMAC-SHA256, RSA (PKCS#1 v1.5 / SHA-256) and Ed25519.
+
+Binance signs ``totalParams``: the query string concatenated directly with the
+request body.  Since 2026-01 Binance expects the *percent-encoded* payload to be
+signed (RFC 3986, UTF-8, only ``A-Z a-z 0-9 - _ . ~`` left as is), so the SDK
+builds the exact bytes it sends with :func:`encode_params` and signs those
+bytes; the signature is appended last as ``&signature=...``.
+
+A signer is any object with ``sign(payload: bytes) -> str`` (see :class:`Signer`).
+Signers never reveal their key material in ``repr``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from urllib.parse import quote
+
+from .errors import ConfigurationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+__all__ = [
+    "Ed25519Signer",
+    "HmacSigner",
+    "RsaSigner",
+    "Signer",
+    "encode_params",
+    "load_private_key",
+    "percent_encode",
+    "signed_query",
+]
+
+_UNRESERVED = re.compile(r"[A-Za-z0-9\-_.~]*")
+
+
+def percent_encode(value: str) -> str:
+    """Percent-encode ``value`` as UTF-8 per RFC 3986: only ``A-Z a-z 0-9 - _ . ~`` stay as is."""
+    if _UNRESERVED.fullmatch(value):  # fast path: most values (assets, numbers) need nothing
+        return value
+    return quote(value, safe="")
+
+
+def encode_params(params: Mapping[str, str]) -> str:
+    """``k1=v1&k2=v2`` in the mapping's order, names and values percent-encoded."""
+    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in params.items())
+
+
+@runtime_checkable
+class Signer(Protocol):
+    """Signs the exact payload bytes and returns the signature as sent (before URL-encoding)."""
+
+    def sign(self, payload: bytes) -> str: ...
+
+
+class HmacSigner:
+    """HMAC-SHA256, hex digest.  The key state is computed once and copied per call."""
+
+    __slots__ = ("_base",)
+
+    def __init__(self, secret: str | bytes) -> None:
+        key = secret.encode() if isinstance(secret, str) else secret
+        if not key:
+            raise ConfigurationError("api_secret must not be empty")
+        self._base = hmac.new(key, digestmod=hashlib.sha256)
+
+    def sign(self, payload: bytes) -> str:
+        h = self._base.copy()
+        h.update(payload)
+        return h.hexdigest()
+
+    def __repr__(self) -> str:
+        return "HmacSigner(secret=<hidden>)"
+
+
+class RsaSigner:
+    """RSASSA-PKCS1-v1_5 with SHA-256, base64 (needs the ``crypto`` extra)."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: RSAPrivateKey) -> None:
+        self._key = key
+
+    def sign(self, payload: bytes) -> str:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        return base64.b64encode(
+            self._key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
+        ).decode()
+
+    def __repr__(self) -> str:
+        return f"RsaSigner(key_size={self._key.key_size}, key=<hidden>)"
+
+
+class Ed25519Signer:
+    """Ed25519, base64 (needs the ``crypto`` extra)."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: Ed25519PrivateKey) -> None:
+        self._key = key
+
+    def sign(self, payload: bytes) -> str:
+        return base64.b64encode(self._key.sign(payload)).decode()
+
+    def __repr__(self) -> str:
+        return "Ed25519Signer(key=<hidden>)"
+
+
+def load_private_key(pem: str | bytes, password: str | bytes | None = None) -> Signer:
+    """A signer for an RSA or Ed25519 private key in PEM (PKCS#8 or traditional)."""
+    try:
+        from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ConfigurationError(
+            "RSA/Ed25519 keys need the 'cryptography' package: "
+            "pip install 'binance-papi-async[crypto]'"
+        ) from exc
+    data = pem.encode() if isinstance(pem, str) else pem
+    pwd = password.encode() if isinstance(password, str) else password
+    try:
+        key = load_pem_private_key(data, password=pwd)
+    except (ValueError, TypeError) as exc:
+        # The exception text from cryptography does not contain key material.
+        raise ConfigurationError(f"cannot load private key: {type(exc).__name__}") from None
+    if isinstance(key, rsa.RSAPrivateKey):
+        return RsaSigner(key)
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return Ed25519Signer(key)
+    raise ConfigurationError(
+        f"unsupported private key type {type(key).__name__}: use RSA or Ed25519"
+    )
+
+
+def signed_query(query: str, signer: Signer, body: str = "") -> str:
+    """Append ``signature`` (computed over ``query + body``) to ``query``."""
+    signature = signer.sign((query + body).encode())
+    return (
+        f"{query}&signature={percent_encode(signature)}"
+        if query
+        else (f"signature={percent_encode(signature)}")
+    )

@@ -1,0 +1,79 @@
+"""Shared fixtures.
+
+aioresponses shim
+-----------------
+aioresponses 0.7.9 (the latest release) builds ``aiohttp.ClientResponse``
+objects without the ``stream_writer`` argument that aiohttp 3.14 made
+mandatory, so every mocked request fails with ``ClientResponse.__init__()
+missing 1 required keyword-only argument: 'stream_writer'`` (aioresponses issue
+#289, fix pending in its PR #288).  aiohttp 3.14.0 is a security release, so we
+require it and patch aioresponses here instead: ``_ShimResponse`` supplies a
+stand-in writer that reports zero bytes written (the request is never really
+sent).  ``tests/test_shim.py`` fails as soon as an aioresponses release no
+longer needs this, so the shim gets removed then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aiohttp
+import aioresponses.core
+import pytest
+from aioresponses import aioresponses as _aioresponses
+from yarl import URL
+
+from binance_papi_async import PortfolioMarginClient
+
+ORIGINAL_CLIENT_RESPONSE: type[aiohttp.ClientResponse] = vars(aioresponses.core)["ClientResponse"]
+
+
+class _NoopStreamWriter:
+    """What ClientResponse reads from a stream writer when the request is already sent."""
+
+    output_size = 0
+
+
+class _ShimResponse(aiohttp.ClientResponse):
+    def __init__(self, method: str, url: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("stream_writer", _NoopStreamWriter())
+        super().__init__(method, url, **kwargs)
+
+
+setattr(aioresponses.core, "ClientResponse", _ShimResponse)  # noqa: B010
+
+API_KEY = "test-api-key-0123456789abcdef"
+API_SECRET = "test-api-secret-must-never-leak-0123456789"
+BASE = "https://papi.binance.com"
+
+
+class RecordingAioresponses(_aioresponses):
+    """aioresponses that also records each request exactly as the client passed it.
+
+    aioresponses keys ``requests`` by a normalised URL (query sorted), which loses
+    the byte order the signature covers; ``sent`` keeps (method, URL, kwargs) as sent.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sent: list[tuple[str, URL, dict[str, Any]]] = []
+
+    async def _request_mock(
+        self, orig_self: aiohttp.ClientSession, method: str, url: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        self.sent.append((method, url if isinstance(url, URL) else URL(url), dict(kwargs)))
+        return await super()._request_mock(orig_self, method, url, *args, **kwargs)
+
+
+@pytest.fixture
+def mock_http() -> Iterator[RecordingAioresponses]:
+    m = RecordingAioresponses()
+    with m:
+        yield m
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[PortfolioMarginClient]:
+    async with PortfolioMarginClient(api_key=API_KEY, api_secret=API_SECRET) as c:
+        yield c
