@@ -26,12 +26,15 @@ __all__ = [
     "ClientClosedError",
     "ConfigurationError",
     "ExecutionStatusUnknown",
+    "IPBanActiveError",
     "IPBannedError",
     "RateLimitError",
+    "RateLimitWaitTimeout",
     "ServerError",
     "TimestampError",
     "UnexpectedResponseError",
     "ValidationError",
+    "WeightExceedsLimitError",
     "from_response",
 ]
 
@@ -311,3 +314,62 @@ def from_response(
 
 def _outcome(common: Mapping[str, Any]) -> dict[str, Any]:
     return {k: common[k] for k in ("status", "code", "msg", "headers", "body")}
+
+
+# -- raised by the rate limiter (binance_papi_async.ratelimit), before anything is sent -----------
+
+
+def _budget_name(budget: object) -> str:
+    return str(getattr(budget, "value", budget))
+
+
+class WeightExceedsLimitError(BinancePapiError, ValueError):
+    """A call charges more of a budget than the budget allows in one window.
+
+    No window could ever admit it, so the rate limiter raises at once, before
+    waiting and before charging anything.  Attributes: ``budget``, ``amount``,
+    ``limit`` and ``interval_s`` (the window length in seconds).
+    """
+
+    def __init__(self, *, budget: str, amount: int, limit: int, interval_s: float) -> None:
+        self.budget = budget
+        self.amount = amount
+        self.limit = limit
+        self.interval_s = interval_s
+        super().__init__(
+            f"a call charging {amount} {_budget_name(budget)} can never be sent: "
+            f"the limit is {limit} per {interval_s:g} s"
+        )
+
+
+class RateLimitWaitTimeout(BinancePapiError, TimeoutError):
+    """Rate budget would not be available within ``max_wait`` seconds.
+
+    Nothing was charged and nothing was sent.  ``earliest`` is the estimated
+    earliest admission time (epoch seconds) when the limiter failed without
+    waiting, ``None`` when it gave up after waiting ``max_wait``.
+    """
+
+    def __init__(self, message: str, *, max_wait: float, earliest: float | None = None) -> None:
+        self.max_wait = max_wait
+        self.earliest = earliest
+        super().__init__(message)
+
+
+class IPBanActiveError(BinancePapiError):
+    """Binance banned this IP (HTTP 418) until ``banned_until`` (epoch seconds); nothing was sent.
+
+    Raised by the rate limiter for every call until the ban ends, so that no
+    request extends the ban.  ``retry_after`` is the number of seconds left
+    when the error was raised.
+    """
+
+    def __init__(self, *, banned_until: float, now: float | None = None) -> None:
+        self.banned_until = banned_until
+        base = time.time() if now is None else now
+        self.retry_after = max(0.0, banned_until - base)
+        until = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(banned_until))
+        super().__init__(
+            f"this IP is banned by Binance (HTTP 418) until {until}Z "
+            f"({self.retry_after:.1f} s from now); the request was not sent"
+        )
