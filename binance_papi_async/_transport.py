@@ -1,4 +1,4 @@
-"""The one path every request takes: limit, timestamp, sign, send, decode, classify.
+"""The one path every request takes: limit, timestamp, sign, send, decode, classify, retry.
 
 It owns (or borrows) the aiohttp ``ClientSession``.  The hot path builds the
 exact query string once, signs those bytes, and hands aiohttp an already
@@ -19,38 +19,54 @@ import orjson
 from yarl import URL
 
 from . import _constants as C
-from .endpoints import EndpointSpec
+from .clock import Clock, ServerClock, TimeSync, estimate_offset
+from .endpoints import SERVER_TIME, EndpointSpec
 from .errors import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
+    BinancePapiError,
     ClientClosedError,
     ConfigurationError,
     ExecutionStatusUnknown,
     IPBannedError,
     RateLimitError,
+    ServerError,
+    TimestampError,
     UnexpectedResponseError,
     from_response,
 )
+from .events import (
+    ClockResynced,
+    Event,
+    EventHook,
+    LimiterWait,
+    OutcomeUnknown,
+    RequestEnd,
+    RequestStart,
+    RetryScheduled,
+)
+from .retry import TRANSIENT_CODES, RetryPolicy
 from .signing import Signer, encode_params, percent_encode
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .clock import ServerClock
     from .ratelimit import RateLimiter
 
 __all__ = ["Timeouts", "Transport"]
 
 log = logging.getLogger("binance_papi_async")
+_DEBUG = logging.DEBUG
 
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
     """Request timeouts in seconds.
 
-    ``total`` bounds the whole call from taking a pooled connection to the last
-    byte of the response; ``connect`` bounds getting a connection (pool wait,
-    DNS, TCP and TLS).  A request that hits ``connect`` was never sent; one that
-    hits ``total`` may have been (and, for a write, raises
-    :class:`ExecutionStatusUnknown`).
+    ``total`` bounds one attempt from taking a pooled connection to the last byte
+    of the response; ``connect`` bounds getting a connection (pool wait, DNS, TCP
+    and TLS).  A request that hits ``connect`` was never sent; one that hits
+    ``total`` may have been (and, for a write, raises
+    :class:`~binance_papi_async.ExecutionStatusUnknown`).
     """
 
     total: float = C.DEFAULT_TOTAL_TIMEOUT_S
@@ -64,7 +80,8 @@ class Timeouts:
         return aiohttp.ClientTimeout(total=self.total, connect=self.connect)
 
 
-def _mask(key: str) -> str:
+def mask_key(key: str) -> str:
+    """``abcd...wxyz`` for a long key, ``****`` otherwise."""
     return f"{key[:4]}...{key[-4:]}" if len(key) >= 16 else "****"
 
 
@@ -81,10 +98,13 @@ class Transport:
         base_url: str,
         api_key: str | None,
         signer: Signer | None,
-        clock: ServerClock,
+        clock: Clock,
         limiter: RateLimiter | None,
         session: aiohttp.ClientSession | None,
         timeouts: Timeouts,
+        retry: RetryPolicy,
+        time_sync: TimeSync,
+        on_event: EventHook | None,
         recv_window: int | None,
         pool_size: int,
         keepalive_timeout: float,
@@ -99,6 +119,14 @@ class Transport:
         self.limiter = limiter
         self.timeouts = timeouts
         self._client_timeout = timeouts.to_aiohttp()
+        self.retry = retry
+        self.time_sync = time_sync
+        self._sync_clock: ServerClock | None = (
+            clock if time_sync.enabled and isinstance(clock, ServerClock) else None
+        )
+        self._last_sync: float | None = None
+        self._sync_lock: asyncio.Lock | None = None
+        self.on_event = on_event
         self.recv_window = None if recv_window is None else str(recv_window)
         self._pool_size = pool_size
         self._keepalive_timeout = keepalive_timeout
@@ -107,6 +135,7 @@ class Transport:
         self._trust_env = trust_env
         self._session = session
         self._owns_session = session is None
+        self._closing = False
         self._closed = False
         self._in_flight = 0
         self._idle: asyncio.Event | None = None
@@ -118,7 +147,7 @@ class Transport:
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._closing
 
     @property
     def owns_session(self) -> bool:
@@ -127,6 +156,10 @@ class Transport:
     @property
     def session(self) -> aiohttp.ClientSession | None:
         return self._session
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         session = self._session
@@ -151,18 +184,56 @@ class Transport:
             raise ClientClosedError("the aiohttp session given to the client has been closed")
         return session
 
-    async def aclose(self) -> None:
-        if self._closed:
+    async def aclose(self, timeout: float) -> None:
+        """Refuse new calls, wait up to ``timeout`` s for calls in flight, then close the pool."""
+        if self._closing:
+            if not self._closed and self._idle is not None:
+                await self._wait_idle(timeout)
             return
+        self._closing = True
+        if self._in_flight:
+            await self._wait_idle(timeout)
         self._closed = True
         if self._owns_session and self._session is not None and not self._session.closed:
             await self._session.close()
+
+    async def _wait_idle(self, timeout: float) -> None:
+        if self._in_flight == 0:
+            return
+        if self._idle is None:
+            self._idle = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except asyncio.TimeoutError:
+            log.warning(
+                "closing with %d call(s) still in flight after %.1fs", self._in_flight, timeout
+            )
+
+    # -- events ------------------------------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        hook = self.on_event
+        if hook is not None:
+            try:
+                hook(event)
+            except Exception:
+                log.exception("on_event hook raised; ignored")
+        if isinstance(event, OutcomeUnknown):
+            log.warning(
+                "%s %s: execution status unknown (%s)",
+                event.method,
+                event.path,
+                event.reason,
+                extra={"papi_event": event},
+            )
+        elif log.isEnabledFor(_DEBUG):
+            log.debug("%s", event, extra={"papi_event": event})
 
     # -- the request path --------------------------------------------------------------------
 
     def check_ready(self, spec: EndpointSpec) -> None:
         """Configuration errors that need no I/O (raised before the limiter is touched)."""
-        if self._closed:
+        if self._closing:
             raise ClientClosedError("this PortfolioMarginClient is closed")
         if spec.security.needs_key and self.api_key is None:
             raise ConfigurationError(
@@ -181,15 +252,102 @@ class Transport:
         *,
         timeout: Timeouts | None = None,
         max_wait: float | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Any:
-        """Send one call and return the decoded JSON body.  ``params`` are wire strings."""
+        """Send one call (with the retries the policy allows) and return the decoded JSON."""
         self.check_ready(spec)
         session = self._ensure_session()
+        self._in_flight += 1
+        try:
+            if spec.signed and self._sync_clock is not None and self._sync_due():
+                await self.sync_clock()
+            policy = self.retry if retry is None else retry
+            attempt = 1
+            started = time.monotonic()
+            resynced = False
+            while True:
+                try:
+                    return await self._attempt(session, spec, params, timeout, max_wait, attempt)
+                except BinancePapiError as exc:
+                    if (
+                        isinstance(exc, TimestampError)
+                        and not resynced
+                        and self._sync_clock is not None
+                    ):
+                        resynced = True  # rejected before execution: safe to resend once
+                        await self.sync_clock(force=True)
+                        self.emit(RetryScheduled(spec.method, spec.path, attempt, 0.0, "-1021"))
+                        attempt += 1
+                        continue
+                    delay = self._retry_delay(spec, exc, policy, attempt, started)
+                    if delay is None or self._closing:
+                        raise
+                    self.emit(
+                        RetryScheduled(spec.method, spec.path, attempt, delay, type(exc).__name__)
+                    )
+                    await asyncio.sleep(delay)
+                    attempt += 1
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0 and self._idle is not None:
+                self._idle.set()
+
+    def _retry_delay(
+        self,
+        spec: EndpointSpec,
+        exc: BinancePapiError,
+        policy: RetryPolicy,
+        attempt: int,
+        started: float,
+    ) -> float | None:
+        """Seconds to wait before retrying, or None when ``exc`` must be raised."""
+        if attempt >= policy.max_attempts:
+            return None
+        if isinstance(exc, APIConnectionError) and not exc.sent:
+            if spec.is_write and not policy.retry_unsent_writes:
+                return None
+        elif spec.is_write:
+            return None  # it may have been sent: never again
+        elif isinstance(exc, IPBannedError):
+            return None
+        elif isinstance(exc, RateLimitError):
+            # The limiter pauses every call until Retry-After; without one, wait it out here.
+            pause = exc.retry_after if exc.retry_after is not None else policy.max_delay
+            if time.monotonic() - started + pause > policy.max_elapsed:
+                return None
+            return 0.0 if self.limiter is not None else pause
+        elif not (
+            isinstance(exc, (APIConnectionError, ServerError))
+            or (isinstance(exc, APIStatusError) and exc.code in TRANSIENT_CODES)
+        ):
+            return None
+        delay = policy.delay(attempt)
+        if time.monotonic() - started + delay > policy.max_elapsed:
+            return None
+        return delay
+
+    async def _attempt(
+        self,
+        session: aiohttp.ClientSession,
+        spec: EndpointSpec,
+        params: dict[str, str],
+        timeout: Timeouts | None,
+        max_wait: float | None,
+        attempt: int,
+        url_override: str | None = None,
+    ) -> Any:
         limiter = self.limiter
         reservation = None
         if limiter is not None:
-            reservation = await limiter.acquire(spec.charges, max_wait=max_wait)
-        self._in_flight += 1
+            if self.on_event is None and not log.isEnabledFor(_DEBUG):
+                reservation = await limiter.acquire(spec.charges, max_wait=max_wait)
+            else:
+                waited_from = time.monotonic()
+                reservation = await limiter.acquire(spec.charges, max_wait=max_wait)
+                waited = time.monotonic() - waited_from
+                if waited > 0.001:
+                    self.emit(LimiterWait(spec.method, spec.path, waited))
+        observing = self.on_event is not None or log.isEnabledFor(_DEBUG)
         sent_at = 0.0
         try:
             if spec.signed:
@@ -197,13 +355,18 @@ class Transport:
                     params["recvWindow"] = self.recv_window
                 params["timestamp"] = str(self.clock.now_ms())  # taken just before the send
                 query = encode_params(params)
-                assert self.signer is not None
-                signature = self.signer.sign(query.encode())
+                signer = self.signer
+                assert signer is not None
+                signature = signer.sign(query.encode())
                 url = f"{self.base_url}{spec.path}?{query}&signature={percent_encode(signature)}"
+            elif url_override is not None:
+                url = url_override
             elif params:
                 url = f"{self.base_url}{spec.path}?{encode_params(params)}"
             else:
                 url = f"{self.base_url}{spec.path}"
+            if observing:
+                self.emit(RequestStart(spec.method, spec.path, attempt))
             sent_at = time.time()
             try:
                 async with session.request(
@@ -224,41 +387,35 @@ class Transport:
                     if isinstance(exc, asyncio.TimeoutError)
                     else (APIConnectionError)
                 )
-                raise cls(
+                error: BinancePapiError = cls(
                     f"{spec.method} {spec.path}: could not connect ({type(exc).__name__}); "
                     "the request was not sent",
                     method=spec.method,
                     path=spec.path,
                     sent=False,
-                ) from exc
+                )
+                if observing:
+                    self._end(spec, attempt, None, sent_at, error)
+                raise error from exc
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                raise self._after_send_failure(spec, params, sent_at, exc) from exc
+                error = self._after_send_failure(spec, params, sent_at, exc)
+                if observing:
+                    self._end(spec, attempt, None, sent_at, error)
+                raise error from exc
             except asyncio.CancelledError:
-                if spec.is_write:
-                    log.warning(
-                        "%s %s cancelled after it may have been sent: execution status unknown",
-                        spec.method,
-                        spec.path,
+                if spec.is_write and sent_at:
+                    self.emit(
+                        OutcomeUnknown(
+                            spec.method, spec.path, "cancelled after send", sent_at, dict(params)
+                        )
                     )
                 raise
         finally:
             if reservation is not None:
                 reservation.commit()
-            self._in_flight -= 1
-            if self._in_flight == 0 and self._idle is not None:
-                self._idle.set()
 
         if limiter is not None:
             limiter.observe_headers(headers, reservation=reservation)
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug(
-                "%s %s -> %d used_weight=%s order_count=%s",
-                spec.method,
-                spec.path,
-                status,
-                headers.get("X-MBX-USED-WEIGHT-1M"),
-                headers.get("X-MBX-ORDER-COUNT-1M"),
-            )
         if status >= 400:
             error = from_response(
                 status=status,
@@ -274,12 +431,20 @@ class Transport:
                     limiter.on_ip_banned(error.retry_after, error.banned_until)
                 elif isinstance(error, RateLimitError):
                     limiter.on_rate_limited(error.retry_after)
+            if isinstance(error, ExecutionStatusUnknown):
+                self.emit(
+                    OutcomeUnknown(spec.method, spec.path, error.reason, sent_at, error.params)
+                )
+            if observing:
+                self._end(spec, attempt, status, sent_at, error, headers)
             raise error
+        if observing:
+            self._end(spec, attempt, status, sent_at, None, headers)
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:
             if spec.is_write:
-                raise ExecutionStatusUnknown(
+                unknown = ExecutionStatusUnknown(
                     f"HTTP {status} with a body that is not JSON",
                     method=spec.method,
                     path=spec.path,
@@ -288,7 +453,11 @@ class Transport:
                     status=status,
                     headers=headers,
                     body=body,
-                ) from None
+                )
+                self.emit(
+                    OutcomeUnknown(spec.method, spec.path, unknown.reason, sent_at, unknown.params)
+                )
+                raise unknown from None
             raise UnexpectedResponseError(
                 status=status,
                 code=None,
@@ -300,33 +469,112 @@ class Transport:
                 hint="expected JSON",
             ) from None
 
+    def _end(
+        self,
+        spec: EndpointSpec,
+        attempt: int,
+        status: int | None,
+        sent_at: float,
+        error: BaseException | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.emit(
+            RequestEnd(
+                spec.method,
+                spec.path,
+                attempt,
+                status,
+                time.time() - sent_at,
+                type(error).__name__ if error is not None else None,
+                headers.get("X-MBX-USED-WEIGHT-1M") if headers is not None else None,
+                headers.get("X-MBX-ORDER-COUNT-1M") if headers is not None else None,
+            )
+        )
+
     def _after_send_failure(
         self, spec: EndpointSpec, params: Mapping[str, str], sent_at: float, exc: BaseException
-    ) -> Exception:
+    ) -> BinancePapiError:
         timed_out = isinstance(exc, asyncio.TimeoutError)
         what = "timed out" if timed_out else f"failed ({type(exc).__name__})"
         if spec.is_write:
-            log.warning(
-                "%s %s %s after it may have been sent: execution status unknown",
-                spec.method,
-                spec.path,
-                what,
-            )
-            return ExecutionStatusUnknown(
+            unknown = ExecutionStatusUnknown(
                 f"request {what} after it may have been sent",
                 method=spec.method,
                 path=spec.path,
                 params=params,
                 sent_at=sent_at,
             )
+            self.emit(
+                OutcomeUnknown(spec.method, spec.path, unknown.reason, sent_at, unknown.params)
+            )
+            return unknown
         cls = APITimeoutError if timed_out else APIConnectionError
         return cls(
             f"{spec.method} {spec.path} {what}", method=spec.method, path=spec.path, sent=True
         )
 
+    # -- clock sync --------------------------------------------------------------------------
+
+    def _sync_due(self) -> bool:
+        last = self._last_sync
+        return last is None or time.monotonic() - last >= self.time_sync.refresh_interval
+
+    def _fallback_time_url(self) -> str:
+        if self.time_sync.fallback_url is not None:
+            return self.time_sync.fallback_url
+        if self.base_url == C.DEFAULT_BASE_URL:
+            return f"{C.FAPI_BASE_URL}/fapi/v1/time"
+        return f"{self.base_url}/fapi/v1/time"
+
+    async def sync_clock(self, *, force: bool = False) -> None:
+        """Measure the offset to Binance server time now (one task at a time)."""
+        clock = self._sync_clock
+        if clock is None:
+            return
+        if self._sync_lock is None:
+            self._sync_lock = asyncio.Lock()
+        requested = time.monotonic()
+        async with self._sync_lock:
+            last = self._last_sync
+            if last is not None and (last >= requested or (not force and not self._sync_due())):
+                return  # another task synced while this one waited
+            session = self._ensure_session()
+            spec = (
+                SERVER_TIME
+                if self.time_sync.path == SERVER_TIME.path
+                else EndpointSpec(
+                    name="server_time",
+                    method="GET",
+                    path=self.time_sync.path,
+                    security=SERVER_TIME.security,
+                    weight=SERVER_TIME.weight,
+                )
+            )
+            samples: list[tuple[float, float, float]] = []
+            source = ""
+            for url in (None, self._fallback_time_url()):
+                samples.clear()
+                source = spec.path if url is None else URL(url).path
+                try:
+                    for _ in range(self.time_sync.samples):
+                        t0 = clock.local()
+                        data = await self._attempt(session, spec, {}, None, None, 1, url)
+                        t1 = clock.local()
+                        samples.append((t0, int(data["serverTime"]) / 1000, t1))
+                    break
+                except (BinancePapiError, KeyError, TypeError, ValueError) as exc:
+                    log.warning("server time from %s failed: %s", source, type(exc).__name__)
+            self._last_sync = time.monotonic()
+            if len(samples) < self.time_sync.samples:
+                log.warning("clock sync failed; keeping the previous offset")
+                return
+            offset, rtt = estimate_offset(samples)
+            clock.set_offset(offset)
+            self.emit(ClockResynced(clock.host_offset(), rtt, len(samples), source))
+
     def describe(self) -> str:
-        key = _mask(self.api_key) if self.api_key is not None else None
+        key = mask_key(self.api_key) if self.api_key is not None else None
         return (
             f"base_url={self.base_url!r}, api_key={key!r}, signer={self.signer!r}, "
-            f"closed={self._closed}"
+            f"closed={self._closing}"
         )

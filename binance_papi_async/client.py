@@ -5,9 +5,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -16,9 +16,12 @@ from . import _constants as C
 from ._params import wire_params
 from ._transport import Timeouts, Transport
 from .api import AccountAPI, MarginAPI, MarketAPI
-from .clock import ServerClock
+from .clock import Clock, ServerClock, TimeSync
 from .endpoints import Charge, EndpointSpec, HttpMethod, Security, WeightKind
 from .errors import ConfigurationError
+from .events import EventHook
+from .ratelimit import DEFAULT_LIMITS, BudgetLimit, RateLimiter, RateLimitSnapshot
+from .retry import RetryPolicy
 from .signing import HmacSigner, Signer, load_private_key
 
 _C = TypeVar("_C", bound="PortfolioMarginClient")
@@ -80,9 +83,25 @@ class PortfolioMarginClient:
 
     ``base_url`` must be ``https://`` except for a loopback host (the local
     simulator).  ``recv_window`` (1..60000 ms) is sent on every signed call when
-    set; Binance's default is 5000.  ``timeouts`` are the defaults for every call
-    (each endpoint also takes ``timeout=``).  ``limiter`` is the rate limiter;
-    by default one with papi's limits is created.
+    set; Binance's default is 5000.
+
+    Reliability: ``timeouts`` (default total 10 s, connect 3 s) and ``retry``
+    (a :class:`~binance_papi_async.RetryPolicy`) are defaults for every call;
+    endpoints take ``timeout=`` (and reads ``retry=``) per call.  ``time_sync``
+    controls the offset to Binance server time (measured on first use of a
+    signed endpoint, then every 10 minutes and after a -1021).  ``clock`` is
+    the time source (a :class:`~binance_papi_async.ServerClock` by default; any
+    other :class:`~binance_papi_async.Clock` is taken as authoritative and never
+    resynced).  ``on_event`` receives a typed event for every request start and
+    end, retry, limiter wait, unknown outcome and clock resync.
+
+    Rate limits: by default the client creates a
+    :class:`~binance_papi_async.RateLimiter` with papi's limits (6000 IP weight
+    and 1200 orders per minute), or ``rate_limits`` if given; ``max_wait`` is its
+    default bound on waiting for budget.  Pass ``limiter=`` to share one limiter
+    between clients on the same IP/account, or ``limiter=False`` to disable it.
+    ``proxy`` (an ``http://`` proxy URL) and ``trust_env`` (read ``HTTP(S)_PROXY``
+    and ``.netrc``) go to aiohttp.
     """
 
     def __init__(
@@ -100,7 +119,13 @@ class PortfolioMarginClient:
         pool_size: int = C.DEFAULT_POOL_SIZE,
         keepalive_timeout: float = C.DEFAULT_KEEPALIVE_TIMEOUT_S,
         dns_cache_ttl: int = C.DEFAULT_DNS_TTL_S,
-        clock: ServerClock | None = None,
+        retry: RetryPolicy | None = None,
+        time_sync: TimeSync | None = None,
+        clock: Clock | None = None,
+        limiter: RateLimiter | Literal[False] | None = None,
+        rate_limits: Iterable[BudgetLimit] | None = None,
+        max_wait: float | None = None,
+        on_event: EventHook | None = None,
         proxy: str | None = None,
         trust_env: bool = False,
     ) -> None:
@@ -131,14 +156,28 @@ class PortfolioMarginClient:
             raise ConfigurationError("pool_size must be >= 1")
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise ConfigurationError("session must be an aiohttp.ClientSession")
+        if max_wait is not None and max_wait < 0:
+            raise ConfigurationError("max_wait must be >= 0 seconds")
+        the_clock: Clock = clock if clock is not None else ServerClock()
+        if limiter is None:
+            limiter = RateLimiter(
+                DEFAULT_LIMITS if rate_limits is None else rate_limits,
+                clock=the_clock,
+                max_wait=max_wait,
+            )
+        elif limiter is not False and (rate_limits is not None or max_wait is not None):
+            raise ConfigurationError("rate_limits and max_wait configure the default limiter only")
         self._transport = Transport(
             base_url=_check_base_url(base_url),
             api_key=api_key,
             signer=signer,
-            clock=clock if clock is not None else ServerClock(),
-            limiter=None,
+            clock=the_clock,
+            limiter=limiter if limiter is not False else None,
             session=session,
             timeouts=timeouts if timeouts is not None else Timeouts(),
+            retry=retry if retry is not None else RetryPolicy(),
+            time_sync=time_sync if time_sync is not None else TimeSync(),
+            on_event=on_event,
             recv_window=recv_window,
             pool_size=pool_size,
             keepalive_timeout=keepalive_timeout,
@@ -165,9 +204,33 @@ class PortfolioMarginClient:
         """The aiohttp session in use (``None`` before the first call of an owning client)."""
         return self._transport.session
 
-    async def aclose(self) -> None:
-        """Close the client (idempotent).  A session passed in by the caller is left open."""
-        await self._transport.aclose()
+    @property
+    def limiter(self) -> RateLimiter | None:
+        """The rate limiter in use (``None`` when disabled)."""
+        return self._transport.limiter
+
+    @property
+    def rate_limits(self) -> RateLimitSnapshot:
+        """A snapshot of every rate budget: used, limit, window reset, waiters."""
+        limiter = self._transport.limiter
+        if limiter is None:
+            raise ConfigurationError("this client has no rate limiter (limiter=False)")
+        return limiter.snapshot()
+
+    @property
+    def clock(self) -> Clock:
+        """The clock that stamps requests (estimated Binance server time)."""
+        return self._transport.clock
+
+    async def sync_time(self) -> None:
+        """Measure the offset to Binance server time now (it is also done automatically)."""
+        await self._transport.sync_clock(force=True)
+
+    async def aclose(self, timeout: float = 10.0) -> None:
+        """Close the client: refuse new calls, let calls in flight finish (up to ``timeout``
+        seconds), then close the connection pool.  Idempotent.  A session passed in by the
+        caller is left open."""
+        await self._transport.aclose(timeout)
 
     async def __aenter__(self: _C) -> _C:
         return self
@@ -204,6 +267,7 @@ class PortfolioMarginClient:
         *,
         timeout: Timeouts | None = None,
         max_wait: float | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Any:
         """Call a declared endpoint; returns the decoded JSON.
 
@@ -212,7 +276,7 @@ class PortfolioMarginClient:
         ``None`` values are omitted.
         """
         return await self._transport.request(
-            spec, wire_params(params), timeout=timeout, max_wait=max_wait
+            spec, wire_params(params), timeout=timeout, max_wait=max_wait, retry=retry
         )
 
     async def request(
@@ -227,6 +291,7 @@ class PortfolioMarginClient:
         charges: Sequence[Charge] | None = None,
         timeout: Timeouts | None = None,
         max_wait: float | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Any:
         """Call any papi endpoint, declared on the spot.
 
@@ -250,4 +315,4 @@ class PortfolioMarginClient:
             weight_kind=WeightKind(weight_kind),
             charges=tuple(charges) if charges is not None else (),
         )
-        return await self.call(spec, params, timeout=timeout, max_wait=max_wait)
+        return await self.call(spec, params, timeout=timeout, max_wait=max_wait, retry=retry)

@@ -17,11 +17,15 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["Clock", "FakeClock", "ServerClock", "TimerHandle"]
+from .errors import ConfigurationError
+
+__all__ = ["Clock", "FakeClock", "ServerClock", "TimeSync", "TimerHandle", "estimate_offset"]
 
 
 class TimerHandle(Protocol):
@@ -33,6 +37,10 @@ class Clock(Protocol):
 
     def time(self) -> float:
         """Current (estimated) server time, seconds since the epoch."""
+        ...
+
+    def now_ms(self) -> int:
+        """Current (estimated) server time in integer milliseconds (request timestamps)."""
         ...
 
     def call_at(self, when: float, callback: Callable[[], None]) -> TimerHandle:
@@ -53,10 +61,18 @@ class ServerClock:
         """Seconds added to ``time.monotonic()`` to get server time."""
         return self._offset
 
-    def set_server_time(self, server_time: float, at_monotonic: float | None = None) -> None:
-        """Record that the server clock read ``server_time`` at ``at_monotonic`` (default: now)."""
-        mono = time.monotonic() if at_monotonic is None else at_monotonic
-        self._offset = server_time - mono
+    def set_offset(self, offset: float) -> None:
+        """Set the offset so that server time is ``time.monotonic() + offset``."""
+        self._offset = offset
+
+    def host_offset(self) -> float:
+        """Estimated server time minus the host's wall clock, in seconds."""
+        return self._offset - (time.time() - time.monotonic())
+
+    @staticmethod
+    def local() -> float:
+        """The local reading the offset applies to (``time.monotonic()``)."""
+        return time.monotonic()
 
     def time(self) -> float:
         return time.monotonic() + self._offset
@@ -125,3 +141,43 @@ class FakeClock:
     def set(self, when: float) -> None:
         """Jump to an absolute time (forward only)."""
         self.advance(when - self._now)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSync:
+    """How the client keeps its offset to Binance server time.
+
+    On first use of a signed endpoint the client takes ``samples`` readings of
+    ``GET {base_url}{path}`` (``/papi/v1/time``: served by papi though not
+    documented), each corrected by half its round trip, and uses their median.
+    If that path fails it uses ``fallback_url``; ``None`` means
+    ``https://fapi.binance.com/fapi/v1/time`` for the default papi host and
+    ``{base_url}/fapi/v1/time`` for any other base URL (the simulator serves it),
+    so a client pointed at a local server never reaches out to Binance.  The
+    offset is measured again every ``refresh_interval`` seconds and after a -1021.
+    A failed sync is logged and the previous offset kept.
+    """
+
+    enabled: bool = True
+    samples: int = 5
+    refresh_interval: float = 600.0
+    path: str = "/papi/v1/time"
+    fallback_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.samples < 1 or self.refresh_interval <= 0:
+            raise ConfigurationError(f"invalid time sync settings: {self}")
+
+
+def estimate_offset(samples: Sequence[tuple[float, float, float]]) -> tuple[float, float]:
+    """``(offset, best_rtt)`` from ``(sent, server_time, received)`` readings.
+
+    ``sent`` and ``received`` are local clock readings around each request and
+    ``server_time`` the server's answer, all in seconds.  Each reading assumes
+    the server read its clock half way through the round trip; the median of the
+    per-sample offsets resists one slow or skewed sample.  ``server ≈ local + offset``.
+    """
+    if not samples:
+        raise ValueError("no samples")
+    offsets = [server - (sent + received) / 2 for sent, server, received in samples]
+    return statistics.median(offsets), min(received - sent for sent, _, received in samples)

@@ -24,7 +24,8 @@ import pytest
 from aioresponses import aioresponses as _aioresponses
 from yarl import URL
 
-from binance_papi_async import PortfolioMarginClient
+from binance_papi_async import Budget, PortfolioMarginClient, RetryPolicy, TimeSync
+from binance_papi_async.ratelimit import BudgetLimit
 
 ORIGINAL_CLIENT_RESPONSE: type[aiohttp.ClientResponse] = vars(aioresponses.core)["ClientResponse"]
 
@@ -43,6 +44,15 @@ class _ShimResponse(aiohttp.ClientResponse):
 
 setattr(aioresponses.core, "ClientResponse", _ShimResponse)  # noqa: B010
 
+# Unit tests on aioresponses do not measure the clock offset (tests of the sync do).
+NO_SYNC = TimeSync(enabled=False)
+# ... and try each call once, unless a test is about retries.
+ONCE = RetryPolicy(max_attempts=1)
+# ... and keep the limiter's bookkeeping without ever waiting for a window.
+BIG_LIMITS = (
+    BudgetLimit(Budget.REQUEST_WEIGHT, 10_000_000),
+    BudgetLimit(Budget.ORDERS, 1_000_000),
+)
 API_KEY = "test-api-key-0123456789abcdef"
 API_SECRET = "test-api-secret-must-never-leak-0123456789"
 BASE = "https://papi.binance.com"
@@ -73,7 +83,18 @@ def mock_http() -> Iterator[RecordingAioresponses]:
         yield m
 
 
+def unit_client(
+    api_key: str | None = API_KEY, api_secret: str | None = API_SECRET, **kwargs: Any
+) -> PortfolioMarginClient:
+    """A client for aioresponses tests: no clock sync, no retries, limits out of the way."""
+    kwargs.setdefault("time_sync", NO_SYNC)
+    kwargs.setdefault("retry", ONCE)
+    if kwargs.get("limiter") is None:
+        kwargs.setdefault("rate_limits", BIG_LIMITS)
+    return PortfolioMarginClient(api_key, api_secret, **kwargs)
+
+
 @pytest.fixture
 async def client() -> AsyncIterator[PortfolioMarginClient]:
-    async with PortfolioMarginClient(api_key=API_KEY, api_secret=API_SECRET) as c:
+    async with unit_client() as c:
         yield c

@@ -39,7 +39,7 @@ from binance_papi_async import (
     WeightKind,
 )
 
-from .conftest import API_KEY, API_SECRET, RecordingAioresponses
+from .conftest import API_KEY, API_SECRET, RecordingAioresponses, unit_client
 
 REPAY_URL = re.compile(r"^https://papi\.binance\.com/papi/v1/margin/repay-debt\?.*$")
 BALANCE_URL = re.compile(r"^https://papi\.binance\.com/papi/v1/balance\?.*$")
@@ -131,7 +131,7 @@ async def test_repay_all_sends_no_amount_and_recv_window(
 
 async def test_client_recv_window_default_applies(mock_http: aioresponses) -> None:
     mock_http.post(REPAY_URL, payload=REPAY_BODY)
-    async with PortfolioMarginClient(API_KEY, API_SECRET, recv_window=3000) as c:
+    async with unit_client(recv_window=3000) as c:
         await c.margin.repay_debt("BNB", "1")
     payload, _ = split_signed(only_request(mock_http)[1])
     assert "&recvWindow=3000&timestamp=" in payload
@@ -391,7 +391,7 @@ async def test_generic_request_refuses_float_and_bad_path(client: PortfolioMargi
 
 
 async def test_signed_call_without_secret_is_refused_before_io(mock_http: aioresponses) -> None:
-    async with PortfolioMarginClient(api_key=API_KEY) as c:
+    async with unit_client(api_secret=None) as c:
         with pytest.raises(ConfigurationError, match="api_secret"):
             await c.margin.repay_debt("BNB", "1")
     assert sent_requests(mock_http) == []
@@ -405,7 +405,7 @@ def _closed(session: aiohttp.ClientSession) -> bool:
 
 
 def test_constructed_outside_a_running_loop() -> None:
-    client = PortfolioMarginClient(API_KEY, API_SECRET)
+    client = unit_client()
     assert client.session is None
 
     async def use() -> None:
@@ -420,7 +420,7 @@ def test_constructed_outside_a_running_loop() -> None:
 
 async def test_owned_session_is_closed_and_aclose_idempotent(mock_http: aioresponses) -> None:
     mock_http.get("https://papi.binance.com/papi/v1/ping", payload={})
-    client = PortfolioMarginClient(API_KEY, API_SECRET)
+    client = unit_client()
     await client.market.ping()
     session = client.session
     assert session is not None and not session.closed
@@ -437,7 +437,7 @@ async def test_owned_session_is_closed_and_aclose_idempotent(mock_http: aiorespo
 async def test_injected_session_is_never_closed(mock_http: aioresponses) -> None:
     mock_http.get("https://papi.binance.com/papi/v1/ping", payload={})
     async with aiohttp.ClientSession() as session:
-        async with PortfolioMarginClient(API_KEY, API_SECRET, session=session) as client:
+        async with unit_client(session=session) as client:
             await client.market.ping()
             assert client.session is session
         assert not session.closed
@@ -457,7 +457,7 @@ async def test_injected_session_is_never_closed(mock_http: aioresponses) -> None
 )
 def test_base_url_refused(url: str) -> None:
     with pytest.raises(ConfigurationError):
-        PortfolioMarginClient(API_KEY, API_SECRET, base_url=url)
+        unit_client(base_url=url)
 
 
 @pytest.mark.parametrize(
@@ -465,14 +465,14 @@ def test_base_url_refused(url: str) -> None:
     ["https://papi.binance.com/", "http://127.0.0.1:8765", "http://localhost:1", "http://[::1]:9"],
 )
 def test_base_url_accepted(url: str) -> None:
-    assert PortfolioMarginClient(API_KEY, API_SECRET, base_url=url).base_url == url.rstrip("/")
+    assert unit_client(base_url=url).base_url == url.rstrip("/")
 
 
 def test_configuration_errors() -> None:
     with pytest.raises(ConfigurationError):
-        PortfolioMarginClient(API_KEY, API_SECRET, recv_window=70000)
+        unit_client(recv_window=70000)
     with pytest.raises(ConfigurationError):
-        PortfolioMarginClient(API_KEY, API_SECRET, private_key="x")
+        unit_client(private_key="x")
     with pytest.raises(ConfigurationError):
         PortfolioMarginClient(" key ", API_SECRET)
     with pytest.raises(ConfigurationError):
@@ -495,7 +495,7 @@ async def test_secrets_never_leak(
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
     signatures: list[str] = []
-    async with PortfolioMarginClient(API_KEY, API_SECRET) as client:
+    async with unit_client() as client:
         texts.append(repr(client))
         texts.append(repr(client._transport.signer))
         mock_http.post(REPAY_URL, payload=REPAY_BODY)

@@ -8,6 +8,7 @@ from .._params import check_asset, check_recv_window
 from .._transport import Timeouts
 from ..endpoints import ACCOUNT_BALANCE, ACCOUNT_INFORMATION, QUERY_USER_RATE_LIMIT
 from ..models import AccountInformation, AssetBalance, OrderRateLimit
+from ..retry import RetryPolicy
 from ._base import Namespace
 
 __all__ = ["AccountAPI"]
@@ -31,6 +32,7 @@ class AccountAPI(Namespace):
         *,
         recv_window: int | None = None,
         timeout: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
     ) -> tuple[AssetBalance, ...]: ...
 
     @overload
@@ -40,6 +42,7 @@ class AccountAPI(Namespace):
         *,
         recv_window: int | None = None,
         timeout: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
     ) -> AssetBalance: ...
 
     async def balance(
@@ -48,6 +51,7 @@ class AccountAPI(Namespace):
         *,
         recv_window: int | None = None,
         timeout: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
     ) -> tuple[AssetBalance, ...] | AssetBalance:
         """``GET /papi/v1/balance`` (USER_DATA, weight 20).
 
@@ -57,7 +61,7 @@ class AccountAPI(Namespace):
         if asset is not None:
             params["asset"] = check_asset(asset)
         data = await self._client._transport.request(
-            ACCOUNT_BALANCE, _recv(params, recv_window), timeout=timeout
+            ACCOUNT_BALANCE, _recv(params, recv_window), timeout=timeout, retry=retry
         )
         if asset is not None:
             item = data[0] if isinstance(data, list) else data
@@ -65,19 +69,27 @@ class AccountAPI(Namespace):
         return tuple(AssetBalance.from_json(d) for d in data)
 
     async def information(
-        self, *, recv_window: int | None = None, timeout: Timeouts | None = None
+        self,
+        *,
+        recv_window: int | None = None,
+        timeout: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
     ) -> AccountInformation:
         """``GET /papi/v1/account`` (USER_DATA, weight 20): the account summary in USD."""
         data = await self._client._transport.request(
-            ACCOUNT_INFORMATION, _recv({}, recv_window), timeout=timeout
+            ACCOUNT_INFORMATION, _recv({}, recv_window), timeout=timeout, retry=retry
         )
         return AccountInformation.from_json(data)
 
     async def order_rate_limits(
-        self, *, recv_window: int | None = None, timeout: Timeouts | None = None
+        self,
+        *,
+        recv_window: int | None = None,
+        timeout: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
     ) -> tuple[OrderRateLimit, ...]:
         """``GET /papi/v1/rateLimit/order`` (USER_DATA, weight 1): the account's order limits."""
         data = await self._client._transport.request(
-            QUERY_USER_RATE_LIMIT, _recv({}, recv_window), timeout=timeout
+            QUERY_USER_RATE_LIMIT, _recv({}, recv_window), timeout=timeout, retry=retry
         )
         return tuple(OrderRateLimit.from_json(d) for d in data)

@@ -1,0 +1,102 @@
+"""Observability: typed events for every step of a call, delivered to hooks and the log.
+
+Pass ``on_event=`` to :class:`~binance_papi_async.PortfolioMarginClient` to receive
+them (a plain callable; it must be quick and must not raise; exceptions from it are
+logged and swallowed).  Every event is also logged on the ``binance_papi_async``
+logger with the event's fields in ``extra={"papi_event": event}``: DEBUG for the
+routine ones, WARNING for :class:`OutcomeUnknown`.
+
+No event carries a secret: no API secret, no signature, no signed query string and
+no API key.  ``params`` are the parameters sent, without ``signature``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+__all__ = [
+    "ClockResynced",
+    "Event",
+    "EventHook",
+    "LimiterWait",
+    "OutcomeUnknown",
+    "RequestEnd",
+    "RequestStart",
+    "RetryScheduled",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestStart:
+    """A request is about to be sent (after the limiter admitted it)."""
+
+    method: str
+    path: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEnd:
+    """A request finished: ``status`` is the HTTP status, or ``None`` for a transport failure.
+
+    ``error`` names the exception class raised, if any; ``elapsed`` is seconds on the wire.
+    """
+
+    method: str
+    path: str
+    attempt: int
+    status: int | None
+    elapsed: float
+    error: str | None = None
+    used_weight: str | None = None
+    order_count: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryScheduled:
+    """A failed attempt will be retried after ``delay`` seconds."""
+
+    method: str
+    path: str
+    attempt: int
+    delay: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LimiterWait:
+    """A call waited ``waited`` seconds for rate budget before it was admitted."""
+
+    method: str
+    path: str
+    waited: float
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeUnknown:
+    """A state-changing call may or may not have executed (never re-sent by the SDK)."""
+
+    method: str
+    path: str
+    reason: str
+    sent_at: float
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ClockResynced:
+    """The offset to Binance server time was measured.
+
+    ``offset`` is server time minus host wall-clock time in seconds, ``rtt`` the
+    best round trip of the samples, ``source`` the URL path used.
+    """
+
+    offset: float
+    rtt: float
+    samples: int
+    source: str
+
+
+Event = RequestStart | RequestEnd | RetryScheduled | LimiterWait | OutcomeUnknown | ClockResynced
+EventHook = Callable[[Event], None]
