@@ -38,6 +38,7 @@ from .events import (
     RetryScheduled,
 )
 from .models import AccountInformation, AssetBalance, OrderRateLimit, RepayDebtResult
+from .outcome import RepayOutcome
 from .ratelimit import (
     DEFAULT_LIMITS,
     BudgetLimit,
@@ -94,6 +95,7 @@ __all__ = [
     "RateLimitWaitTimeout",
     "RateLimiter",
     "RepayDebtResult",
+    "RepayOutcome",
     "RequestEnd",
     "RequestStart",
     "Reservation",

@@ -8,6 +8,7 @@ encoded ``yarl.URL`` so nothing is re-encoded behind the signature's back.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from yarl import URL
 
 from . import _constants as C
 from .clock import Clock, ServerClock, TimeSync, estimate_offset
-from .endpoints import SERVER_TIME, EndpointSpec
+from .endpoints import SERVER_TIME, Charge, EndpointSpec
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -127,6 +128,7 @@ class Transport:
         self._last_sync: float | None = None
         self._sync_lock: asyncio.Lock | None = None
         self.on_event = on_event
+        self.charge_overrides: dict[str, tuple[Charge, ...]] = {}
         self.recv_window = None if recv_window is None else str(recv_window)
         self._pool_size = pool_size
         self._keepalive_timeout = keepalive_timeout
@@ -256,6 +258,10 @@ class Transport:
     ) -> Any:
         """Send one call (with the retries the policy allows) and return the decoded JSON."""
         self.check_ready(spec)
+        if self.charge_overrides:
+            spec = self._overridden(spec)
+        if self.limiter is not None:
+            self.limiter.check(spec.charges)  # impossible charges fail before any I/O
         session = self._ensure_session()
         self._in_flight += 1
         try:
@@ -291,6 +297,12 @@ class Transport:
             self._in_flight -= 1
             if self._in_flight == 0 and self._idle is not None:
                 self._idle.set()
+
+    def _overridden(self, spec: EndpointSpec) -> EndpointSpec:
+        charges = self.charge_overrides.get(f"{spec.method} {spec.path}")
+        if charges is None or charges == spec.charges:
+            return spec
+        return dataclasses.replace(spec, charges=charges)
 
     def _retry_delay(
         self,

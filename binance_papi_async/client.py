@@ -17,9 +17,10 @@ from ._params import wire_params
 from ._transport import Timeouts, Transport
 from .api import AccountAPI, MarginAPI, MarketAPI
 from .clock import Clock, ServerClock, TimeSync
-from .endpoints import Charge, EndpointSpec, HttpMethod, Security, WeightKind
+from .endpoints import Budget, Charge, EndpointSpec, HttpMethod, Security, WeightKind
 from .errors import ConfigurationError
 from .events import EventHook
+from .models import OrderRateLimit
 from .ratelimit import DEFAULT_LIMITS, BudgetLimit, RateLimiter, RateLimitSnapshot
 from .retry import RetryPolicy
 from .signing import HmacSigner, Signer, load_private_key
@@ -100,6 +101,8 @@ class PortfolioMarginClient:
     and 1200 orders per minute), or ``rate_limits`` if given; ``max_wait`` is its
     default bound on waiting for budget.  Pass ``limiter=`` to share one limiter
     between clients on the same IP/account, or ``limiter=False`` to disable it.
+    ``charges`` overrides what endpoints charge, keyed by ``"METHOD /path"``, e.g.
+    ``{"POST /papi/v1/margin/repay-debt": [Charge(Budget.REQUEST_WEIGHT, 3000)]}``.
     ``proxy`` (an ``http://`` proxy URL) and ``trust_env`` (read ``HTTP(S)_PROXY``
     and ``.netrc``) go to aiohttp.
     """
@@ -126,6 +129,7 @@ class PortfolioMarginClient:
         rate_limits: Iterable[BudgetLimit] | None = None,
         max_wait: float | None = None,
         on_event: EventHook | None = None,
+        charges: Mapping[str, Sequence[Charge]] | None = None,
         proxy: str | None = None,
         trust_env: bool = False,
     ) -> None:
@@ -185,6 +189,17 @@ class PortfolioMarginClient:
             proxy=proxy,
             trust_env=trust_env,
         )
+        if charges:
+            for route, items in charges.items():
+                method, _, path = route.partition(" ")
+                if method not in ("GET", "POST", "PUT", "DELETE") or not path.startswith("/"):
+                    raise ConfigurationError(
+                        f"charges keys are 'METHOD /path', e.g. 'POST /papi/v1/margin/repay-debt'"
+                        f", got {route!r}"
+                    )
+                if not all(isinstance(c, Charge) for c in items):
+                    raise ConfigurationError(f"charges[{route!r}] must be Charge objects")
+                self._transport.charge_overrides[route] = tuple(items)
         self.margin = MarginAPI(self)
         self.account = AccountAPI(self)
         self.market = MarketAPI(self)
@@ -221,6 +236,17 @@ class PortfolioMarginClient:
     def clock(self) -> Clock:
         """The clock that stamps requests (estimated Binance server time)."""
         return self._transport.clock
+
+    async def refresh_order_limits(self) -> tuple[OrderRateLimit, ...]:
+        """Fetch the account's order limits (``GET /papi/v1/rateLimit/order``) and apply
+        them to the rate limiter's ORDERS budget.  Returns what Binance reported."""
+        limits = await self.account.order_rate_limits()
+        limiter = self._transport.limiter
+        if limiter is not None:
+            for item in limits:
+                if item.rate_limit_type == "ORDERS":
+                    limiter.set_limit(Budget.ORDERS, item.limit, item.interval_seconds)
+        return limits
 
     async def sync_time(self) -> None:
         """Measure the offset to Binance server time now (it is also done automatically)."""

@@ -832,6 +832,15 @@ class RateLimiter:
                     return reservation
         return await self._wait(plan, now, max_wait)
 
+    def check(self, charges: Sequence[Charge]) -> None:
+        """Raise now if ``charges`` can never be admitted (no waiting, no I/O, no charge).
+
+        :class:`WeightExceedsLimitError` when a charge exceeds its budget's limit,
+        :class:`~binance_papi_async.ValidationError` for a malformed charge.  The
+        client calls it before anything else touches the network.
+        """
+        self._plan_for(charges)
+
     def observe_headers(
         self, headers: Mapping[str, str], *, reservation: Reservation | None = None
     ) -> None:

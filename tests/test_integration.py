@@ -234,3 +234,41 @@ async def test_simulator_log_never_holds_the_signature(sim: PapiSimulator) -> No
         assert KEY not in repr(record)
         if "signature" in record.query:
             assert record.query.endswith("signature=<redacted>")
+
+
+async def test_impossible_weight_fails_before_any_io(sim: PapiSimulator) -> None:
+    from binance_papi_async import WeightExceedsLimitError
+
+    async with PortfolioMarginClient(KEY, SECRET, base_url=sim.url) as client:
+        with pytest.raises(WeightExceedsLimitError):
+            await client.request("GET", "/papi/v1/balance", security="USER_DATA", weight=6001)
+        assert client.session is None  # not even the clock sync ran
+    assert sim.requests == []
+
+
+async def test_charges_can_be_overridden_per_endpoint(sim: PapiSimulator) -> None:
+    from binance_papi_async import Budget, Charge, ConfigurationError, WeightExceedsLimitError
+    from binance_papi_async.ratelimit import BudgetLimit
+
+    small = [BudgetLimit(Budget.REQUEST_WEIGHT, 100), BudgetLimit(Budget.ORDERS, 10)]
+    no_sync = TimeSync(enabled=False)
+    async with sim_client(sim, rate_limits=small, time_sync=no_sync) as client:
+        with pytest.raises(WeightExceedsLimitError):  # 3000 can never fit in 100
+            await client.margin.repay_debt("BNB", "0.1")
+    light = {"POST /papi/v1/margin/repay-debt": [Charge(Budget.REQUEST_WEIGHT, 7)]}
+    async with sim_client(sim, rate_limits=small, time_sync=no_sync, charges=light) as client:
+        assert (await client.margin.repay_debt("BNB", "0.1")).success
+    with pytest.raises(ConfigurationError):
+        sim_client(sim, charges={"repay-debt": []})
+
+
+async def test_order_limits_from_binance_reach_the_limiter() -> None:
+    from binance_papi_async import Budget
+
+    async with (
+        PapiSimulator(api_key=KEY, api_secret=SECRET, order_limit=300) as sim,
+        sim_client(sim) as client,
+    ):
+        limits = await client.refresh_order_limits()
+        assert [x.limit for x in limits] == [300]
+        assert client.rate_limits.get(Budget.ORDERS).limit == 300

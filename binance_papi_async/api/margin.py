@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from decimal import Decimal
 
+from .._constants import DEFAULT_RECV_WINDOW_MS
 from .._params import check_asset, check_assets, check_positive_decimal, check_recv_window
 from .._transport import Timeouts
 from ..endpoints import REPAY_DEBT
-from ..errors import ValidationError
+from ..errors import ExecutionStatusUnknown, ValidationError
 from ..models import RepayDebtResult
+from ..outcome import RepayOutcome, judge_repay
 from ._base import Namespace
 
 __all__ = ["MarginAPI"]
@@ -82,3 +85,46 @@ class MarginAPI(Namespace):
             REPAY_DEBT, params, timeout=timeout, max_wait=max_wait
         )
         return RepayDebtResult.from_json(data)
+
+    async def repay_debt_outcome(
+        self,
+        error: ExecutionStatusUnknown,
+        *,
+        debt_before: Decimal,
+        settle_margin: float = 1.0,
+        rel_tolerance: Decimal = Decimal("0.001"),
+    ) -> RepayOutcome:
+        """Find out whether a repay-debt that raised ``ExecutionStatusUnknown`` was applied.
+
+        ``debt_before`` is the asset's cross-margin debt (principal + interest) read
+        before the repay, e.g. ``(await client.account.balance("BNB")).cross_margin_debt``.
+        The coroutine first waits until the request's ``timestamp + recvWindow`` plus
+        ``settle_margin`` seconds has passed on the server clock (after that Binance
+        refuses the request if it has not executed), then reads the debt and returns
+        :class:`~binance_papi_async.RepayOutcome` ``APPLIED``, ``NOT_APPLIED`` or
+        ``UNKNOWN`` (the debt moved, but not as this repay would have moved it).
+        See :mod:`binance_papi_async.outcome` for the reasoning and its limits.
+
+        Errors of the balance read propagate (nothing is concluded then).
+        """
+        if not isinstance(error, ExecutionStatusUnknown) or error.path != REPAY_DEBT.path:
+            raise ValidationError("error must be an ExecutionStatusUnknown from repay_debt")
+        if not isinstance(debt_before, Decimal) or not debt_before.is_finite() or debt_before < 0:
+            raise ValidationError("debt_before must be a finite Decimal >= 0", param="debt_before")
+        params = error.params
+        asset = params["asset"]
+        amount = Decimal(params["amount"]) if "amount" in params else None
+        clock = self._client.clock
+        if "timestamp" in params:
+            recv_window = int(params.get("recvWindow", DEFAULT_RECV_WINDOW_MS))
+            settled_at = (int(params["timestamp"]) + recv_window) / 1000 + settle_margin
+            delay = settled_at - clock.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        after = await self._client.account.balance(asset)
+        return judge_repay(
+            amount=amount,
+            debt_before=debt_before,
+            debt_after=after.cross_margin_debt,
+            rel_tolerance=rel_tolerance,
+        )
