@@ -29,8 +29,36 @@ __all__ = [
 _ASSET_RE = re.compile(r"[A-Z0-9]{1,32}")
 
 
-def decimal_to_wire(value: Decimal) -> str:
-    """A plain decimal string, never exponent notation: ``Decimal("1E-8")`` -> ``"0.00000001"``."""
+# Bounds on what a decimal may expand to on the wire: papi amounts have at most 8 (a few
+# assets 18) decimals and are far below 10**18.  "1e-999999999" would otherwise become a
+# gigabyte-long string built on the event loop.
+MAX_DECIMAL_PLACES = 18
+MAX_DECIMAL_DIGITS_BEFORE_POINT = 18
+
+
+def _check_decimal_size(value: Decimal, name: str) -> None:
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite values only reach here
+    if -exponent > MAX_DECIMAL_PLACES and value != value.quantize(Decimal(1).scaleb(-18)):
+        raise ValidationError(
+            f"{name} has more than {MAX_DECIMAL_PLACES} decimal places: {value}", param=name
+        )
+    if value.adjusted() >= MAX_DECIMAL_DIGITS_BEFORE_POINT:
+        raise ValidationError(
+            f"{name} is too large (10**{MAX_DECIMAL_DIGITS_BEFORE_POINT} or more): {value}",
+            param=name,
+        )
+
+
+def decimal_to_wire(value: Decimal, name: str = "value") -> str:
+    """A plain decimal string, never exponent notation: ``Decimal("1E-8")`` -> ``"0.00000001"``.
+
+    Raises :class:`ValidationError` for values with more than 18 decimal places or 18
+    digits before the point (nothing papi accepts), so no huge string is ever built.
+    """
+    if not value.is_finite():
+        raise ValidationError(f"{name} must be finite, got {value}", param=name)
+    _check_decimal_size(value, name)
     return format(value, "f")
 
 
@@ -43,9 +71,7 @@ def to_wire(value: Any, name: str = "value") -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValidationError(f"{name} must be finite, got {value}", param=name)
-        return decimal_to_wire(value)
+        return decimal_to_wire(value, name)
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, datetime):
@@ -121,6 +147,7 @@ def check_positive_decimal(value: object, name: str) -> Decimal:
         raise ValidationError(f"{name} must be finite, got {value!r}", param=name)
     if dec <= 0:
         raise ValidationError(f"{name} must be greater than 0, got {value!r}", param=name)
+    _check_decimal_size(dec, name)
     return dec
 
 

@@ -10,18 +10,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import aiohttp
 import orjson
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import _constants as C
 from .clock import Clock, ServerClock, TimeSync, estimate_offset
-from .endpoints import SERVER_TIME, Charge, EndpointSpec
+from .endpoints import SERVER_TIME, Budget, Charge, EndpointSpec
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -32,6 +34,7 @@ from .errors import (
     ExecutionStatusUnknown,
     IPBannedError,
     RateLimitError,
+    RateLimitWaitTimeout,
     ServerError,
     TimestampError,
     UnexpectedResponseError,
@@ -48,7 +51,7 @@ from .events import (
     RetryScheduled,
 )
 from .retry import TRANSIENT_CODES, RetryPolicy
-from .signing import Signer, encode_params, percent_encode
+from .signing import Signer, encode_params, encode_signature, percent_encode
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ratelimit import RateLimiter
@@ -88,6 +91,45 @@ def mask_key(key: str) -> str:
 
 # Failures proven to happen before any byte of the request left this machine.
 _NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+# Errors a response parser raises on a body of the wrong shape.
+_SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, ArithmeticError, AttributeError)
+_QUERY = re.compile(r"\?\S*")
+_NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
+T = TypeVar("T")
+
+
+def _describe_cause(exc: BaseException) -> str:
+    """``Type: message`` of a transport exception with any query string cut out.
+
+    aiohttp puts the full URL, signature included, into some messages ("Connection
+    timeout to host http://...?...&signature=..."), so the SDK never chains them.
+    """
+    text = _QUERY.sub("?<query>", str(exc))[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _ResendRefused(aiohttp.ClientError):
+    """aiohttp tried to send a state-changing request a second time; refused."""
+
+
+def _send_once() -> Any:
+    """A per-request aiohttp middleware that lets a request out once only.
+
+    aiohttp re-sends PUT and DELETE by itself when a kept-alive connection turns out
+    to be dead.  On the session the client owns that is switched off; on a session the
+    caller passed in, this guard refuses the second send of a write instead.
+    """
+    sent = False
+
+    async def guard(request: aiohttp.ClientRequest, handler: Any) -> aiohttp.ClientResponse:
+        nonlocal sent
+        if sent:
+            raise _ResendRefused("a second send of a state-changing request was refused")
+        sent = True
+        response: aiohttp.ClientResponse = await handler(request)
+        return response
+
+    return guard
 
 
 class Transport:
@@ -101,6 +143,7 @@ class Transport:
         signer: Signer | None,
         clock: Clock,
         limiter: RateLimiter | None,
+        owns_limiter: bool,
         session: aiohttp.ClientSession | None,
         timeouts: Timeouts,
         retry: RetryPolicy,
@@ -118,6 +161,7 @@ class Transport:
         self.signer = signer
         self.clock = clock
         self.limiter = limiter
+        self._owns_limiter = owns_limiter
         self.timeouts = timeouts
         self._client_timeout = timeouts.to_aiohttp()
         self.retry = retry
@@ -125,8 +169,13 @@ class Transport:
         self._sync_clock: ServerClock | None = (
             clock if time_sync.enabled and isinstance(clock, ServerClock) else None
         )
+        # Time samples are small: a slow one is worthless, so it gives up early.
+        self._sync_timeouts = Timeouts(
+            total=min(timeouts.total, 5.0), connect=min(timeouts.connect, 3.0)
+        )
         self._last_sync: float | None = None
         self._sync_lock: asyncio.Lock | None = None
+        self._sync_task: asyncio.Task[None] | None = None
         self.on_event = on_event
         self.charge_overrides: dict[str, tuple[Charge, ...]] = {}
         self.recv_window = None if recv_window is None else str(recv_window)
@@ -137,13 +186,17 @@ class Transport:
         self._trust_env = trust_env
         self._session = session
         self._owns_session = session is None
+        # True when aiohttp might re-send a write by itself (a session we did not create).
+        self._guard_writes = session is not None
         self._closing = False
         self._closed = False
         self._in_flight = 0
         self._idle: asyncio.Event | None = None
-        self._key_headers: Mapping[str, str] = (
-            {C.HEADER_API_KEY: api_key} if api_key is not None else {}
+        # A read-only multidict: aiohttp merges it as is, with no per-call conversion.
+        self._key_headers: Mapping[str, str] = CIMultiDictProxy(
+            CIMultiDict({C.HEADER_API_KEY: api_key} if api_key is not None else {})
         )
+        self._url_cache: dict[str, tuple[str, str, str]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -181,23 +234,39 @@ class Transport:
                 trust_env=self._trust_env,
                 raise_for_status=False,
             )
+            if hasattr(session, "_retry_connection"):
+                # aiohttp re-sends PUT/DELETE (and GET) on a dead kept-alive connection; a
+                # write must never go out twice, so the client decides, not aiohttp.
+                session._retry_connection = False
+            else:  # pragma: no cover - a future aiohttp without the flag: guard per request
+                self._guard_writes = True
             self._session = session
         elif session.closed:
             raise ClientClosedError("the aiohttp session given to the client has been closed")
         return session
 
     async def aclose(self, timeout: float) -> None:
-        """Refuse new calls, wait up to ``timeout`` s for calls in flight, then close the pool."""
-        if self._closing:
-            if not self._closed and self._idle is not None:
-                await self._wait_idle(timeout)
+        """Refuse new calls, wait up to ``timeout`` s for calls in flight, then close the pool.
+
+        The pool is closed even if this coroutine is cancelled while it waits.  Calls still
+        waiting for rate budget then fail with :class:`ClientClosedError` (when the client
+        created its limiter; a shared limiter is left to its owner).
+        """
+        if self._closed:
             return
         self._closing = True
-        if self._in_flight:
-            await self._wait_idle(timeout)
-        self._closed = True
-        if self._owns_session and self._session is not None and not self._session.closed:
-            await self._session.close()
+        try:
+            if self._in_flight:
+                await self._wait_idle(timeout)
+        finally:
+            self._closed = True
+            task = self._sync_task
+            if task is not None and not task.done():
+                task.cancel()
+            if self._owns_limiter and self.limiter is not None:
+                self.limiter.close()
+            if self._owns_session and self._session is not None and not self._session.closed:
+                await self._session.close()
 
     async def _wait_idle(self, timeout: float) -> None:
         if self._in_flight == 0:
@@ -237,15 +306,39 @@ class Transport:
         """Configuration errors that need no I/O (raised before the limiter is touched)."""
         if self._closing:
             raise ClientClosedError("this PortfolioMarginClient is closed")
-        if spec.security.needs_key and self.api_key is None:
+        if self.api_key is None and spec.security.needs_key:
             raise ConfigurationError(
                 f"{spec.method} {spec.path} needs an API key: pass api_key= or set BINANCE_API_KEY"
             )
-        if spec.signed and self.signer is None:
+        if self.signer is None and spec.signed:
             raise ConfigurationError(
                 f"{spec.method} {spec.path} is signed: pass api_secret= (HMAC) or private_key= "
                 "(RSA/Ed25519), or set BINANCE_API_SECRET"
             )
+
+    @overload
+    async def request(
+        self,
+        spec: EndpointSpec,
+        params: dict[str, str],
+        *,
+        timeout: Timeouts | None = ...,
+        max_wait: float | None = ...,
+        retry: RetryPolicy | None = ...,
+        parse: Callable[[Any], T],
+    ) -> T: ...
+
+    @overload
+    async def request(
+        self,
+        spec: EndpointSpec,
+        params: dict[str, str],
+        *,
+        timeout: Timeouts | None = ...,
+        max_wait: float | None = ...,
+        retry: RetryPolicy | None = ...,
+        parse: None = ...,
+    ) -> Any: ...
 
     async def request(
         self,
@@ -255,9 +348,13 @@ class Transport:
         timeout: Timeouts | None = None,
         max_wait: float | None = None,
         retry: RetryPolicy | None = None,
+        parse: Callable[[Any], Any] | None = None,
     ) -> Any:
-        """Send one call (with the retries the policy allows) and return the decoded JSON."""
+        """Send one call (with the retries the policy allows) and return the decoded JSON,
+        or ``parse(json)``: a body ``parse`` cannot read is a typed error, never a KeyError."""
         self.check_ready(spec)
+        if spec.weight_rules:
+            spec = spec.for_params(params)  # e.g. 40 instead of 1 without a symbol
         if self.charge_overrides:
             spec = self._overridden(spec)
         if self.limiter is not None:
@@ -265,15 +362,26 @@ class Transport:
         session = self._ensure_session()
         self._in_flight += 1
         try:
-            if spec.signed and self._sync_clock is not None and self._sync_due():
-                await self.sync_clock()
+            if self._sync_clock is not None and spec.signed and self._sync_due():
+                if self._last_sync is None:
+                    await self.sync_clock()  # first use: the timestamp needs it
+                else:
+                    self._refresh_in_background()  # a trade never waits for a refresh
             policy = self.retry if retry is None else retry
             attempt = 1
             started = time.monotonic()
             resynced = False
+            wait_bound = max_wait
+            last_429: RateLimitError | None = None
             while True:
                 try:
-                    return await self._attempt(session, spec, params, timeout, max_wait, attempt)
+                    return await self._attempt(
+                        session, spec, params, timeout, wait_bound, attempt, None, parse
+                    )
+                except RateLimitWaitTimeout:
+                    if last_429 is not None:  # the budget will not be back within the policy
+                        raise last_429 from None
+                    raise
                 except BinancePapiError as exc:
                     if (
                         isinstance(exc, TimestampError)
@@ -288,6 +396,10 @@ class Transport:
                     delay = self._retry_delay(spec, exc, policy, attempt, started)
                     if delay is None or self._closing:
                         raise
+                    if isinstance(exc, RateLimitError):
+                        last_429 = exc
+                        left = max(0.0, policy.max_elapsed - (time.monotonic() - started))
+                        wait_bound = left if max_wait is None else min(max_wait, left)
                     self.emit(
                         RetryScheduled(spec.method, spec.path, attempt, delay, type(exc).__name__)
                     )
@@ -323,8 +435,15 @@ class Transport:
         elif isinstance(exc, IPBannedError):
             return None
         elif isinstance(exc, RateLimitError):
-            # The limiter pauses every call until Retry-After; without one, wait it out here.
-            pause = exc.retry_after if exc.retry_after is not None else policy.max_delay
+            # With a limiter, every call is held until the pause ends and the full windows
+            # roll; the retry waits in the limiter.  Without one, only a Retry-After says
+            # when sending again is safe: a blind retry after a 429 risks a 418 ban.
+            if self.limiter is not None:
+                pause = self._rate_limit_pause()
+            elif exc.retry_after is not None:
+                pause = exc.retry_after
+            else:
+                return None
             if time.monotonic() - started + pause > policy.max_elapsed:
                 return None
             return 0.0 if self.limiter is not None else pause
@@ -338,6 +457,28 @@ class Transport:
             return None
         return delay
 
+    def _rate_limit_pause(self) -> float:
+        """Seconds until the limiter admits calls again after a 429 (0 if it already does)."""
+        limiter = self.limiter
+        assert limiter is not None
+        snap = limiter.snapshot()
+        until = snap.paused_until or snap.time
+        for budget in snap.budgets:
+            if budget.used >= budget.limit:
+                until = max(until, budget.window_reset)
+        return max(0.0, until - snap.time)
+
+    def _url_parts(self, path: str) -> tuple[str, str, str]:
+        """``(scheme, raw authority, raw path)`` of ``base_url + path``, parsed once per path."""
+        parts = self._url_cache.get(path)
+        if parts is None:
+            url = URL(f"{self.base_url}{path}", encoded=True)
+            parts = (url.scheme, url.raw_authority, url.raw_path)
+            if len(self._url_cache) >= 256:
+                self._url_cache.clear()
+            self._url_cache[path] = parts
+        return parts
+
     async def _attempt(
         self,
         session: aiohttp.ClientSession,
@@ -347,11 +488,14 @@ class Transport:
         max_wait: float | None,
         attempt: int,
         url_override: str | None = None,
+        parse: Callable[[Any], Any] | None = None,
     ) -> Any:
-        limiter = self.limiter
+        # A fallback time URL on another host (fapi) is not papi's budget.
+        limiter = self.limiter if url_override is None else None
         reservation = None
+        observing = self.on_event is not None or log.isEnabledFor(_DEBUG)
         if limiter is not None:
-            if self.on_event is None and not log.isEnabledFor(_DEBUG):
+            if not observing:
                 reservation = await limiter.acquire(spec.charges, max_wait=max_wait)
             else:
                 waited_from = time.monotonic()
@@ -359,76 +503,106 @@ class Transport:
                 waited = time.monotonic() - waited_from
                 if waited > 0.001:
                     self.emit(LimiterWait(spec.method, spec.path, waited))
-        observing = self.on_event is not None or log.isEnabledFor(_DEBUG)
+            if self._closed:  # the pool closed while this call waited for budget
+                reservation.release()
+                raise ClientClosedError("this PortfolioMarginClient was closed")
         sent_at = 0.0
+        sending = False
+        failure: BinancePapiError | None = None
+        signed = spec.signed
         try:
-            if spec.signed:
-                if self.recv_window is not None and "recvWindow" not in params:
-                    params["recvWindow"] = self.recv_window
-                params["timestamp"] = str(self.clock.now_ms())  # taken just before the send
-                query = encode_params(params)
-                signer = self.signer
-                assert signer is not None
-                signature = signer.sign(query.encode())
-                url = f"{self.base_url}{spec.path}?{query}&signature={percent_encode(signature)}"
-            elif url_override is not None:
-                url = url_override
-            elif params:
-                url = f"{self.base_url}{spec.path}?{encode_params(params)}"
+            if url_override is not None and not signed:
+                url = URL(url_override, encoded=True)
             else:
-                url = f"{self.base_url}{spec.path}"
+                if signed:
+                    if self.recv_window is not None and "recvWindow" not in params:
+                        params["recvWindow"] = self.recv_window
+                    timestamp = str(self.clock.now_ms())  # taken just before the send
+                    if "timestamp" in params:  # the caller's own: keep its place
+                        params["timestamp"] = timestamp
+                        query = encode_params(params)
+                    else:  # appended last: encode the rest (cached), then add it
+                        query = encode_params(params)
+                        params["timestamp"] = timestamp
+                        stamp = timestamp if timestamp.isdigit() else percent_encode(timestamp)
+                        query = f"{query}&timestamp={stamp}" if query else f"timestamp={stamp}"
+                    signer = self.signer
+                    assert signer is not None
+                    signature = signer.sign(query.encode())
+                    query = f"{query}&signature={encode_signature(signature)}"
+                else:
+                    query = encode_params(params) if params else ""
+                scheme, authority, path = self._url_parts(spec.path)
+                # Already encoded: built from its parts, nothing is parsed or re-encoded.
+                url = URL.build(
+                    scheme=scheme, authority=authority, path=path, query_string=query, encoded=True
+                )
             if observing:
                 self.emit(RequestStart(spec.method, spec.path, attempt))
+            if session.closed:
+                raise ClientClosedError("this PortfolioMarginClient was closed")
             sent_at = time.time()
+            sending = True
             try:
                 async with session.request(
                     spec.method,
-                    URL(url, encoded=True),
-                    headers=self._key_headers,
+                    url,
+                    headers=self._key_headers if spec.security.needs_key else _NO_HEADERS,
                     timeout=self._client_timeout if timeout is None else timeout.to_aiohttp(),
                     proxy=self._proxy,
+                    allow_redirects=False,  # a redirect would carry the signed query elsewhere
+                    raise_for_status=False,  # whatever an injected session says
+                    middlewares=(_send_once(),)
+                    if self._guard_writes and spec.method != "GET"
+                    else None,
                 ) as resp:
                     body = await resp.read()
                     status = resp.status
                     headers = resp.headers
             except _NOT_SENT as exc:
-                if reservation is not None:
-                    reservation.release()  # nothing left the machine: give the budget back
+                sending = False  # nothing left the machine: the budget goes back
                 cls = (
                     APITimeoutError
                     if isinstance(exc, asyncio.TimeoutError)
                     else (APIConnectionError)
                 )
-                error: BinancePapiError = cls(
-                    f"{spec.method} {spec.path}: could not connect ({type(exc).__name__}); "
+                failure = cls(
+                    f"{spec.method} {spec.path}: could not connect ({_describe_cause(exc)}); "
                     "the request was not sent",
                     method=spec.method,
                     path=spec.path,
                     sent=False,
                 )
-                if observing:
-                    self._end(spec, attempt, None, sent_at, error)
-                raise error from exc
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                error = self._after_send_failure(spec, params, sent_at, exc)
-                if observing:
-                    self._end(spec, attempt, None, sent_at, error)
-                raise error from exc
+                failure = self._after_send_failure(spec, params, sent_at, exc)
             except asyncio.CancelledError:
-                if spec.is_write and sent_at:
+                if spec.is_write:
                     self.emit(
                         OutcomeUnknown(
-                            spec.method, spec.path, "cancelled after send", sent_at, dict(params)
+                            spec.method,
+                            spec.path,
+                            "cancelled after it may have been sent",
+                            sent_at,
+                            dict(params),
                         )
                     )
                 raise
         finally:
             if reservation is not None:
-                reservation.commit()
+                if sending:
+                    reservation.commit()
+                else:  # signing failed, the pool closed, or provably not sent
+                    reservation.release()
+        if failure is not None:
+            # Raised here, outside the except block: no aiohttp exception (whose message
+            # can hold the signed URL) is chained to it, not even as __context__.
+            if observing:
+                self._end(spec, attempt, None, sent_at, failure)
+            raise failure
 
         if limiter is not None:
             limiter.observe_headers(headers, reservation=reservation)
-        if status >= 400:
+        if status >= 300:  # redirects are never followed: a 3xx is an answer too
             error = from_response(
                 status=status,
                 headers=headers,
@@ -442,7 +616,10 @@ class Transport:
                 if isinstance(error, IPBannedError):
                     limiter.on_ip_banned(error.retry_after, error.banned_until)
                 elif isinstance(error, RateLimitError):
-                    limiter.on_rate_limited(error.retry_after)
+                    # -1015: the account's order count, not the IP's weight.
+                    limiter.on_rate_limited(
+                        error.retry_after, budget=Budget.ORDERS if error.code == -1015 else None
+                    )
             if isinstance(error, ExecutionStatusUnknown):
                 self.emit(
                     OutcomeUnknown(spec.method, spec.path, error.reason, sent_at, error.params)
@@ -452,12 +629,17 @@ class Transport:
             raise error
         if observing:
             self._end(spec, attempt, status, sent_at, None, headers)
+        problem = "a body that is not JSON"
         try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError:
+            data = orjson.loads(body)
+            if parse is None:
+                return data
+            problem = "a body of an unexpected shape"
+            return parse(data)
+        except (orjson.JSONDecodeError, *_SHAPE_ERRORS):
             if spec.is_write:
                 unknown = ExecutionStatusUnknown(
-                    f"HTTP {status} with a body that is not JSON",
+                    f"HTTP {status} with {problem}",
                     method=spec.method,
                     path=spec.path,
                     params=params,
@@ -478,7 +660,7 @@ class Transport:
                 path=spec.path,
                 headers=headers,
                 body=body,
-                hint="expected JSON",
+                hint=f"{problem}",
             ) from None
 
     def _end(
@@ -507,7 +689,7 @@ class Transport:
         self, spec: EndpointSpec, params: Mapping[str, str], sent_at: float, exc: BaseException
     ) -> BinancePapiError:
         timed_out = isinstance(exc, asyncio.TimeoutError)
-        what = "timed out" if timed_out else f"failed ({type(exc).__name__})"
+        what = "timed out" if timed_out else f"failed ({_describe_cause(exc)})"
         if spec.is_write:
             unknown = ExecutionStatusUnknown(
                 f"request {what} after it may have been sent",
@@ -538,10 +720,28 @@ class Transport:
             return f"{C.FAPI_BASE_URL}/fapi/v1/time"
         return f"{self.base_url}/fapi/v1/time"
 
+    def _refresh_in_background(self) -> None:
+        task = self._sync_task
+        if task is None or task.done():
+            self._sync_task = asyncio.ensure_future(self.sync_clock())
+            self._sync_task.add_done_callback(_log_sync_failure)
+
+    async def sync_now(self) -> None:
+        """``client.sync_time()``: a forced sync, counted as a call in flight."""
+        if self._closing:
+            raise ClientClosedError("this PortfolioMarginClient is closed")
+        self._in_flight += 1
+        try:
+            await self.sync_clock(force=True)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0 and self._idle is not None:
+                self._idle.set()
+
     async def sync_clock(self, *, force: bool = False) -> None:
         """Measure the offset to Binance server time now (one task at a time)."""
         clock = self._sync_clock
-        if clock is None:
+        if clock is None or self._closing:
             return
         if self._sync_lock is None:
             self._sync_lock = asyncio.Lock()
@@ -570,7 +770,9 @@ class Transport:
                 try:
                     for _ in range(self.time_sync.samples):
                         t0 = clock.local()
-                        data = await self._attempt(session, spec, {}, None, None, 1, url)
+                        data = await self._attempt(
+                            session, spec, {}, self._sync_timeouts, None, 1, url
+                        )
                         t1 = clock.local()
                         samples.append((t0, int(data["serverTime"]) / 1000, t1))
                     break
@@ -590,3 +792,8 @@ class Transport:
             f"base_url={self.base_url!r}, api_key={key!r}, signer={self.signer!r}, "
             f"closed={self._closing}"
         )
+
+
+def _log_sync_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("background clock sync failed: %s", type(task.exception()).__name__)

@@ -269,9 +269,13 @@ def from_response(
     sent_at: float,
     now: float | None = None,
 ) -> BinancePapiError:
-    """Build the exception for an error response (status >= 400, or a body with a negative code).
+    """Build the exception for a response with status >= 300 (redirects are never followed).
 
     ``params`` and ``sent_at`` are used only for :class:`ExecutionStatusUnknown`.
+    A state-changing request (anything but GET) that got a 3xx, a 5xx, -1006, -1007
+    or a 503 "Unknown error" may have executed: :class:`ExecutionStatusUnknown`.  This
+    includes 503 "Service Unavailable.", which Binance calls a definite failure: the
+    SDK cannot tell it from a proxy's 503, so it stays on the safe side.
     """
     code, msg = parse_error_body(body)
     write = method != "GET"
@@ -287,17 +291,35 @@ def from_response(
     unknown = code in UNKNOWN_OUTCOME_CODES or (
         status == 503 and msg is not None and msg.startswith(UNKNOWN_503_MSG_PREFIX)
     )
-    if write and (unknown or status >= 500):
+    redirect = 300 <= status < 400
+    if write and (unknown or status >= 500 or redirect):
         reason = f"HTTP {status}" + (f", code {code}" if code is not None else "")
         if msg:
             reason += f", {msg!r}"
         return ExecutionStatusUnknown(
             reason, method=method, path=path, params=params, sent_at=sent_at, **_outcome(common)
         )
+    if redirect:
+        return UnexpectedResponseError(
+            **common, hint=f"redirected to {headers.get('Location', '?')!r}; not followed"
+        )
     if status == 418:
+        from .ratelimit import banned_until_from_message
+
         retry_after = parse_retry_after(headers)
         base = time.time() if now is None else now
-        until = base + retry_after if retry_after is not None else None
+        # papi does not document Retry-After; the -1003 message names the ban's end.
+        candidates = [
+            t
+            for t in (
+                base + retry_after if retry_after is not None else None,
+                banned_until_from_message(msg),
+            )
+            if t is not None
+        ]
+        until = max(candidates) if candidates else None
+        if until is not None and retry_after is None:
+            retry_after = max(0.0, until - base)
         return IPBannedError(retry_after=retry_after, banned_until=until, **common)
     if status == 429:
         return RateLimitError(retry_after=parse_retry_after(headers), **common)

@@ -16,11 +16,12 @@ __all__ = ["AccountInformation", "AssetBalance", "OrderRateLimit", "RepayDebtRes
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ONE_MS = timedelta(milliseconds=1)
 
 
 def ms_to_datetime(value: Any) -> datetime:
     """Binance epoch milliseconds to an aware UTC datetime (exact: no float on the way)."""
-    return _EPOCH + timedelta(milliseconds=int(value))
+    return _EPOCH + _ONE_MS * int(value)  # exact integer arithmetic on microseconds
 
 
 def _dec(value: Any) -> Decimal:

@@ -52,11 +52,12 @@ def judge_repay(
     """
     if debt_before < 0 or debt_after < 0:
         raise ValueError("debts are never negative")
-    expected = debt_before if amount is None else amount
+    # A repay can never take more than the debt there was.
+    expected = debt_before if amount is None else min(amount, debt_before)
     tolerance = abs(expected) * rel_tolerance
     repaid = debt_before - debt_after
     if repaid <= tolerance:
         return RepayOutcome.NOT_APPLIED
     if amount is None:
         return RepayOutcome.APPLIED if debt_after <= tolerance else RepayOutcome.UNKNOWN
-    return RepayOutcome.APPLIED if repaid >= amount - tolerance else RepayOutcome.UNKNOWN
+    return RepayOutcome.APPLIED if repaid >= expected - tolerance else RepayOutcome.UNKNOWN

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -32,6 +31,7 @@ __all__ = [
     "RsaSigner",
     "Signer",
     "encode_params",
+    "encode_signature",
     "load_private_key",
     "percent_encode",
     "signed_query",
@@ -39,17 +39,47 @@ __all__ = [
 
 _UNRESERVED = re.compile(r"[A-Za-z0-9\-_.~]*")
 
+# Parameter names and most values (assets, amounts, sides, symbols) repeat from call to
+# call: their encodings are remembered.  Bounded: at most _CACHE_SIZE strings of at most
+# _CACHE_MAX_LEN characters; the cache is emptied when full.  Signatures and timestamps,
+# new on every call, never go through it (see encode_signature and the transport).
+_CACHE_SIZE = 4096
+_CACHE_MAX_LEN = 128
+_encoded: dict[str, str] = {}
 
-def percent_encode(value: str) -> str:
-    """Percent-encode ``value`` as UTF-8 per RFC 3986: only ``A-Z a-z 0-9 - _ . ~`` stay as is."""
+
+def _encode(value: str) -> str:
     if _UNRESERVED.fullmatch(value):  # fast path: most values (assets, numbers) need nothing
         return value
     return quote(value, safe="")
 
 
+def percent_encode(value: str) -> str:
+    """Percent-encode ``value`` as UTF-8 per RFC 3986: only ``A-Z a-z 0-9 - _ . ~`` stay as is."""
+    encoded = _encoded.get(value)
+    if encoded is None:
+        encoded = _encode(value)
+        if len(value) <= _CACHE_MAX_LEN:
+            if len(_encoded) >= _CACHE_SIZE:
+                _encoded.clear()
+            _encoded[value] = encoded
+    return encoded
+
+
 def encode_params(params: Mapping[str, str]) -> str:
     """``k1=v1&k2=v2`` in the mapping's order, names and values percent-encoded."""
-    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in params.items())
+    cached = _encoded.get
+    return "&".join(
+        [
+            f"{cached(k) or percent_encode(k)}={cached(v) or percent_encode(v)}"
+            for k, v in params.items()
+        ]
+    )
+
+
+def encode_signature(signature: str) -> str:
+    """A signature as it goes in the query: hex as is, base64 percent-encoded (never cached)."""
+    return _encode(signature)
 
 
 @runtime_checkable
@@ -59,21 +89,39 @@ class Signer(Protocol):
     def sign(self, payload: bytes) -> str: ...
 
 
-class HmacSigner:
-    """HMAC-SHA256, hex digest.  The key state is computed once and copied per call."""
+# HMAC (RFC 2104) over SHA-256, as the standard library's pure-Python hmac builds it.
+_BLOCK_SIZE = 64  # SHA-256's block size in bytes
+_TRANS_36 = bytes(x ^ 0x36 for x in range(256))
+_TRANS_5C = bytes(x ^ 0x5C for x in range(256))
 
-    __slots__ = ("_base",)
+
+class HmacSigner:
+    """HMAC-SHA256, hex digest.
+
+    The inner and outer SHA-256 states (key XOR ipad, key XOR opad) are computed
+    once; each call copies them, which is all HMAC needs per message and is
+    cheaper than copying an ``hmac.HMAC`` object.  Same digest as
+    ``hmac.new(secret, payload, hashlib.sha256).hexdigest()``.
+    """
+
+    __slots__ = ("_inner", "_outer")
 
     def __init__(self, secret: str | bytes) -> None:
         key = secret.encode() if isinstance(secret, str) else secret
         if not key:
             raise ConfigurationError("api_secret must not be empty")
-        self._base = hmac.new(key, digestmod=hashlib.sha256)
+        if len(key) > _BLOCK_SIZE:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_BLOCK_SIZE, b"\0")
+        self._inner = hashlib.sha256(key.translate(_TRANS_36))
+        self._outer = hashlib.sha256(key.translate(_TRANS_5C))
 
     def sign(self, payload: bytes) -> str:
-        h = self._base.copy()
-        h.update(payload)
-        return h.hexdigest()
+        inner = self._inner.copy()
+        inner.update(payload)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
     def __repr__(self) -> str:
         return "HmacSigner(secret=<hidden>)"
@@ -144,7 +192,7 @@ def signed_query(query: str, signer: Signer, body: str = "") -> str:
     """Append ``signature`` (computed over ``query + body``) to ``query``."""
     signature = signer.sign((query + body).encode())
     return (
-        f"{query}&signature={percent_encode(signature)}"
+        f"{query}&signature={encode_signature(signature)}"
         if query
-        else (f"signature={percent_encode(signature)}")
+        else (f"signature={encode_signature(signature)}")
     )

@@ -337,7 +337,9 @@ async def test_failure_after_send(
     mock_http.post(REPAY_URL, exception=exc)
     with pytest.raises(ExecutionStatusUnknown) as info:
         await client.margin.repay_debt("BNB", "1")
-    assert info.value.__cause__ is exc
+    # The aiohttp exception is named, never chained (its message can hold the signed URL).
+    assert info.value.__cause__ is None and info.value.__context__ is None
+    assert type(exc).__name__ in str(info.value) or isinstance(exc, asyncio.TimeoutError)
     mock_http.get(BALANCE_URL, exception=exc)
     with pytest.raises(APIConnectionError) as read_info:
         await client.account.balance()

@@ -116,7 +116,10 @@ async def test_offset_is_refreshed_periodically(sim: PapiSimulator) -> None:
         sim.faults.skew(2500)
         assert client._transport._last_sync is not None
         client._transport._last_sync -= 61  # as if the refresh interval had passed
-        await client.account.balance()
+        await client.account.balance()  # served at once; the refresh runs in the background
+        task = client._transport._sync_task
+        assert task is not None
+        await task
     synced = [e for e in events if isinstance(e, ClockResynced)]
     assert len(synced) == 2
     assert synced[0].samples == 3

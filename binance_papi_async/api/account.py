@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import overload
+from typing import Any, overload
 
 from .._params import check_asset, check_recv_window
 from .._transport import Timeouts
 from ..endpoints import ACCOUNT_BALANCE, ACCOUNT_INFORMATION, QUERY_USER_RATE_LIMIT
 from ..models import AccountInformation, AssetBalance, OrderRateLimit
 from ..retry import RetryPolicy
-from ._base import Namespace
+from ._generated import AccountAPIBase
+from ._wire import many
 
 __all__ = ["AccountAPI"]
+
+
+def _one_balance(data: Any) -> AssetBalance:
+    """The single-asset answer: an object (or, tolerated, a one-element array)."""
+    return AssetBalance.from_json(data[0] if isinstance(data, list) else data)
 
 
 def _recv(params: dict[str, str], recv_window: int | None) -> dict[str, str]:
@@ -20,7 +26,7 @@ def _recv(params: dict[str, str], recv_window: int | None) -> dict[str, str]:
     return params
 
 
-class AccountAPI(Namespace):
+class AccountAPI(AccountAPIBase):
     """Account endpoints."""
 
     __slots__ = ()
@@ -60,13 +66,21 @@ class AccountAPI(Namespace):
         params: dict[str, str] = {}
         if asset is not None:
             params["asset"] = check_asset(asset)
-        data = await self._client._transport.request(
-            ACCOUNT_BALANCE, _recv(params, recv_window), timeout=timeout, retry=retry
-        )
         if asset is not None:
-            item = data[0] if isinstance(data, list) else data
-            return AssetBalance.from_json(item)
-        return tuple(AssetBalance.from_json(d) for d in data)
+            return await self._client._transport.request(
+                ACCOUNT_BALANCE,
+                _recv(params, recv_window),
+                timeout=timeout,
+                retry=retry,
+                parse=_one_balance,
+            )
+        return await self._client._transport.request(
+            ACCOUNT_BALANCE,
+            _recv(params, recv_window),
+            timeout=timeout,
+            retry=retry,
+            parse=many(AssetBalance.from_json),
+        )
 
     async def information(
         self,
@@ -76,10 +90,13 @@ class AccountAPI(Namespace):
         retry: RetryPolicy | None = None,
     ) -> AccountInformation:
         """``GET /papi/v1/account`` (USER_DATA, weight 20): the account summary in USD."""
-        data = await self._client._transport.request(
-            ACCOUNT_INFORMATION, _recv({}, recv_window), timeout=timeout, retry=retry
+        return await self._client._transport.request(
+            ACCOUNT_INFORMATION,
+            _recv({}, recv_window),
+            timeout=timeout,
+            retry=retry,
+            parse=AccountInformation.from_json,
         )
-        return AccountInformation.from_json(data)
 
     async def order_rate_limits(
         self,
@@ -89,7 +106,10 @@ class AccountAPI(Namespace):
         retry: RetryPolicy | None = None,
     ) -> tuple[OrderRateLimit, ...]:
         """``GET /papi/v1/rateLimit/order`` (USER_DATA, weight 1): the account's order limits."""
-        data = await self._client._transport.request(
-            QUERY_USER_RATE_LIMIT, _recv({}, recv_window), timeout=timeout, retry=retry
+        return await self._client._transport.request(
+            QUERY_USER_RATE_LIMIT,
+            _recv({}, recv_window),
+            timeout=timeout,
+            retry=retry,
+            parse=many(OrderRateLimit.from_json),
         )
-        return tuple(OrderRateLimit.from_json(d) for d in data)

@@ -11,14 +11,15 @@ from .._params import check_asset, check_assets, check_positive_decimal, check_r
 from .._transport import Timeouts
 from ..endpoints import REPAY_DEBT
 from ..errors import ExecutionStatusUnknown, ValidationError
+from ..events import OutcomeUnknown
 from ..models import RepayDebtResult
 from ..outcome import RepayOutcome, judge_repay
-from ._base import Namespace
+from ._generated import MarginAPIBase
 
 __all__ = ["MarginAPI"]
 
 
-class MarginAPI(Namespace):
+class MarginAPI(MarginAPIBase):
     """Margin endpoints (``/papi/v1/margin/...``)."""
 
     __slots__ = ()
@@ -81,20 +82,22 @@ class MarginAPI(Namespace):
             )
         if recv_window is not None:
             params["recvWindow"] = str(check_recv_window(recv_window))
-        data = await self._client._transport.request(
-            REPAY_DEBT, params, timeout=timeout, max_wait=max_wait
+        return await self._client._transport.request(
+            REPAY_DEBT, params, timeout=timeout, max_wait=max_wait, parse=RepayDebtResult.from_json
         )
-        return RepayDebtResult.from_json(data)
 
     async def repay_debt_outcome(
         self,
-        error: ExecutionStatusUnknown,
+        error: ExecutionStatusUnknown | OutcomeUnknown,
         *,
         debt_before: Decimal,
         settle_margin: float = 1.0,
         rel_tolerance: Decimal = Decimal("0.001"),
     ) -> RepayOutcome:
         """Find out whether a repay-debt that raised ``ExecutionStatusUnknown`` was applied.
+
+        ``error`` may also be the :class:`~binance_papi_async.OutcomeUnknown` event of a
+        repay cancelled after it may have been sent (it carries the same parameters).
 
         ``debt_before`` is the asset's cross-margin debt (principal + interest) read
         before the repay, e.g. ``(await client.account.balance("BNB")).cross_margin_debt``.
@@ -107,8 +110,13 @@ class MarginAPI(Namespace):
 
         Errors of the balance read propagate (nothing is concluded then).
         """
-        if not isinstance(error, ExecutionStatusUnknown) or error.path != REPAY_DEBT.path:
-            raise ValidationError("error must be an ExecutionStatusUnknown from repay_debt")
+        if (
+            not isinstance(error, (ExecutionStatusUnknown, OutcomeUnknown))
+            or error.path != REPAY_DEBT.path
+        ):
+            raise ValidationError(
+                "error must be an ExecutionStatusUnknown or OutcomeUnknown from repay_debt"
+            )
         if not isinstance(debt_before, Decimal) or not debt_before.is_finite() or debt_before < 0:
             raise ValidationError("debt_before must be a finite Decimal >= 0", param="debt_before")
         params = error.params

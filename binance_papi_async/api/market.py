@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from .._transport import Timeouts
 from ..endpoints import PING, SERVER_TIME
 from ..models import ms_to_datetime
-from ._base import Namespace
+from ._generated import MarketAPIBase
 
 __all__ = ["MarketAPI"]
 
 
-class MarketAPI(Namespace):
+def _server_time(data: Any) -> datetime:
+    return ms_to_datetime(data["serverTime"])
+
+
+class MarketAPI(MarketAPIBase):
     """Unsigned endpoints."""
 
     __slots__ = ()
@@ -23,5 +28,6 @@ class MarketAPI(Namespace):
 
     async def server_time(self, *, timeout: Timeouts | None = None) -> datetime:
         """``GET /papi/v1/time`` (weight 1; served by papi though undocumented)."""
-        data = await self._client._transport.request(SERVER_TIME, {}, timeout=timeout)
-        return ms_to_datetime(data["serverTime"])
+        return await self._client._transport.request(
+            SERVER_TIME, {}, timeout=timeout, parse=_server_time
+        )

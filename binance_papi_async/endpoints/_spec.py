@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Literal
 
-__all__ = ["Budget", "Charge", "EndpointSpec", "HttpMethod", "Security", "WeightKind"]
+__all__ = [
+    "Budget",
+    "Charge",
+    "EndpointSpec",
+    "HttpMethod",
+    "Param",
+    "Security",
+    "WeightKind",
+    "WeightRule",
+]
 
 HttpMethod = Literal["GET", "POST", "PUT", "DELETE"]
 
@@ -67,6 +77,34 @@ def charges_for(weight: int, kind: WeightKind) -> tuple[Charge, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class Param:
+    """One request parameter as the endpoint's page declares it.
+
+    ``name`` is Binance's camelCase name, ``py_name`` the SDK's snake_case
+    keyword, ``type`` the page's Java-style type (LONG, STRING, ENUM, DECIMAL,
+    INT, BOOLEAN).
+    """
+
+    name: str
+    py_name: str
+    type: str
+    required: bool
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WeightRule:
+    """The IP weight of a call depends on its arguments, e.g. "1 for a single symbol; 40
+    when the symbol parameter is omitted" is ``WeightRule("symbol", present=False, weight=40)``:
+    when ``param`` is (``present=True``) or is not (``present=False``) sent, the call weighs
+    ``weight`` instead of the spec's base weight."""
+
+    param: str
+    present: bool
+    weight: int
+
+
+@dataclass(frozen=True, slots=True)
 class EndpointSpec:
     """One papi REST operation."""
 
@@ -78,10 +116,23 @@ class EndpointSpec:
     weight_kind: WeightKind = WeightKind.IP
     charges: tuple[Charge, ...] = ()
     summary: str = ""
+    params: tuple[Param, ...] = ()
+    weight_rules: tuple[WeightRule, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.charges:
             object.__setattr__(self, "charges", charges_for(self.weight, self.weight_kind))
+
+    def for_params(self, params: Mapping[str, str]) -> EndpointSpec:
+        """This spec with the charges that apply to ``params`` (see :class:`WeightRule`)."""
+        for rule in self.weight_rules:
+            if (rule.param in params) is rule.present:
+                charges = tuple(
+                    Charge(c.budget, rule.weight) if c.budget is Budget.REQUEST_WEIGHT else c
+                    for c in self.charges
+                )
+                return replace(self, weight=rule.weight, charges=charges, weight_rules=())
+        return self
 
     @property
     def signed(self) -> bool:

@@ -1,32 +1,7 @@
-"""Account endpoints."""
+"""Account endpoints (the generated table's specs, under their historical names)."""
 
 from __future__ import annotations
 
-from ._spec import EndpointSpec, Security
+from ._table import ACCOUNT_BALANCE, ACCOUNT_INFORMATION, QUERY_USER_RATE_LIMIT
 
-ACCOUNT_BALANCE = EndpointSpec(
-    name="account_balance",
-    method="GET",
-    path="/papi/v1/balance",
-    security=Security.USER_DATA,
-    weight=20,
-    summary="Account Balance",
-)
-
-ACCOUNT_INFORMATION = EndpointSpec(
-    name="account_information",
-    method="GET",
-    path="/papi/v1/account",
-    security=Security.USER_DATA,
-    weight=20,
-    summary="Account Information",
-)
-
-QUERY_USER_RATE_LIMIT = EndpointSpec(
-    name="query_user_rate_limit",
-    method="GET",
-    path="/papi/v1/rateLimit/order",
-    security=Security.USER_DATA,
-    weight=1,
-    summary="Query User Rate Limit",
-)
+__all__ = ["ACCOUNT_BALANCE", "ACCOUNT_INFORMATION", "QUERY_USER_RATE_LIMIT"]

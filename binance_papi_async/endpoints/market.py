@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from ._spec import EndpointSpec, Security
+from ._table import TEST_CONNECTIVITY as PING
 
-PING = EndpointSpec(
-    name="test_connectivity",
-    method="GET",
-    path="/papi/v1/ping",
-    security=Security.NONE,
-    weight=1,
-    summary="Test Connectivity",
-)
+__all__ = ["PING", "SERVER_TIME"]
 
 # Undocumented but served by papi (see ../shared/papi/GENERAL.md section 7):
-# returns {"serverTime": <ms>} and costs 1 IP weight.
+# returns {"serverTime": <ms>} and costs 1 IP weight.  Not in endpoints.json,
+# so not in the generated table.
 SERVER_TIME = EndpointSpec(
     name="check_server_time",
     method="GET",

@@ -271,12 +271,17 @@ class SimState:
 
     @classmethod
     def from_toml(cls, text: str) -> SimState:
-        """Parse a TOML seed document (Python 3.11+, ``tomllib``)."""
+        """Parse a TOML seed document (``tomllib``; on Python 3.10 the ``tomli`` package)."""
         if sys.version_info >= (3, 11):
             import tomllib
-
-            return cls.from_dict(tomllib.loads(text, parse_float=Decimal))
-        raise RuntimeError("TOML seed files need Python 3.11+ (tomllib)")  # pragma: no cover
+        else:  # pragma: no cover - depends on the interpreter
+            try:
+                import tomli as tomllib
+            except ImportError:
+                raise RuntimeError(
+                    "TOML seed files need Python 3.11+ or the 'tomli' package"
+                ) from None
+        return cls.from_dict(tomllib.loads(text, parse_float=Decimal))
 
     @classmethod
     def from_file(cls, path: str | Path) -> SimState:

@@ -1,0 +1,13 @@
+"""``client.um``: USDⓈ-M futures endpoints."""
+
+from __future__ import annotations
+
+from ._generated import UmAPIBase
+
+__all__ = ["UmAPI"]
+
+
+class UmAPI(UmAPIBase):
+    """USDⓈ-M futures endpoints; every method is generated from the endpoint table."""
+
+    __slots__ = ()

@@ -1,0 +1,353 @@
+"""Edge cases found in review: redirects, injected sessions, aiohttp's own resends,
+secrets in exception chains, bans without Retry-After, retry bounds after a 429, closing
+at awkward moments, oversized amounts, bodies of the wrong shape."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from binance_papi_async import (
+    APIConnectionError,
+    Budget,
+    ClientClosedError,
+    ExecutionStatusUnknown,
+    IPBanActiveError,
+    IPBannedError,
+    PortfolioMarginClient,
+    RateLimitError,
+    RetryPolicy,
+    Timeouts,
+    TimeSync,
+    UnexpectedResponseError,
+    ValidationError,
+)
+from binance_papi_async.ratelimit import BudgetLimit
+from binance_papi_async.testing import PapiSimulator, demo_state
+
+from .conftest import BIG_LIMITS
+
+KEY = "hardening-key-0123456789abcdef"
+SECRET = "hardening-secret-0123456789abcdef"
+REPAY = "/papi/v1/margin/repay-debt"
+NO_SYNC = TimeSync(enabled=False)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[PapiSimulator]:
+    async with PapiSimulator(
+        api_key=KEY, api_secret=SECRET, state=demo_state(), ip_weight_limit=10_000_000
+    ) as s:
+        yield s
+
+
+class Server:
+    """A throwaway aiohttp server on loopback answering with ``handler``."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def __aenter__(self) -> Server:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handler)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert isinstance(server, asyncio.Server)
+        self.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+
+def client_for(url: str, **kwargs: Any) -> PortfolioMarginClient:
+    kwargs.setdefault("rate_limits", BIG_LIMITS)
+    kwargs.setdefault("time_sync", NO_SYNC)
+    return PortfolioMarginClient(KEY, SECRET, base_url=url, **kwargs)
+
+
+# -- redirects are never followed ---------------------------------------------------------------
+
+
+async def test_redirects_are_not_followed() -> None:
+    elsewhere: list[str] = []
+
+    async def other(request: web.Request) -> web.Response:
+        elsewhere.append(request.raw_path)
+        return web.json_response({})
+
+    async with Server(other) as target:
+
+        async def redirecting(request: web.Request) -> web.Response:
+            raise web.HTTPTemporaryRedirect(target.url + request.raw_path)
+
+        async with Server(redirecting) as origin, client_for(origin.url) as client:
+            with pytest.raises(ExecutionStatusUnknown) as info:
+                await client.request("POST", REPAY, {"asset": "BNB"}, security="TRADE")
+            assert info.value.status == 307
+            with pytest.raises(UnexpectedResponseError, match="redirect"):
+                await client.request("GET", "/papi/v1/balance", security="USER_DATA")
+    assert elsewhere == []  # the signed query never reached the other host
+
+
+# -- an injected session's settings do not change the SDK's behaviour ---------------------------
+
+
+async def test_injected_session_with_raise_for_status(sim: PapiSimulator) -> None:
+    async with (
+        aiohttp.ClientSession(raise_for_status=True) as session,
+        client_for(sim.url, session=session) as client,
+    ):
+        with pytest.raises(ValidationError):
+            await client.margin.repay_debt("bnb", "1")
+        from binance_papi_async import BadRequestError
+
+        with pytest.raises(BadRequestError) as info:  # a definite rejection stays one
+            await client.margin.repay_debt("BNB", "1000")
+        assert info.value.code == -3015
+
+
+# -- aiohttp never re-sends a write on a reused connection -------------------------------------
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "POST"])
+async def test_write_is_sent_once_on_a_dropped_keepalive_connection(
+    sim: PapiSimulator, method: str
+) -> None:
+    async with client_for(sim.url, pool_size=1) as client:
+        await client.account.balance()  # a warm keep-alive connection
+        sim.clear_requests()
+        sim.faults.drop(after_apply=False, path="/papi/v1/um/order", count=None)
+        with pytest.raises(ExecutionStatusUnknown):
+            await client.request(
+                method,  # type: ignore[arg-type]
+                "/papi/v1/um/order",
+                {"symbol": "BTCUSDT", "orderId": 1},
+                security="TRADE",
+            )
+    assert [r.method for r in sim.requests] == [method]
+
+
+async def test_injected_session_write_is_sent_once_too(sim: PapiSimulator) -> None:
+    async with (
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1)) as session,
+        client_for(sim.url, session=session) as client,
+    ):
+        await client.account.balance()
+        sim.clear_requests()
+        sim.faults.drop(after_apply=False, path="/papi/v1/um/order", count=None)
+        with pytest.raises(ExecutionStatusUnknown):
+            await client.request("DELETE", "/papi/v1/um/order", {"orderId": 1}, security="TRADE")
+    assert [r.method for r in sim.requests] == ["DELETE"]
+
+
+# -- nothing in an exception chain carries the signature ----------------------------------------
+
+
+async def test_exception_chains_carry_no_signed_query(
+    sim: PapiSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    texts: list[str] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # never answers the TLS handshake; waits for the client to leave
+        writer.close()
+
+    tcp = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = tcp.sockets[0].getsockname()[1]
+    try:
+        # aiohttp's message for this timeout names the full URL, signature included.
+        async with client_for(
+            f"https://127.0.0.1:{port}", timeouts=Timeouts(total=2.0, connect=0.1)
+        ) as client:
+            with pytest.raises(APIConnectionError) as info:
+                await client.margin.repay_debt("BNB", "0.1")
+        assert info.value.sent is False
+        assert "ConnectionTimeoutError" in str(info.value)
+        texts.append("".join(traceback.format_exception(info.value)))
+    finally:
+        tcp.close()
+        await tcp.wait_closed()
+    async with client_for(sim.url) as client:
+        sim.faults.drop(path=REPAY)
+        with pytest.raises(ExecutionStatusUnknown) as unknown:
+            await client.margin.repay_debt("BNB", "0.1")
+        texts.append("".join(traceback.format_exception(unknown.value)))
+        logging.getLogger("engine").exception("boom", exc_info=unknown.value)
+    for err in (info.value, unknown.value):
+        assert err.__cause__ is None and err.__context__ is None
+    texts += [r.getMessage() + str(r.exc_text) for r in caplog.records]
+    blob = "\n".join(texts)
+    assert "signature=" not in blob and "timestamp=" not in blob
+    assert SECRET not in blob and KEY not in blob
+
+
+# -- a 418 without Retry-After: the ban's end comes from the message ---------------------------
+
+
+async def test_ban_end_is_read_from_the_message() -> None:
+    async def banned(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"code": -1003, "msg": "Way too many requests; IP banned until 9999999999999."},
+            status=418,
+        )
+
+    async with Server(banned) as server, client_for(server.url) as client:
+        with pytest.raises(IPBannedError) as info:
+            await client.account.balance()
+        assert info.value.banned_until == pytest.approx(9_999_999_999.999)
+        with pytest.raises(IPBanActiveError) as local:
+            await client.account.balance()
+        assert local.value.banned_until == pytest.approx(9_999_999_999.999)
+
+
+# -- a retried 429 never outlives the retry policy ---------------------------------------------
+
+
+async def test_read_429_retry_stays_within_max_elapsed() -> None:
+    calls = 0
+
+    async def limited(request: web.Request) -> web.Response:
+        nonlocal calls
+        calls += 1
+        return web.json_response(
+            {"code": -1003, "msg": "Too many requests."}, status=429, headers={"Retry-After": "1"}
+        )
+
+    policy = RetryPolicy(max_attempts=3, max_elapsed=3.0)
+    async with Server(limited) as server, client_for(server.url, retry=policy) as client:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(RateLimitError):
+            await client.account.balance()
+        elapsed = loop.time() - started
+    assert elapsed < 3.5
+    assert calls >= 1
+
+
+async def test_read_429_without_retry_after_and_without_limiter_is_not_retried() -> None:
+    calls = 0
+
+    async def limited(request: web.Request) -> web.Response:
+        nonlocal calls
+        calls += 1
+        return web.json_response({"code": -1003, "msg": "Too many requests."}, status=429)
+
+    async with Server(limited) as server, client_for(server.url, limiter=False) as client:
+        with pytest.raises(RateLimitError):
+            await client.account.balance()
+    assert calls == 1
+
+
+# -- closing at awkward moments -----------------------------------------------------------------
+
+
+async def test_cancelled_aclose_still_closes_the_pool(sim: PapiSimulator) -> None:
+    client = client_for(sim.url)
+    sim.faults.latency(0.5, path="/papi/v1/balance")
+    call = asyncio.ensure_future(client.account.balance())
+    await asyncio.sleep(0.05)
+    closing = asyncio.ensure_future(client.aclose(timeout=5))
+    await asyncio.sleep(0.05)
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    session = client.session
+    assert session is not None and session.closed
+    with pytest.raises((APIConnectionError, ClientClosedError)):
+        await call
+
+
+async def test_close_while_calls_wait_for_budget(sim: PapiSimulator) -> None:
+    limits = [BudgetLimit(Budget.REQUEST_WEIGHT, 3000), BudgetLimit(Budget.ORDERS, 100)]
+    client = client_for(sim.url, rate_limits=limits)
+    await client.margin.repay_debt("BNB", "0.1")  # the minute's budget is spent
+    waiting = asyncio.ensure_future(client.margin.repay_debt("BNB", "0.1"))
+    await asyncio.sleep(0.05)
+    await client.aclose(timeout=0.05)
+    with pytest.raises(ClientClosedError):
+        await waiting
+    assert [r.path for r in sim.requests].count(REPAY) == 1
+
+
+async def test_sync_time_after_close_opens_nothing(sim: PapiSimulator) -> None:
+    client = PortfolioMarginClient(KEY, SECRET, base_url=sim.url)
+    await client.aclose()
+    with pytest.raises(ClientClosedError):
+        await client.sync_time()
+    assert client.session is None
+
+
+# -- bodies of the wrong shape ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [b"{}", b"[]", b'{"code":-1007,"msg":"Timeout"}', b"null"])
+async def test_success_status_with_a_body_of_the_wrong_shape(body: bytes) -> None:
+    async def odd(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    async with Server(odd) as server, client_for(server.url) as client:
+        with pytest.raises(ExecutionStatusUnknown) as write:
+            await client.margin.repay_debt("BNB", "0.1")
+        assert write.value.body == body
+        with pytest.raises(UnexpectedResponseError) as read:
+            await client.account.balance("BNB")
+        assert read.value.body == body
+
+
+# -- budget and headers ------------------------------------------------------------------------
+
+
+async def test_signer_failure_gives_the_budget_back(sim: PapiSimulator) -> None:
+    class Broken:
+        def sign(self, payload: bytes) -> str:
+            raise RuntimeError("hardware key unplugged")
+
+    async with PortfolioMarginClient(
+        KEY, signer=Broken(), base_url=sim.url, time_sync=NO_SYNC
+    ) as client:
+        with pytest.raises(RuntimeError):
+            await client.margin.repay_debt("BNB", "0.1")
+        assert client.rate_limits.get(Budget.REQUEST_WEIGHT).used == 0
+    assert sim.requests == []
+
+
+async def test_api_key_is_not_sent_to_unsigned_endpoints() -> None:
+    seen: list[str | None] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("X-MBX-APIKEY"))
+        return web.json_response({"serverTime": 1} if "time" in request.path else {})
+
+    async with Server(record) as server, client_for(server.url) as client:
+        await client.market.ping()
+    assert seen == [None]
+
+
+@pytest.mark.parametrize(
+    "amount", ["1e-10000000", Decimal("1e-19"), "1e18", Decimal("123456789012345678901")]
+)
+async def test_oversized_amounts_are_refused(sim: PapiSimulator, amount: Any) -> None:
+    async with client_for(sim.url) as client:
+        with pytest.raises(ValidationError) as info:
+            await client.margin.repay_debt("BNB", amount)
+        assert info.value.param == "amount"
+        with pytest.raises(ValidationError):
+            await client.request("POST", REPAY, {"amount": Decimal(amount)}, security="TRADE")
+    assert sim.requests == []
