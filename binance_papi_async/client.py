@@ -16,6 +16,9 @@ from . import _constants as C
 from ._params import wire_params
 from ._transport import Timeouts, Transport
 from .api import AccountAPI, MarginAPI, MarketAPI
+from .api.cm import CmAPI
+from .api.um import UmAPI
+from .api.user_stream import UserStreamAPI
 from .clock import Clock, ServerClock, TimeSync
 from .endpoints import Budget, Charge, EndpointSpec, HttpMethod, Security, WeightKind
 from .errors import ConfigurationError
@@ -163,6 +166,7 @@ class PortfolioMarginClient:
         if max_wait is not None and max_wait < 0:
             raise ConfigurationError("max_wait must be >= 0 seconds")
         the_clock: Clock = clock if clock is not None else ServerClock()
+        owns_limiter = limiter is None
         if limiter is None:
             limiter = RateLimiter(
                 DEFAULT_LIMITS if rate_limits is None else rate_limits,
@@ -177,6 +181,7 @@ class PortfolioMarginClient:
             signer=signer,
             clock=the_clock,
             limiter=limiter if limiter is not False else None,
+            owns_limiter=owns_limiter,
             session=session,
             timeouts=timeouts if timeouts is not None else Timeouts(),
             retry=retry if retry is not None else RetryPolicy(),
@@ -201,6 +206,9 @@ class PortfolioMarginClient:
                     raise ConfigurationError(f"charges[{route!r}] must be Charge objects")
                 self._transport.charge_overrides[route] = tuple(items)
         self.margin = MarginAPI(self)
+        self.um = UmAPI(self)
+        self.cm = CmAPI(self)
+        self.user_stream = UserStreamAPI(self)
         self.account = AccountAPI(self)
         self.market = MarketAPI(self)
 
@@ -250,7 +258,7 @@ class PortfolioMarginClient:
 
     async def sync_time(self) -> None:
         """Measure the offset to Binance server time now (it is also done automatically)."""
-        await self._transport.sync_clock(force=True)
+        await self._transport.sync_now()
 
     async def aclose(self, timeout: float = 10.0) -> None:
         """Close the client: refuse new calls, let calls in flight finish (up to ``timeout``

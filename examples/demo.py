@@ -2,7 +2,8 @@
 
 With no ``BINANCE_API_KEY`` (or without ``--live``) it starts the embedded papi
 simulator with a seeded account that owes BNB, shows the balances, repays part
-of the debt, repays the rest with ``repay_all=True`` and shows the balances again.
+of the debt, repays the rest with ``repay_all=True`` and shows the balances again,
+with the user data stream events each repay causes beside them.
 
 Real papi is used only with ``--live`` **and** ``--asset``/``--amount`` **and**
 ``BINANCE_API_KEY``/``BINANCE_API_SECRET`` set: it then repays exactly that amount
@@ -28,6 +29,13 @@ from binance_papi_async import (
     Budget,
     ExecutionStatusUnknown,
     PortfolioMarginClient,
+)
+from binance_papi_async.stream import UserStream
+from binance_papi_async.stream_events import (
+    LiabilityChange,
+    OutboundAccountPosition,
+    StreamItem,
+    StreamReconnected,
 )
 from binance_papi_async.testing import DEMO_API_KEY, DEMO_API_SECRET, PapiSimulator, demo_state
 
@@ -57,15 +65,38 @@ def balance_table(balances: Iterable[AssetBalance], title: str) -> str:
     return "\n".join(lines)
 
 
+def stream_line(item: StreamItem) -> str:
+    """One line per user data stream item."""
+    if isinstance(item, StreamReconnected):
+        return f"  stream: connected ({item.reason}); an engine resyncs from REST here"
+    if isinstance(item, LiabilityChange):
+        return (
+            f"  stream: liabilityChange {item.asset} {item.type}: principal {item.principal:f}"
+            f" + interest {item.interest:f} repaid, liability left {item.total_liability:f}"
+        )
+    if isinstance(item, OutboundAccountPosition):
+        free = ", ".join(f"{b.asset} free {b.free:f}" for b in item.balances)
+        return f"  stream: outboundAccountPosition {free}"
+    return f"  stream: {type(item).__name__}"
+
+
+async def stream_lines(stream: UserStream, count: int) -> str:
+    """The next ``count`` stream items, one line each (5 s at most per item)."""
+    items = [await asyncio.wait_for(stream.__anext__(), 5.0) for _ in range(count)]
+    return "\n".join(stream_line(item) for item in items)
+
+
 async def simulated() -> int:
     async with (
         PapiSimulator(api_key=DEMO_API_KEY, api_secret=DEMO_API_SECRET, state=demo_state()) as sim,
         PortfolioMarginClient(
             api_key=DEMO_API_KEY, api_secret=DEMO_API_SECRET, base_url=sim.url
         ) as client,
+        UserStream(client) as stream,
     ):
         print(f"papi simulator at {sim.url} (no real money; set --live to use Binance)\n")
         print(balance_table(await client.account.balance(), "Balances before"))
+        print(await stream_lines(stream, 1))
 
         bnb = await client.account.balance("BNB")
         print(
@@ -78,6 +109,7 @@ async def simulated() -> int:
             f"repay_debt('BNB', 1, specify_repay_assets=['USDT']) -> repaid {part.amount}"
             f" {part.asset} with {list(part.specify_repay_assets)} (own BNB first)"
         )
+        print(await stream_lines(stream, 2))
 
         ip = client.rate_limits.get(Budget.REQUEST_WEIGHT)
         if ip.used + 3000 > ip.limit:
@@ -92,8 +124,9 @@ async def simulated() -> int:
         )
         print(
             f"repay_debt('BNB', repay_all=True, ...) -> repaid {rest.amount} {rest.asset},"
-            f" success={rest.success}\n"
+            f" success={rest.success}"
         )
+        print(await stream_lines(stream, 2) + "\n")
 
         print(balance_table(await client.account.balance(), "Balances after"))
         snap = client.rate_limits

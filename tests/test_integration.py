@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -272,3 +273,18 @@ async def test_order_limits_from_binance_reach_the_limiter() -> None:
         limits = await client.refresh_order_limits()
         assert [x.limit for x in limits] == [300]
         assert client.rate_limits.get(Budget.ORDERS).limit == 300
+
+
+async def test_client_user_stream_is_the_documented_entry_point(sim: PapiSimulator) -> None:
+    from binance_papi_async import LiabilityChange, StreamReconnected, UserStream
+
+    async with sim_client(sim) as client:
+        stream = client.user_stream(heartbeat=5.0)
+        assert isinstance(stream, UserStream)
+        async with stream:
+            assert isinstance(await asyncio.wait_for(anext(stream), 5), StreamReconnected)
+            await client.margin.repay_debt("BNB", "0.5", specify_repay_assets=["USDT"])
+            event = await asyncio.wait_for(anext(stream), 5)
+        assert isinstance(event, LiabilityChange) and event.asset == "BNB"
+        # The raw listenKey calls stay reachable for engines with their own socket.
+        assert callable(client.user_stream.start) and callable(client.user_stream.close)

@@ -2,7 +2,9 @@
 
 Routes: ``POST /papi/v1/margin/repay-debt``, ``GET /papi/v1/balance``,
 ``GET /papi/v1/account``, ``GET /papi/v1/rateLimit/order``, ``GET /papi/v1/ping``,
-``GET /papi/v1/time`` and ``GET /fapi/v1/time``; control endpoints under ``/_sim/``
+``GET /papi/v1/time``, ``GET /fapi/v1/time``, ``POST|PUT|DELETE /papi/v1/listenKey``
+and the user data stream ``GET /pm/ws/{listenKey}`` (see :mod:`.stream`); control
+endpoints under ``/_sim/``
 (never rate-limited, never faulted): ``GET|POST|DELETE /_sim/faults``,
 ``GET|DELETE /_sim/requests``, ``POST /_sim/reset``, ``GET /_sim/state``.
 
@@ -91,6 +93,7 @@ from .state import (
     fmt8,
     q8,
 )
+from .stream import StreamHub
 
 __all__ = ["MAX_REPAY_USD", "PapiSimulator", "RequestRecord", "SimulatedError", "is_loopback"]
 
@@ -439,6 +442,8 @@ class PapiSimulator:
         self._app: web.Application | None = None
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
+        #: The user data stream: listen keys, connections, stream faults (see :mod:`.stream`).
+        self.stream = StreamHub(self)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -459,6 +464,7 @@ class PapiSimulator:
             r.add_route("DELETE", "/_sim/requests", self._ctl_clear_requests)
             r.add_route("POST", "/_sim/reset", self._ctl_reset)
             r.add_route("GET", "/_sim/state", self._ctl_state)
+            r.add_route("GET", "/pm/ws/{listen_key}", self.stream.handle)
             r.add_route("*", "/{tail:.*}", self._handle)
             self._app = app
         return self._app
@@ -489,6 +495,7 @@ class PapiSimulator:
         """Stop listening and close open connections (idempotent)."""
         runner, self._runner = self._runner, None
         if runner is not None:
+            await self.stream.close()
             await runner.cleanup()
 
     async def __aenter__(self) -> PapiSimulator:
@@ -605,6 +612,9 @@ class PapiSimulator:
             ("GET", "/papi/v1/ping", frozenset(), (), self._h_ping),
             ("GET", "/papi/v1/time", frozenset(), (), self._h_time),
             ("GET", "/fapi/v1/time", frozenset(), (), self._h_time),
+            ("POST", "/papi/v1/listenKey", frozenset(), (), self._h_listen_key_start),
+            ("PUT", "/papi/v1/listenKey", frozenset(), (), self._h_listen_key_keepalive),
+            ("DELETE", "/papi/v1/listenKey", frozenset(), (), self._h_listen_key_close),
         ]
         routes: dict[tuple[str, str], _Route] = {}
         for method, path, params, required, handler in table:
@@ -957,6 +967,26 @@ class PapiSimulator:
             "updateTime": account.update_time,
         }
 
+    def _h_listen_key_start(
+        self, ctx: _Ctx, account: Account | None, params: dict[str, str]
+    ) -> Any:
+        assert ctx.account is not None
+        return {"listenKey": self.stream.create_key(ctx.account)}
+
+    def _h_listen_key_keepalive(
+        self, ctx: _Ctx, account: Account | None, params: dict[str, str]
+    ) -> Any:
+        assert ctx.account is not None
+        self.stream.keepalive(ctx.account)
+        return {}
+
+    def _h_listen_key_close(
+        self, ctx: _Ctx, account: Account | None, params: dict[str, str]
+    ) -> Any:
+        assert ctx.account is not None
+        self.stream.delete(ctx.account)
+        return {}
+
     def _h_repay(self, ctx: _Ctx, account: Account | None, params: dict[str, str]) -> Any:
         assert account is not None
         record = self.repay_debt(
@@ -1081,6 +1111,7 @@ class PapiSimulator:
             specify_repay_assets=specify,
         )
         account.applied_repays.append(record)
+        self.stream.on_repay(account, record)
         return record
 
     # ------------------------------------------------------------------ control endpoints
@@ -1102,6 +1133,9 @@ class PapiSimulator:
             for item in items:
                 if not isinstance(item, dict):
                     raise ValueError("a fault is a JSON object")
+                if self.stream.is_stream_fault(item):
+                    added.append(self.stream.apply_fault(item))
+                    continue
                 fault = self.faults.add_from_json(item)
                 if fault is not None:
                     added.append(fault.to_dict())

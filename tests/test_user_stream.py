@@ -1,0 +1,586 @@
+"""The user data stream: event parsers, and UserStream against the simulator over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import pytest
+
+from binance_papi_async import FakeClock, PortfolioMarginClient
+from binance_papi_async.endpoints import BY_ROUTE, Security
+from binance_papi_async.stream import DEFAULT_STREAM_URL, UserStream, stream_base_url
+from binance_papi_async.stream_events import (
+    AccountConfigUpdate,
+    AccountUpdate,
+    AlgoUpdate,
+    BalanceUpdate,
+    ConditionalOrderTradeUpdate,
+    ExecutionReport,
+    LiabilityChange,
+    ListenKeyExpired,
+    OpenOrderLoss,
+    OrderTradeUpdate,
+    OutboundAccountPosition,
+    RiskLevelChange,
+    StreamItem,
+    StreamOverflow,
+    StreamOverflowError,
+    StreamReconnected,
+    UnknownEvent,
+    UserStreamError,
+    parse_event,
+)
+from binance_papi_async.testing import PapiSimulator, demo_state
+
+from .conftest import BIG_LIMITS
+
+KEY = "stream-key-0123456789abcdef"
+SECRET = "stream-secret-0123456789abcdef"
+LISTEN = "/papi/v1/listenKey"
+START = 1_700_000_000.0
+
+# -- parsers: the examples of ../shared/papi/USER_STREAM.md ---------------------------------
+
+ORDER_TRADE_UPDATE: dict[str, Any] = {
+    "e": "ORDER_TRADE_UPDATE", "fs": "UM", "E": 1568879465651, "T": 1568879465650, "i": "",
+    "o": {"s": "BTCUSDT", "c": "TEST", "S": "SELL", "o": "MARKET", "f": "GTC", "q": "0.001",
+          "p": "0", "ap": "0", "sp": "0", "x": "NEW", "X": "NEW", "i": 8886774, "l": "0",
+          "z": "0", "L": "0", "N": "USDT", "n": "0", "T": 1568879465650, "t": 0, "b": "0",
+          "a": "9.91", "m": False, "R": False, "ps": "LONG", "rp": "0", "st": "C_TAKE_PROFIT",
+          "si": 12893, "V": "EXPIRE_TAKER", "gtd": 0},
+}  # fmt: skip
+CONDITIONAL: dict[str, Any] = {
+    "e": "CONDITIONAL_ORDER_TRADE_UPDATE", "T": 1669262908216, "E": 1669262908218, "fs": "UM",
+    "so": {"s": "BTCUSDT", "c": "TEST", "si": 176057039, "S": "SELL",
+           "st": "TRAILING_STOP_MARKET", "f": "GTC", "q": "0.001", "p": "0", "sp": "7103.04",
+           "os": "NEW", "T": 1568879465650, "ut": 1669262908216, "R": False, "wt": "MARK_PRICE",
+           "ps": "LONG", "cp": False, "AP": "7476.89", "cr": "5.0", "i": 8886774,
+           "V": "EXPIRE_TAKER", "gtd": 0},
+}  # fmt: skip
+ALGO: dict[str, Any] = {
+    "e": "ALGO_UPDATE", "T": 1750515742297, "E": 1750515742303, "fs": "UM",
+    "ao": {"caid": "Q5xaq5EG", "aid": 2148719, "at": "CONDITIONAL", "o": "TAKE_PROFIT",
+           "s": "BNBUSDT", "S": "SELL", "ps": "BOTH", "f": "GTC", "q": "0.01", "X": "CANCELED",
+           "ai": "", "ap": "0", "aq": "0", "act": "0", "tp": "750", "p": "750",
+           "V": "EXPIRE_MAKER", "wt": "CONTRACT_PRICE", "pm": "NONE", "cp": False, "pP": False,
+           "R": False, "tt": 0, "gtd": 0, "rm": "", "ia": False},
+}  # fmt: skip
+ACCOUNT_UPDATE: dict[str, Any] = {
+    "e": "ACCOUNT_UPDATE", "fs": "UM", "E": 1564745798939, "T": 1564745798938, "i": "",
+    "a": {"m": "ORDER",
+          "B": [{"a": "USDT", "wb": "122624.12345678", "cw": "100.12345678",
+                 "bc": "50.12345678"}],
+          "P": [{"s": "BTCUSDT", "pa": "20", "ep": "6563.66500", "cr": "0", "up": "2850.21200",
+                 "ps": "LONG", "bep": "0.00000"}]},
+}  # fmt: skip
+ACCOUNT_CONFIG: dict[str, Any] = {
+    "e": "ACCOUNT_CONFIG_UPDATE", "fs": "UM", "E": 1611646737479, "T": 1611646737476,
+    "ac": {"s": "BTCUSDT", "l": 25},
+}  # fmt: skip
+EXECUTION_REPORT: dict[str, Any] = {
+    "e": "executionReport", "E": 1499405658658, "s": "ETHBTC", "c": "mUvoqJxF", "S": "BUY",
+    "o": "LIMIT", "f": "GTC", "q": "1.00000000", "p": "0.10264410", "P": "0.00000000",
+    "F": "0.00000000", "g": -1, "C": "", "x": "NEW", "X": "NEW", "r": "NONE", "i": 4293153,
+    "l": "0.00000000", "z": "0.00000000", "L": "0.00000000", "n": "0", "N": None,
+    "T": 1499405658657, "t": -1, "I": 8641984, "w": True, "m": False, "O": 1499405658657,
+    "Z": "0.00000000", "Y": "0.00000000", "Q": "0.00000000", "W": 1499405658657, "V": "NONE",
+}  # fmt: skip
+OUTBOUND: dict[str, Any] = {
+    "e": "outboundAccountPosition", "E": 1564034571105, "u": 1564034571073, "U": 1027053479517,
+    "B": [{"a": "ETH", "f": "10000.000000", "l": "0.000000"}],
+}  # fmt: skip
+BALANCE_UPDATE: dict[str, Any] = {
+    "e": "balanceUpdate", "E": 1573200697110, "a": "BTC", "d": "100.00000000",
+    "U": 1027053479517, "T": 1573200697068,
+}  # fmt: skip
+LIABILITY: dict[str, Any] = {
+    "e": "liabilityChange", "E": 1573200697110, "a": "BTC", "t": "BORROW",
+    "T": 1352286576452864727, "p": "1.03453430", "i": "0", "l": "1.03476851",
+}  # fmt: skip
+OPEN_ORDER_LOSS: dict[str, Any] = {
+    "e": "openOrderLoss", "E": 1678710578788,
+    "O": [{"a": "BUSD", "o": "-0.1232313"}, {"a": "BNB", "o": "-12.1232313"}],
+}  # fmt: skip
+RISK: dict[str, Any] = {
+    "e": "riskLevelChange", "E": 1587727187525, "u": "1.99999999", "s": "MARGIN_CALL",
+    "eq": "30.23416728", "ae": "30.23416728", "m": "15.11708371",
+}  # fmt: skip
+EXPIRED: dict[str, Any] = {"e": "listenKeyExpired", "E": 1576653824250}
+
+DOC_EXAMPLES: list[tuple[dict[str, Any], type]] = [
+    (ORDER_TRADE_UPDATE, OrderTradeUpdate),
+    (CONDITIONAL, ConditionalOrderTradeUpdate),
+    (ALGO, AlgoUpdate),
+    (ACCOUNT_UPDATE, AccountUpdate),
+    (ACCOUNT_CONFIG, AccountConfigUpdate),
+    (EXECUTION_REPORT, ExecutionReport),
+    (OUTBOUND, OutboundAccountPosition),
+    (BALANCE_UPDATE, BalanceUpdate),
+    (LIABILITY, LiabilityChange),
+    (OPEN_ORDER_LOSS, OpenOrderLoss),
+    (RISK, RiskLevelChange),
+    (EXPIRED, ListenKeyExpired),
+]
+
+
+def ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+
+
+@pytest.mark.parametrize(("data", "cls"), DOC_EXAMPLES, ids=[c.__name__ for _, c in DOC_EXAMPLES])
+def test_every_doc_example_parses_to_its_class(data: dict[str, Any], cls: type) -> None:
+    event = parse_event(data)
+    assert type(event) is cls
+    assert event.raw is data
+    assert event.event_type == data["e"]
+    assert event.event_time == ms(data["E"]) and event.event_time.tzinfo is not None
+    with pytest.raises(AttributeError):
+        event.event_type = "x"  # type: ignore[misc]  # frozen
+    assert not hasattr(event, "__dict__")  # slotted
+
+
+def test_order_trade_update_fields() -> None:
+    event = parse_event(ORDER_TRADE_UPDATE)
+    assert isinstance(event, OrderTradeUpdate)
+    assert (event.business_line, event.symbol, event.side, event.status) == (
+        "UM",
+        "BTCUSDT",
+        "SELL",
+        "NEW",
+    )
+    assert event.quantity == Decimal("0.001") and isinstance(event.asks_notional, Decimal)
+    assert event.asks_notional == Decimal("9.91")
+    assert (event.order_id, event.trade_id, event.strategy_id) == (8886774, 0, 12893)
+    assert event.commission_asset == "USDT" and event.commission == 0
+    assert event.good_till is None  # gtd 0: not GTD
+    assert event.modify_id is None
+    # Commission fields are absent when there is no commission.
+    order: dict[str, Any] = dict(ORDER_TRADE_UPDATE["o"])
+    del order["N"], order["n"]
+    no_fee = {**ORDER_TRADE_UPDATE, "o": order}
+    parsed = parse_event(no_fee)
+    assert isinstance(parsed, OrderTradeUpdate) and parsed.commission is None
+
+
+def test_money_is_decimal_and_ids_are_int() -> None:
+    liability = parse_event(LIABILITY)
+    assert isinstance(liability, LiabilityChange)
+    assert liability.transaction_id == 1352286576452864727  # 19 digits, exact
+    assert (liability.principal, liability.interest, liability.total_liability) == (
+        Decimal("1.03453430"),
+        Decimal("0"),
+        Decimal("1.03476851"),
+    )
+    update = parse_event(ACCOUNT_UPDATE)
+    assert isinstance(update, AccountUpdate)
+    assert update.balances[0].wallet_balance == Decimal("122624.12345678")
+    assert update.balances[0].balance_change == Decimal("50.12345678")
+    assert update.positions[0].position_amount == Decimal("20")
+    report = parse_event(EXECUTION_REPORT)
+    assert isinstance(report, ExecutionReport)
+    assert report.commission_asset is None and report.trade_id == -1 and report.is_on_book
+    outbound = parse_event(OUTBOUND)
+    assert isinstance(outbound, OutboundAccountPosition)
+    assert outbound.balances[0].free == Decimal("10000") and outbound.update_id == 1027053479517
+    loss = parse_event(OPEN_ORDER_LOSS)
+    assert isinstance(loss, OpenOrderLoss)
+    assert [e.amount for e in loss.entries] == [Decimal("-0.1232313"), Decimal("-12.1232313")]
+    config = parse_event(ACCOUNT_CONFIG)
+    assert isinstance(config, AccountConfigUpdate) and config.leverage == 25
+    delta = parse_event(BALANCE_UPDATE)
+    assert isinstance(delta, BalanceUpdate) and delta.delta == Decimal("100")
+
+
+def test_variants_binance_uses() -> None:
+    algo_fapi_shape = {**ALGO, "o": ALGO["ao"]}
+    del algo_fapi_shape["ao"]
+    algo = parse_event(algo_fapi_shape)
+    assert isinstance(algo, AlgoUpdate) and algo.algo_id == 2148719
+    assert algo.actual_order_id == ""  # a string, empty until triggered
+    risk = parse_event({**RISK, "e": "RISK_LEVEL_CHANGE"})  # the doc heading's spelling
+    assert isinstance(risk, RiskLevelChange) and risk.uni_mmr == Decimal("1.99999999")
+    expired = parse_event({"e": "listenKeyExpired", "E": "1576653824250", "listenKey": "k" * 64})
+    assert isinstance(expired, ListenKeyExpired)  # E as a string is accepted too
+    assert expired.listen_key == "k" * 64 and "k" * 64 not in repr(expired)
+
+
+def test_unknown_and_malformed_events_never_raise() -> None:
+    unknown = parse_event({"e": "TRADE_LITE", "E": 1, "x": 1})
+    assert isinstance(unknown, UnknownEvent)
+    assert (unknown.event_type, unknown.error, unknown.raw["x"]) == ("TRADE_LITE", None, 1)
+    assert isinstance(parse_event({}), UnknownEvent)
+    broken = parse_event({"e": "balanceUpdate", "E": 1, "a": "BTC", "d": "not a number"})
+    assert isinstance(broken, UnknownEvent)
+    assert broken.event_type == "balanceUpdate" and broken.error is not None
+    assert isinstance(parse_event({"e": "liabilityChange", "E": "x"}), UnknownEvent)
+
+
+def test_listen_key_endpoints_are_key_only_weight_one() -> None:
+    for method in ("POST", "PUT", "DELETE"):
+        spec = BY_ROUTE[(method, LISTEN)]
+        assert spec.security is Security.USER_STREAM and not spec.signed
+        assert spec.weight == 1
+
+
+def test_stream_url_for_real_and_loopback_hosts() -> None:
+    assert stream_base_url("https://papi.binance.com") == DEFAULT_STREAM_URL
+    assert stream_base_url("http://127.0.0.1:8765") == "ws://127.0.0.1:8765/pm"
+
+
+# -- against the simulator ------------------------------------------------------------------
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[PapiSimulator]:
+    async with PapiSimulator(
+        api_key=KEY, api_secret=SECRET, state=demo_state(), ip_weight_limit=10_000_000
+    ) as s:
+        yield s
+
+
+def sim_client(sim: PapiSimulator, **kwargs: Any) -> PortfolioMarginClient:
+    kwargs.setdefault("rate_limits", BIG_LIMITS)
+    return PortfolioMarginClient(KEY, SECRET, base_url=sim.url, **kwargs)
+
+
+def fast_stream(client: PortfolioMarginClient, **kwargs: Any) -> UserStream:
+    kwargs.setdefault("reconnect_delay", 0.01)
+    kwargs.setdefault("max_reconnect_delay", 0.05)
+    return UserStream(client, **kwargs)
+
+
+async def next_item(stream: UserStream, timeout: float = 3.0) -> StreamItem:
+    return await asyncio.wait_for(stream.__anext__(), timeout)
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 3.0) -> None:
+    """Wait (briefly, in real time: socket I/O) until ``predicate()`` holds."""
+    for _ in range(int(timeout / 0.005)):
+        if predicate():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("condition not reached in time")
+
+
+def listen_calls(sim: PapiSimulator, method: str) -> list[Any]:
+    return [r for r in sim.requests if r.path == LISTEN and r.method == method]
+
+
+async def test_repay_shows_up_as_liability_and_balance_events(sim: PapiSimulator) -> None:
+    async with sim_client(sim) as client, fast_stream(client) as stream:
+        first = await next_item(stream)
+        assert isinstance(first, StreamReconnected)
+        assert (first.lost_at, first.reason, first.reconnects) == (None, "connect", 0)
+        assert first.connected_at.tzinfo is not None
+        await client.margin.repay_debt("BNB", Decimal("1"), specify_repay_assets=["USDT"])
+        liability = await next_item(stream)
+        position = await next_item(stream)
+    assert isinstance(liability, LiabilityChange)
+    assert (liability.asset, liability.type) == ("BNB", "REPAY")
+    # Interest first (0.00125), then principal; 1.00125 BNB of debt left.
+    assert liability.interest == Decimal("0.00125")
+    assert liability.principal == Decimal("0.99875")
+    assert liability.total_liability == Decimal("1.00125")
+    assert isinstance(position, OutboundAccountPosition)
+    balances = {b.asset: b for b in position.balances}
+    assert set(balances) == {"BNB", "USDT"}
+    assert balances["BNB"].free == 0 and balances["USDT"].free == Decimal("4580")
+    assert position.event_time == liability.event_time
+    assert position.event_time.tzinfo is not None
+    # Closing deleted the key.
+    assert len(listen_calls(sim, "DELETE")) == 1
+    assert sim.stream.listen_key() is None
+
+
+async def test_reconnect_after_a_dropped_connection(sim: PapiSimulator) -> None:
+    snapshots: list[int] = []
+
+    async def snapshot(client: PortfolioMarginClient) -> None:
+        snapshots.append(len(await client.account.balance()))
+
+    async with sim_client(sim) as client, fast_stream(client, on_reconnect=snapshot) as stream:
+        assert isinstance(await next_item(stream), StreamReconnected)
+        assert snapshots == [4]  # the hook ran before the first marker was yielded
+        assert sim.stream.drop() == 1
+        marker = await next_item(stream)
+        assert isinstance(marker, StreamReconnected)
+        assert marker.reason == "closed" and marker.reconnects == 1
+        assert marker.lost_at is not None and marker.lost_at <= marker.connected_at
+        assert snapshots == [4, 4]
+        await client.margin.repay_debt("BNB", Decimal("0.1"))
+        assert isinstance(await next_item(stream), LiabilityChange)
+        assert isinstance(await next_item(stream), OutboundAccountPosition)
+        assert stream.reconnects == 1
+    assert len(listen_calls(sim, "POST")) == 2  # a POST before each connection
+
+
+async def test_hook_failure_is_reported_on_the_marker(sim: PapiSimulator) -> None:
+    async def broken(client: PortfolioMarginClient) -> None:
+        raise RuntimeError("snapshot failed")
+
+    async with sim_client(sim) as client, fast_stream(client, on_reconnect=broken) as stream:
+        marker = await next_item(stream)
+    assert isinstance(marker, StreamReconnected)
+    assert marker.hook_error == "RuntimeError: snapshot failed"
+
+
+async def test_faults_over_http_drop_the_connection(sim: PapiSimulator) -> None:
+    async with sim_client(sim) as client, fast_stream(client) as stream:
+        await next_item(stream)
+        session = client.session
+        assert session is not None
+        async with session.post(f"{sim.url}/_sim/faults", json={"kind": "stream_drop"}) as resp:
+            assert resp.status == 200
+            assert (await resp.json())["added"] == [{"kind": "stream_drop", "connections": 1}]
+        marker = await next_item(stream)
+        assert isinstance(marker, StreamReconnected) and marker.reason == "closed"
+
+
+async def test_silent_connection_is_detected_by_the_heartbeat(sim: PapiSimulator) -> None:
+    async with sim_client(sim) as client, fast_stream(client, heartbeat=0.2) as stream:
+        await next_item(stream)
+        assert sim.stream.mute() == 1
+        marker = await next_item(stream)
+        assert isinstance(marker, StreamReconnected) and marker.reason == "heartbeat"
+        sim.stream.push({"e": "balanceUpdate", "E": 1, "a": "BTC", "d": "1", "U": 1, "T": 1})
+        assert isinstance(await next_item(stream), BalanceUpdate)
+
+
+async def test_unknown_event_types_arrive_as_generic_events(sim: PapiSimulator) -> None:
+    async with sim_client(sim) as client, fast_stream(client) as stream:
+        await next_item(stream)
+        sim.stream.push({"e": "SOMETHING_NEW", "E": 1700000000000, "z": "1"})
+        sim.stream.push({"e": "riskLevelChange", "E": 1, "s": "MARGIN_CALL", "u": "oops"})
+        event = await next_item(stream)
+        broken = await next_item(stream)
+    assert isinstance(event, UnknownEvent) and event.event_type == "SOMETHING_NEW"
+    assert event.raw == {"e": "SOMETHING_NEW", "E": 1700000000000, "z": "1"}
+    assert isinstance(broken, UnknownEvent) and broken.error is not None
+
+
+# -- fake clock: keepalive, expiry, -1125, planned reconnect --------------------------------
+
+
+@pytest.fixture
+async def fake_sim() -> AsyncIterator[tuple[PapiSimulator, FakeClock]]:
+    clock = FakeClock(START)
+    async with PapiSimulator(
+        api_key=KEY, api_secret=SECRET, state=demo_state(), clock=clock, rate_limits=False
+    ) as s:
+        yield s, clock
+
+
+async def test_keepalive_every_30_minutes_keeps_the_key(
+    fake_sim: tuple[PapiSimulator, FakeClock],
+) -> None:
+    sim, clock = fake_sim
+    async with sim_client(sim, clock=clock) as client, fast_stream(client) as stream:
+        await next_item(stream)
+        key = sim.stream.listen_key()
+        for n in range(1, 5):  # two hours, four keepalives: the 60-minute key never expires
+            clock.advance(1800)
+            await until(lambda n=n: len(listen_calls(sim, "PUT")) == n)  # type: ignore[misc]
+            await until(lambda: stream.last_keepalive is not None)
+        await until(lambda: stream.last_keepalive == START + 4 * 1800)
+        assert sim.stream.listen_key() == key
+        assert all(r.status == 200 for r in listen_calls(sim, "PUT"))
+        assert stream.queued == 0 and stream.reconnects == 0
+
+
+async def test_expired_key_gives_a_new_key_and_a_marker(
+    fake_sim: tuple[PapiSimulator, FakeClock],
+) -> None:
+    sim, clock = fake_sim
+    async with (
+        sim_client(sim, clock=clock) as client,
+        fast_stream(client, keepalive_interval=7200) as stream,
+    ):
+        await next_item(stream)
+        old = sim.stream.listen_key()
+        clock.advance(3600)  # no keepalive within the 60 minutes: the simulator expires the key
+        expired = await next_item(stream)
+        assert isinstance(expired, ListenKeyExpired)
+        marker = await next_item(stream)
+        assert isinstance(marker, StreamReconnected) and marker.reason == "listen_key_expired"
+        assert marker.lost_at == datetime.fromtimestamp(START + 3600, tz=timezone.utc)
+        new = sim.stream.listen_key()
+        assert new is not None and new != old
+        await client.margin.repay_debt("BNB", Decimal("0.1"))
+        assert isinstance(await next_item(stream), LiabilityChange)
+
+
+async def test_minus_1125_on_keepalive_renews_the_key(
+    fake_sim: tuple[PapiSimulator, FakeClock],
+) -> None:
+    sim, clock = fake_sim
+    async with sim_client(sim, clock=clock) as client, fast_stream(client) as stream:
+        await next_item(stream)
+        old = sim.stream.listen_key()
+        assert sim.stream.expire_key(notify=False)  # dead key, socket still open, no event
+        clock.advance(1800)
+        marker = await next_item(stream)
+        assert isinstance(marker, StreamReconnected) and marker.reason == "listen_key_invalid"
+        assert [r.code for r in listen_calls(sim, "PUT")] == [-1125]
+        assert sim.stream.listen_key() not in (None, old)
+        # The new connection has its own keepalive schedule.
+        clock.advance(1800)
+        await until(lambda: len(listen_calls(sim, "PUT")) == 2)
+        await until(lambda: stream.last_keepalive is not None)
+
+
+async def test_planned_reconnect_before_the_24_hour_limit(
+    fake_sim: tuple[PapiSimulator, FakeClock],
+) -> None:
+    sim, clock = fake_sim
+    async with (
+        sim_client(sim, clock=clock) as client,
+        fast_stream(client, max_connection_age=600, keepalive_interval=1e9) as stream,
+    ):
+        await next_item(stream)
+        clock.advance(600)
+        marker = await next_item(stream)
+        assert isinstance(marker, StreamReconnected) and marker.reason == "planned"
+        await until(lambda: sim.stream.connections() == 1)
+
+
+# -- slow consumers ---------------------------------------------------------------------------
+
+
+def balance_update(n: int) -> dict[str, Any]:
+    return {"e": "balanceUpdate", "E": n, "a": "BTC", "d": "1", "U": n, "T": n}
+
+
+async def test_slow_consumer_gets_an_overflow_marker(sim: PapiSimulator) -> None:
+    async with sim_client(sim) as client, fast_stream(client, max_queue=4) as stream:
+        await until(lambda: stream.queued == 1)  # the connect marker, not read
+        for n in range(1, 11):
+            sim.stream.push(balance_update(n))
+        await until(lambda: stream.received == 10)
+        overflow = await next_item(stream)
+        assert isinstance(overflow, StreamOverflow) and overflow.lost_at.tzinfo is not None
+        rest = [await next_item(stream) for _ in range(stream.queued)]
+    assert all(isinstance(e, BalanceUpdate) for e in rest)
+    ids = [e.update_id for e in rest if isinstance(e, BalanceUpdate)]
+    assert ids == list(range(11 - len(ids), 11))  # the newest, in order
+    assert overflow.dropped + len(ids) == 10  # every event is delivered or counted
+    assert stream.dropped == overflow.dropped
+
+
+async def test_overflow_policy_raise(sim: PapiSimulator) -> None:
+    async with sim_client(sim) as client, fast_stream(client, max_queue=2, overflow="raise") as s:
+        for n in range(1, 4):
+            sim.stream.push(balance_update(n))
+        with pytest.raises(StreamOverflowError) as info:
+            async for _ in s:
+                pass
+        assert info.value.dropped >= 1
+    assert len(listen_calls(sim, "DELETE")) == 1
+
+
+# -- failure, cancellation, secrecy ---------------------------------------------------------
+
+
+async def test_bad_api_key_fails_fast(sim: PapiSimulator) -> None:
+    async with PortfolioMarginClient("unknown-key", SECRET, base_url=sim.url) as client:
+        with pytest.raises(UserStreamError) as info:
+            async with fast_stream(client):
+                pass
+    assert "401" in str(info.value)
+
+
+async def test_gives_up_after_max_reconnect_attempts(sim: PapiSimulator) -> None:
+    async with (
+        sim_client(sim) as client,
+        fast_stream(client, max_reconnect_attempts=2, delete_key_on_close=False) as stream,
+    ):
+        await next_item(stream)
+        sim.faults.error(502, path=LISTEN, count=None)
+        sim.stream.drop()
+        with pytest.raises(UserStreamError, match="2 connection attempt"):
+            await next_item(stream)
+
+
+async def test_cancelling_the_consumer_closes_everything(sim: PapiSimulator) -> None:
+    started = asyncio.Event()
+
+    async def consume(client: PortfolioMarginClient) -> None:
+        async with fast_stream(client) as stream:
+            async for _ in stream:
+                started.set()
+
+    async with sim_client(sim) as client:
+        task = asyncio.create_task(consume(client))
+        await asyncio.wait_for(started.wait(), 3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert len(listen_calls(sim, "DELETE")) == 1
+        await until(lambda: sim.stream.connections() == 0)
+    leftovers = [t for t in asyncio.all_tasks() if (t.get_name() or "").startswith("papi-user")]
+    assert leftovers == []
+
+
+async def test_listen_key_is_masked_in_logs_and_repr(
+    sim: PapiSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    keys: list[str] = []
+    async with sim_client(sim) as client, fast_stream(client) as stream:
+        await next_item(stream)
+        keys.append(sim.stream.listen_key() or "")
+        sim.stream.expire_key()  # listenKeyExpired -> new key
+        await next_item(stream)
+        await next_item(stream)
+        keys.append(sim.stream.listen_key() or "")
+        sim.stream.drop()
+        await next_item(stream)
+        text = repr(stream)
+    assert all(len(k) == 64 for k in keys) and keys[0] != keys[1]
+    for key in keys:
+        assert key not in text
+        assert key not in caplog.text
+        assert key[:4] + "..." + key[-4:] in caplog.text or key[:4] + "..." in text
+
+
+async def test_handshake_refused_for_unknown_key(sim: PapiSimulator) -> None:
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+            await session.ws_connect(f"{sim.url.replace('http', 'ws')}/pm/ws/{'0' * 64}")
+    assert info.value.status == 400
+
+
+async def test_iterating_before_start_and_bad_settings(
+    sim: PapiSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BINANCE_API_KEY", raising=False)
+    monkeypatch.delenv("BINANCE_API_SECRET", raising=False)
+    async with sim_client(sim) as client:
+        stream = fast_stream(client)
+        assert "state=new" in repr(stream)
+        with pytest.raises(UserStreamError, match="start the stream first"):
+            await stream.__anext__()
+        with pytest.raises(ValueError):
+            UserStream(client, overflow="drop")  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            UserStream(client, stream_url="https://example.invalid/pm")
+        no_key = PortfolioMarginClient(base_url=sim.url)
+        async with no_key:
+            with pytest.raises(UserStreamError, match="needs an API key"):
+                await fast_stream(no_key).start()
+
+
+async def test_stream_fault_json_is_validated(sim: PapiSimulator) -> None:
+    async with aiohttp.ClientSession() as session:
+        url = f"{sim.url}/_sim/faults"
+        async with session.post(url, json={"kind": "stream_drop", "bogus": 1}) as resp:
+            assert resp.status == 400
+        async with session.post(url, json={"kind": "stream_expire", "notify": False}) as resp:
+            assert (await resp.json())["added"] == [{"kind": "stream_expire", "expired": False}]
+        async with session.post(url, json={"kind": "stream_mute"}) as resp:
+            assert (await resp.json())["added"] == [{"kind": "stream_mute", "connections": 0}]
