@@ -30,8 +30,9 @@ from binance_papi_async import (
     Timeouts,
     ValidationError,
 )
+from binance_papi_async.endpoints import ACCOUNT_BALANCE as BALANCE_SPEC
 from binance_papi_async.events import Event
-from binance_papi_async.ratelimit import IPBanActiveError
+from binance_papi_async.ratelimit import IPBanActiveError, RateLimitWaitTimeout
 from binance_papi_async.testing import (
     Account,
     AssetState,
@@ -186,6 +187,35 @@ async def test_fault_on_read_call(sim: PapiSimulator, case: Case) -> None:
     assert attempts(sim, BALANCE) == case.read_attempts
 
 
+@pytest.mark.parametrize("call", ["trade", "read"])
+async def test_clock_skew_is_absorbed_by_one_resync_and_retry(
+    sim: PapiSimulator, call: str
+) -> None:
+    async with make_client(sim) as client:
+        await client.sync_time()
+        sim.faults.skew(7000)  # Binance's clock jumps 7 s ahead of our estimate
+        if call == "trade":
+            assert (await client.margin.repay_debt("BNB", "0.1")).success
+        else:
+            assert await client.account.balance()
+    path = REPAY if call == "trade" else BALANCE
+    assert [r.code for r in sim.requests if r.path == path] == [-1021, None]
+    assert len(sim.account().applied_repays) == (1 if call == "trade" else 0)
+
+
+async def test_fault_429_through_the_real_limiter(sim: PapiSimulator) -> None:
+    async with make_client(sim) as client:
+        await client.sync_time()
+        sim.faults.rate_limit(path=BALANCE, retry_after=30)
+        with pytest.raises(RateLimitError):
+            await client.account.balance()  # a 30 s pause does not fit the 2 s policy
+        snap = client.rate_limits
+        assert snap.paused_until is not None and snap.paused_until > snap.time + 25
+        with pytest.raises(RateLimitWaitTimeout):
+            await client.call(BALANCE_SPEC, {}, max_wait=0.1)
+    assert attempts(sim, BALANCE) == 1  # nothing else went out during the pause
+
+
 async def test_after_a_418_nothing_is_sent_until_the_ban_ends(sim: PapiSimulator) -> None:
     async with make_client(sim) as client:
         await client.sync_time()
@@ -256,6 +286,8 @@ invalid_amounts = st.one_of(
     st.booleans(),
     st.text(max_size=12).filter(_not_decimal),
     st.just([Decimal(1)]),
+    # Beyond what any papi amount can be: refused before a huge string is built.
+    st.sampled_from([Decimal("1e-19"), "1e-999999", Decimal("1e18"), "9" * 40, "1e+100000"]),
 )
 
 

@@ -19,6 +19,8 @@ from binance_papi_async import (
     PortfolioMarginClient,
     RequestEnd,
     RequestStart,
+    RetryPolicy,
+    RetryScheduled,
     Timeouts,
 )
 from binance_papi_async.events import Event
@@ -204,3 +206,41 @@ async def test_http_proxy(monkeypatch: pytest.MonkeyPatch, via_env: bool) -> Non
     finally:
         await proxy.close()
     assert proxy.request_lines == ["GET http://127.0.0.2:9/papi/v1/ping HTTP/1.1"]
+
+
+async def test_cancel_during_the_first_clock_sync(sim: PapiSimulator) -> None:
+    async with PortfolioMarginClient(KEY, SECRET, base_url=sim.url, rate_limits=BIG_LIMITS) as c:
+        sim.faults.latency(0.2, path="/papi/v1/time")
+        call = asyncio.ensure_future(c.margin.repay_debt("BNB", "0.1"))
+        await asyncio.sleep(0.05)  # the first time sample is on the wire
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert c._transport.in_flight == 0
+        assert c.rate_limits.waiters == 0
+        assert (await c.margin.repay_debt("BNB", "0.1")).success  # the client still works
+    assert [r.path for r in sim.requests].count(REPAY) == 1
+
+
+async def test_cancel_during_a_retry_backoff(sim: PapiSimulator) -> None:
+    events: list[Event] = []
+    slow_retry = RetryPolicy(max_attempts=3, base_delay=0.5, max_delay=0.5, max_elapsed=5)
+    async with PortfolioMarginClient(
+        KEY,
+        SECRET,
+        base_url=sim.url,
+        rate_limits=BIG_LIMITS,
+        retry=slow_retry,
+        on_event=events.append,
+    ) as c:
+        await c.sync_time()
+        sim.faults.error(500, path="/papi/v1/balance")
+        call = asyncio.ensure_future(c.account.balance())
+        await until(lambda: any(isinstance(e, RetryScheduled) for e in events))
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        snap = c.rate_limits
+        assert c._transport.in_flight == 0 and snap.waiters == 0
+        assert all(b.held == 0 for b in snap.budgets)
+    assert [r.path for r in sim.requests].count("/papi/v1/balance") == 1
