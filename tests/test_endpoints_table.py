@@ -188,6 +188,14 @@ class FakeTransport:
     async def request(self, spec: EndpointSpec, params: dict[str, str], **kw: Any) -> Any:
         self.calls.append((spec, params, kw))
         parse = kw.get("parse")
+        if self.answer is None:  # no doc example (no ../shared/papi): an empty body of a shape
+            empties: tuple[Any, ...] = ({}, [])
+            for empty in empties:
+                try:
+                    return empty if parse is None else parse(empty)
+                except (TypeError, KeyError, AttributeError):  # a model that needs fields
+                    continue
+            return None
         return self.answer if parse is None else parse(self.answer)
 
 
@@ -245,7 +253,7 @@ async def test_every_operation_is_a_client_method(exp: Expected) -> None:
         ns_cls = type(ns)
     finally:
         await client.aclose()
-    answer = exp.example if exp.example is not None else {}
+    answer = exp.example
     bound, transport = _bind(ns_cls, answer)
     result = await _call_with_minimal_args(getattr(bound, meth_name), meth_name)
     [(spec, params, kw)] = transport.calls
