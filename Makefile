@@ -29,5 +29,13 @@ test: lint typecheck pytest
 demo: venv
 	$(BIN)/python examples/demo.py $(ARGS)
 
+# CPU per signed call vs the raw-aiohttp floor, memory, micro-benchmarks (benchmarks/README.md).
+# Shrink it with e.g. BENCH_ARGS="--calls 500 --repeats 1 --memory-calls 5000".
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: venv
+	$(BIN)/python benchmarks/bench_calls.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist
