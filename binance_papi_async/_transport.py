@@ -8,10 +8,12 @@ encoded ``yarl.URL`` so nothing is re-encoded behind the signature's back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -108,6 +110,59 @@ def _describe_cause(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+class _FifoGate:
+    """At most ``size`` requests on the wire at once, admitted first come, first served.
+
+    aiohttp's pool is not fair: a task that frees a connection and sends again at once
+    takes it ahead of tasks already waiting, which can then wait past their connect
+    timeout (seen: 8 of 150 calls failing with 10 tasks on a pool of 2).  In front of
+    the pool, this gate hands a freed slot straight to the oldest waiter, so a wait is
+    bounded by the queue ahead of it.  No future and no timer on the uncontended path.
+    """
+
+    __slots__ = ("_free", "_waiters")
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    def try_enter(self) -> bool:
+        if self._free and not self._waiters:
+            self._free -= 1
+            return True
+        return False
+
+    async def enter(self, timeout: float) -> bool:
+        """Wait for a slot; False after ``timeout`` seconds (nothing held then)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(future)
+        try:
+            await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            return self._handed_over(future)
+        except BaseException:
+            if self._handed_over(future):
+                self.leave()  # the slot arrived as this task was cancelled: pass it on
+            raise
+        return True
+
+    def _handed_over(self, future: asyncio.Future[None]) -> bool:
+        if future.done() and not future.cancelled():
+            return True
+        with contextlib.suppress(ValueError):
+            self._waiters.remove(future)
+        return False
+
+    def leave(self) -> None:
+        waiters = self._waiters
+        while waiters:
+            future = waiters.popleft()
+            if not future.done():
+                future.set_result(None)  # the slot goes straight to the oldest waiter
+                return
+        self._free += 1
+
+
 class _ResendRefused(aiohttp.ClientError):
     """aiohttp tried to send a state-changing request a second time; refused."""
 
@@ -188,6 +243,8 @@ class Transport:
         self._owns_session = session is None
         # True when aiohttp might re-send a write by itself (a session we did not create).
         self._guard_writes = session is not None
+        # Fair admission to our own pool (an injected session's pool is its owner's).
+        self._gate = _FifoGate(pool_size) if session is None else None
         self._closing = False
         self._closed = False
         self._in_flight = 0
@@ -506,6 +563,28 @@ class Transport:
             if self._closed:  # the pool closed while this call waited for budget
                 reservation.release()
                 raise ClientClosedError("this PortfolioMarginClient was closed")
+        gate = self._gate
+        if gate is not None and not gate.try_enter():
+            connect = (self.timeouts if timeout is None else timeout).connect
+            try:
+                entered = await gate.enter(connect)
+            except BaseException:  # cancelled while waiting for a connection: nothing sent
+                if reservation is not None:
+                    reservation.release()
+                raise
+            if not entered:
+                if reservation is not None:
+                    reservation.release()
+                no_connection = APITimeoutError(
+                    f"{spec.method} {spec.path}: no free connection within {connect:g}s "
+                    f"(pool_size {self._pool_size}); the request was not sent",
+                    method=spec.method,
+                    path=spec.path,
+                    sent=False,
+                )
+                if observing:
+                    self._end(spec, attempt, None, time.time(), no_connection)
+                raise no_connection
         sent_at = 0.0
         sending = False
         failure: BinancePapiError | None = None
@@ -588,6 +667,8 @@ class Transport:
                     )
                 raise
         finally:
+            if gate is not None:
+                gate.leave()
             if reservation is not None:
                 if sending:
                     reservation.commit()

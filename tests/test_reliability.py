@@ -244,3 +244,65 @@ async def test_cancel_during_a_retry_backoff(sim: PapiSimulator) -> None:
         assert c._transport.in_flight == 0 and snap.waiters == 0
         assert all(b.held == 0 for b in snap.budgets)
     assert [r.path for r in sim.requests].count("/papi/v1/balance") == 1
+
+
+async def test_pool_admits_callers_first_come_first_served(sim: PapiSimulator) -> None:
+    """10 tasks, each sending 15 calls back to back, share a pool of 2 connections.
+
+    aiohttp alone lets a task that just freed a connection take it again ahead of the
+    ones waiting; before the client's gate, some of these calls waited past the 0.3 s
+    connect timeout and failed.  First come, first served, none waits much longer than
+    the queue ahead of it.
+    """
+    sim.faults.latency(0.01, count=None)
+    errors: list[str] = []
+    waits: list[float] = []
+    async with PortfolioMarginClient(
+        KEY,
+        SECRET,
+        base_url=sim.url,
+        rate_limits=BIG_LIMITS,
+        pool_size=2,
+        retry=RetryPolicy(max_attempts=1),
+        timeouts=Timeouts(total=5.0, connect=0.3),
+    ) as client:
+        await client.sync_time()
+        loop = asyncio.get_running_loop()
+
+        async def worker() -> None:
+            for _ in range(15):
+                started = loop.time()
+                try:
+                    await client.market.ping()
+                except Exception as exc:
+                    errors.append(type(exc).__name__)
+                waits.append(loop.time() - started)
+
+        await asyncio.gather(*(worker() for _ in range(10)))
+    assert errors == []
+    assert len(waits) == 150
+    assert max(waits) < 0.25  # the queue ahead is at most 8 calls of ~10 ms
+
+
+async def test_waiting_for_a_connection_times_out_unsent(sim: PapiSimulator) -> None:
+    sim.faults.latency(0.5, path="/papi/v1/balance")
+    async with PortfolioMarginClient(
+        KEY,
+        SECRET,
+        base_url=sim.url,
+        rate_limits=BIG_LIMITS,
+        pool_size=1,
+        retry=RetryPolicy(max_attempts=1),
+        timeouts=Timeouts(total=5.0, connect=0.1),
+    ) as client:
+        await client.sync_time()
+        busy = asyncio.ensure_future(client.account.balance())
+        await asyncio.sleep(0.05)
+        from binance_papi_async import APITimeoutError
+
+        with pytest.raises(APITimeoutError) as info:
+            await client.margin.repay_debt("BNB", "0.1")
+        assert info.value.sent is False and "no free connection" in str(info.value)
+        assert client.rate_limits.get(Budget.REQUEST_WEIGHT).used < 3000  # given back
+        await busy
+    assert [r.path for r in sim.requests].count(REPAY) == 0
