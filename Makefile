@@ -29,6 +29,12 @@ test: lint typecheck pytest
 demo: venv
 	$(BIN)/python examples/demo.py $(ARGS)
 
+# A UM order lifecycle and a borrow-then-repay-debt flow, on the embedded simulator.
+.PHONY: examples
+examples: venv
+	$(BIN)/python examples/order_lifecycle.py
+	$(BIN)/python examples/borrow_repay.py
+
 # CPU per signed call vs the raw-aiohttp floor, memory, micro-benchmarks (benchmarks/README.md).
 # Shrink it with e.g. BENCH_ARGS="--calls 500 --repeats 1 --memory-calls 5000".
 BENCH_ARGS ?=

@@ -1,10 +1,11 @@
 """A local Binance Portfolio Margin (papi) simulator for tests, demos and benchmarks.
 
-Portfolio Margin has no public testnet; this package serves papi over a real
-socket on loopback, with per-account state (balances, margin debts, USD
-prices), Binance's authentication rules (HMAC / RSA / Ed25519, ``timestamp`` /
-``recvWindow``), its rate limits (IP weight, account order count, 429 / 418) and
-faults on demand::
+Portfolio Margin has no public testnet; this package serves all 109 papi
+operations over a real socket on loopback, with per-account state (balances,
+margin debts, USD prices; UM / CM / margin orders, conditional orders, positions
+and loans: see :mod:`.trading`), Binance's authentication rules (HMAC / RSA /
+Ed25519, ``timestamp`` / ``recvWindow``), its rate limits (IP weight, account
+order count, 429 / 418) and faults on demand::
 
     from binance_papi_async.testing import PapiSimulator
 
@@ -12,7 +13,8 @@ faults on demand::
         ...  # point the client at sim.url
 
 From a shell: ``python -m binance_papi_async.testing --port 8765``.
-See :mod:`.simulator` for the exact rules and :mod:`.faults` for faults.
+See :mod:`.simulator` for the exact rules, :mod:`.trading` for the fill model and
+:mod:`.faults` for faults.
 """
 
 from __future__ import annotations

@@ -1,10 +1,19 @@
-"""A local papi server (aiohttp.web) behaving like Binance Portfolio Margin for the SDK's routes.
+"""A local papi server (aiohttp.web) behaving like Binance Portfolio Margin.
 
-Routes: ``POST /papi/v1/margin/repay-debt``, ``GET /papi/v1/balance``,
-``GET /papi/v1/account``, ``GET /papi/v1/rateLimit/order``, ``GET /papi/v1/ping``,
-``GET /papi/v1/time``, ``GET /fapi/v1/time``, ``POST|PUT|DELETE /papi/v1/listenKey``
-and the user data stream ``GET /pm/ws/{listenKey}`` (see :mod:`.stream`); control
-endpoints under ``/_sim/``
+Routes: all 109 operations of the endpoint table (``endpoints._table.TABLE``), plus
+the undocumented ``GET /papi/v1/time`` and ``GET /fapi/v1/time``, and the user data
+stream ``GET /pm/ws/{listenKey}`` (see :mod:`.stream`).  Every route applies the same
+pipeline (below) with the security type, parameters and charges of its spec.  The
+answer comes from real state for: repay-debt, balance, account, rateLimit/order,
+ping, time, listenKey here, and in :mod:`.trading` (see its fill model): UM and CM
+orders (new, modify, cancel, query, open order(s), all orders, cancel all),
+conditional orders (new, cancel, open order(s), history, all, cancel all),
+positions (``positionRisk``), ``um/account``, ``v2/um/account``, ``cm/account``,
+leverage, margin orders (new, cancel, query, open orders, all orders, cancel all),
+``marginLoan`` / ``repayLoan`` and their records, ``maxBorrowable`` and
+``maxWithdraw``.  Every other operation answers its doc example
+(:mod:`._examples`, the same body whatever the arguments) after all the checks.
+Control endpoints under ``/_sim/``
 (never rate-limited, never faulted): ``GET|POST|DELETE /_sim/faults``,
 ``GET|DELETE /_sim/requests``, ``POST /_sim/reset``, ``GET /_sim/state``.
 
@@ -17,7 +26,9 @@ How a papi request is processed, in this order (each step can answer early):
    ``ban_seconds`` (default 120);
 3. route: unknown path -> 404, known path with another method -> 405 (HTML bodies,
    like the front proxy; not charged);
-4. IP request weight is charged (``BY_ROUTE[(method, path)].charges``); above
+4. IP request weight is charged (the spec's charges; where the spec has
+   ``weight_rules``, the weight for the parameter names sent, e.g. 40 for
+   ``GET /papi/v1/um/openOrders`` without ``symbol``); above
    ``ip_weight_limit`` -> 429 -1003 with ``Retry-After`` (seconds to the window
    end), and the IP is backing off until that window ends.  **Rejected requests
    consume weight**, as on Binance (a 429'd request is counted too);
@@ -32,12 +43,15 @@ How a papi request is processed, in this order (each step can answer early):
    (-1102); ``recvWindow`` (default 5000) must be an integer in 1..60000, else
    400 -1130 "Data sent for parameter 'recvWindow' is not valid."; then
    ``timestamp < serverTime + 1000 and serverTime - timestamp <= recvWindow`` or -1021;
-8. the account's order count is charged for order-counting endpoints
-   (repay-debt: 1); above ``order_limit`` -> 429 -1015 (no IP back-off: the order
-   limit is per account, the ban is per IP);
-9. unknown parameters -> -1104 "Not all sent parameters were read; read 'N'
-   parameter(s) but was sent 'M'."; missing mandatory ones -> -1102;
-10. the business logic (see :meth:`PapiSimulator.repay_debt` for repay-debt);
+8. the account's order count is charged for order-counting endpoints (the spec's
+   ORDERS charge: repay-debt and order placing / amending: 1, OCO: 2); above
+   ``order_limit`` -> 429 -1015 (no IP back-off: the order limit is per account, the
+   ban is per IP);
+9. unknown parameters (not in the spec's ``params``) -> -1104 "Not all sent
+   parameters were read; read 'N' parameter(s) but was sent 'M'."; missing or
+   empty mandatory ones (``required`` in the spec) -> -1102;
+10. the business logic (see :meth:`PapiSimulator.repay_debt` for repay-debt,
+    :mod:`.trading` for orders, positions and loans) or the doc example;
 11. "after" faults replace the answer (the state change, if any, stays applied).
 
 Every papi response carries ``X-MBX-USED-WEIGHT-1M``; responses of order-counting
@@ -76,8 +90,11 @@ from .._constants import (
     ORDER_LIMIT_PER_MINUTE,
 )
 from ..clock import Clock, ServerClock
-from ..endpoints import BY_ROUTE, Budget, EndpointSpec, Security
+from ..endpoints import SERVER_TIME, Budget, EndpointSpec, Security
+from ..endpoints._table import TABLE
 from ..signing import HmacSigner
+from ._errors import SimulatedError, invalid, mandatory
+from ._examples import EXAMPLES
 from .faults import Fault, FaultPlan
 from .state import (
     DEFAULT_ACCOUNT,
@@ -94,6 +111,7 @@ from .state import (
     q8,
 )
 from .stream import StreamHub
+from .trading import Exchange
 
 __all__ = ["MAX_REPAY_USD", "PapiSimulator", "RequestRecord", "SimulatedError", "is_loopback"]
 
@@ -142,6 +160,16 @@ _FAPI_TIME = EndpointSpec(
 )
 
 
+def _example_handler(key: str) -> Callable[..., Any]:
+    """A handler answering the doc example of ``key`` (``"METHOD /path"``), byte for byte."""
+    body = orjson.Fragment(EXAMPLES[key].encode())
+
+    def handler(ctx: _Ctx, account: Account | None, params: dict[str, str]) -> Any:
+        return body
+
+    return handler
+
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is a loopback name or address (``localhost``, 127.0.0.0/8, ``::1``)."""
     if host == "localhost":
@@ -150,29 +178,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-class SimulatedError(Exception):
-    """A Binance error answer the simulator gives: HTTP ``status``, ``{"code": ..., "msg": ...}``.
-
-    Raised by :meth:`PapiSimulator.repay_debt` when called directly from Python.
-    """
-
-    def __init__(self, status: int, code: int, msg: str) -> None:
-        super().__init__(msg)
-        self.status = status
-        self.code = code
-        self.msg = msg
-
-
-def _mandatory(name: str) -> SimulatedError:
-    return SimulatedError(
-        400, -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
-    )
-
-
-def _invalid(name: str) -> SimulatedError:
-    return SimulatedError(400, -1130, f"Data sent for parameter '{name}' is not valid.")
 
 
 _BAD_SIGNATURE = SimulatedError(400, -1022, "Signature for this request is not valid.")
@@ -437,6 +442,8 @@ class PapiSimulator:
         self._log: deque[RequestRecord] = deque(maxlen=log_limit)
         self._log_enabled = log_limit != 0
         self._seq = itertools.count(1)
+        #: The trading engine: orders, positions, loans (see :mod:`.trading`).
+        self.exchange = Exchange(self)
         self._routes = self._build_routes()
         self._paths = {path for _, path in self._routes}
         self._app: web.Application | None = None
@@ -598,34 +605,49 @@ class PapiSimulator:
     # ------------------------------------------------------------------ routes
 
     def _build_routes(self) -> dict[tuple[str, str], _Route]:
-        table: list[tuple[str, str, frozenset[str], tuple[str, ...], Callable[..., Any]]] = [
-            (
-                "POST",
-                "/papi/v1/margin/repay-debt",
-                frozenset({"asset", "amount", "specifyRepayAssets"}),
-                ("asset",),
-                self._h_repay,
-            ),
-            ("GET", "/papi/v1/balance", frozenset({"asset"}), (), self._h_balance),
-            ("GET", "/papi/v1/account", frozenset(), (), self._h_account),
-            ("GET", "/papi/v1/rateLimit/order", frozenset(), (), self._h_rate_limit),
-            ("GET", "/papi/v1/ping", frozenset(), (), self._h_ping),
-            ("GET", "/papi/v1/time", frozenset(), (), self._h_time),
-            ("GET", "/fapi/v1/time", frozenset(), (), self._h_time),
-            ("POST", "/papi/v1/listenKey", frozenset(), (), self._h_listen_key_start),
-            ("PUT", "/papi/v1/listenKey", frozenset(), (), self._h_listen_key_keepalive),
-            ("DELETE", "/papi/v1/listenKey", frozenset(), (), self._h_listen_key_close),
-        ]
+        """Every operation of the endpoint table, plus ``/papi/v1/time`` and ``/fapi/v1/time``.
+
+        Parameters and charges come from the table's specs; the handler is the
+        stateful one where there is one (this module and :mod:`.trading`), otherwise
+        the operation's doc example (:mod:`._examples`).
+        """
+        handlers: dict[tuple[str, str], Callable[..., Any]] = {
+            ("POST", "/papi/v1/margin/repay-debt"): self._h_repay,
+            ("GET", "/papi/v1/balance"): self._h_balance,
+            ("GET", "/papi/v1/account"): self._h_account,
+            ("GET", "/papi/v1/rateLimit/order"): self._h_rate_limit,
+            ("GET", "/papi/v1/ping"): self._h_ping,
+            ("GET", "/papi/v1/time"): self._h_time,
+            ("GET", "/fapi/v1/time"): self._h_time,
+            ("POST", "/papi/v1/listenKey"): self._h_listen_key_start,
+            ("PUT", "/papi/v1/listenKey"): self._h_listen_key_keepalive,
+            ("DELETE", "/papi/v1/listenKey"): self._h_listen_key_close,
+            **self.exchange.routes(),
+        }
         routes: dict[tuple[str, str], _Route] = {}
-        for method, path, params, required, handler in table:
-            spec = BY_ROUTE.get((method, path)) or (_FAPI_TIME if path == _FAPI_TIME.path else None)
-            if spec is None:  # pragma: no cover - the endpoint table lost a route
-                raise RuntimeError(f"no endpoint spec for {method} {path}")
+        for spec in (*TABLE, SERVER_TIME, _FAPI_TIME):
+            key = (spec.method, spec.path)
+            handler = handlers.get(key) or _example_handler(f"{spec.method} {spec.path}")
             weight = sum(c.amount for c in spec.charges if c.budget is Budget.REQUEST_WEIGHT)
             orders = sum(c.amount for c in spec.charges if c.budget is Budget.ORDERS)
+            params = frozenset(p.name for p in spec.params)
+            required = tuple(p.name for p in spec.params if p.required and p.name != "timestamp")
             allowed = params | _SIGNED_BASE if spec.signed else params
-            routes[(method, path)] = _Route(spec, weight, orders, allowed, required, handler)
+            routes[key] = _Route(spec, weight, orders, allowed, required, handler)
         return routes
+
+    def set_mark(self, symbol: str, price: Decimal | str | int) -> None:
+        """Move the mark price of ``symbol`` (e.g. ``"BTCUSDT"``, ``"BTCUSD_PERP"``).
+
+        Resting LIMIT orders the new mark crosses fill at their price, and conditional
+        orders whose stop price it reaches trigger (see :mod:`.trading`); the stream
+        carries the resulting events.
+        """
+        value = Decimal(price) if isinstance(price, str | int) else price
+        if not value.is_finite() or value <= 0:
+            raise ValueError(f"mark price must be positive: {price!r}")
+        self.state.marks[symbol] = value
+        self.exchange.on_mark(symbol, self.server_time_ms())
 
     # ------------------------------------------------------------------ request path
 
@@ -671,7 +693,7 @@ class PapiSimulator:
                 return self._banned(ctx, limits.banned_until)
         if route is None:
             return self._not_found(ctx)
-        limits.ip_used += route.weight
+        limits.ip_used += self._weight_of(route, ctx, request)
         response: web.StreamResponse
         try:
             if self.rate_limits and limits.ip_used > self.ip_weight_limit:
@@ -685,6 +707,23 @@ class PapiSimulator:
         if fault is not None and fault.after:
             return self._fault_response(request, ctx, fault)
         return response
+
+    @staticmethod
+    def _weight_of(route: _Route, ctx: _Ctx, request: web.Request) -> int:
+        """The route's IP weight for the parameters sent (the spec's ``weight_rules``)."""
+        spec = route.spec
+        if not spec.weight_rules:
+            return route.weight
+        raw = [ctx.query]
+        if ctx.body and request.content_type == _FORM:
+            raw.append(ctx.body.decode("utf-8", "replace"))
+        sent = {
+            unquote_plus(part.partition("=")[0], errors="replace"): ""
+            for text in raw
+            for part in text.split("&")
+            if part
+        }
+        return spec.for_params(sent).weight
 
     def _process(self, request: web.Request, ctx: _Ctx, route: _Route, api_key: str | None) -> Any:
         spec = route.spec
@@ -712,7 +751,7 @@ class PapiSimulator:
                 raise _DUPLICATE
             raw_sig = q_sig if q_sig is not None else b_sig
             if raw_sig is None or not raw_sig:
-                raise _mandatory("signature")
+                raise mandatory("signature")
             payload = q_rest.encode("utf-8", "surrogateescape")
             if ctx.body:
                 payload += b_rest.encode() if body_text else ctx.body
@@ -747,24 +786,24 @@ class PapiSimulator:
             )
         for name in route.required:
             if not params.get(name):
-                raise _mandatory(name)
+                raise mandatory(name)
         return route.handler(ctx, account, params)
 
     @staticmethod
     def _check_timestamp(now: int, params: dict[str, str]) -> None:
         raw_ts = params.get("timestamp")
         if not raw_ts or not _is_digits(raw_ts):
-            raise _mandatory("timestamp")
+            raise mandatory("timestamp")
         timestamp = int(raw_ts)
         raw_rw = params.get("recvWindow")
         if raw_rw is None:
             recv_window = DEFAULT_RECV_WINDOW_MS
         else:
             if not _is_digits(raw_rw):
-                raise _invalid("recvWindow")
+                raise invalid("recvWindow")
             recv_window = int(raw_rw)
             if not 0 < recv_window <= MAX_RECV_WINDOW_MS:
-                raise _invalid("recvWindow")
+                raise invalid("recvWindow")
         if timestamp >= now + 1000:
             raise SimulatedError(
                 400, -1021, "Timestamp for this request was 1000ms ahead of the server's time."
@@ -903,40 +942,41 @@ class PapiSimulator:
         asset = params.get("asset")
         if asset is not None:
             if not asset:
-                raise _mandatory("asset")
+                raise mandatory("asset")
             return self._balance_entry(account, asset)
         return [self._balance_entry(account, name) for name in account.assets]
 
-    @staticmethod
-    def _balance_entry(account: Account, asset: str) -> dict[str, Any]:
+    def _balance_entry(self, account: Account, asset: str) -> dict[str, Any]:
         state = account.assets.get(asset)
         free = state.free if state is not None else ZERO
         locked = state.locked if state is not None else ZERO
         borrowed = state.borrowed if state is not None else ZERO
         interest = state.interest if state is not None else ZERO
-        zero = "0.00000000"
+        um, um_pnl, cm, cm_pnl = self.exchange.futures_wallet(account, asset)
         return {
             "asset": asset,
-            "totalWalletBalance": fmt8(free + locked),
+            "totalWalletBalance": fmt8(free + locked + um + cm),
             "crossMarginAsset": fmt8(free + locked),
             "crossMarginBorrowed": fmt8(borrowed),
             "crossMarginFree": fmt8(free),
             "crossMarginInterest": fmt8(interest),
             "crossMarginLocked": fmt8(locked),
-            "umWalletBalance": zero,
-            "umUnrealizedPNL": zero,
-            "cmWalletBalance": zero,
-            "cmUnrealizedPNL": zero,
+            "umWalletBalance": fmt8(um),
+            "umUnrealizedPNL": fmt8(um_pnl),
+            "cmWalletBalance": fmt8(cm),
+            "cmUnrealizedPNL": fmt8(cm_pnl),
             "updateTime": account.update_time,
-            "negativeBalance": zero,
+            "negativeBalance": "0.00000000",
         }
 
     def _h_account(self, ctx: _Ctx, account: Account | None, params: dict[str, str]) -> Any:
         """Account Information, computed from USD prices (no collateral haircuts).
 
-        equity = sum((free + locked) * price) - sum((borrowed + interest) * price);
+        equity = sum((free + locked) * price) - sum((borrowed + interest) * price), plus
+        the UM / CM wallets and unrealized PnL (:mod:`.trading`);
         ``accountEquity`` = ``actualEquity`` = equity; maintenance margin = 5 % and
-        initial margin = 10 % of the debt value; ``uniMMR`` = equity / maintenance
+        initial margin = 10 % of the debt value, plus the UM / CM positions' initial
+        margin (|notional| / leverage) in both; ``uniMMR`` = equity / maintenance
         margin ("999.00000000" without debt); ``virtualMaxWithdrawAmount`` and
         ``totalAvailableBalance`` = max(0, equity - initial margin);
         ``totalMarginOpenLoss`` = 0; ``accountStatus`` is always "NORMAL".
@@ -949,9 +989,10 @@ class PapiSimulator:
             price = prices[name]
             assets_value += st.total * price
             debt_value += st.debt * price
-        equity = assets_value - debt_value
-        maint = debt_value * Decimal("0.05")
-        initial = debt_value * Decimal("0.10")
+        futures_value, futures_initial = self.exchange.futures_totals(account)
+        equity = assets_value - debt_value + futures_value
+        maint = debt_value * Decimal("0.05") + futures_initial
+        initial = debt_value * Decimal("0.10") + futures_initial
         uni_mmr = fmt8(equity / maint) if maint > 0 else "999.00000000"
         available = fmt8(max(ZERO, equity - initial))
         return {
@@ -1050,9 +1091,9 @@ class PapiSimulator:
             try:
                 wanted = Decimal(amount)
             except InvalidOperation:
-                raise _invalid("amount") from None
+                raise invalid("amount") from None
             if not wanted.is_finite() or wanted <= 0:
-                raise _invalid("amount")
+                raise invalid("amount")
             exponent = wanted.as_tuple().exponent
             if isinstance(exponent, int) and exponent < -8 and wanted != q8(wanted):
                 raise SimulatedError(

@@ -7,6 +7,7 @@ places, the precision papi prints.  A :class:`SimState` holds
 * ``accounts``: one :class:`Account` per account name, each with per-asset
   :class:`AssetState` (cross-margin ``free`` / ``locked`` amounts and the margin
   debt as ``borrowed`` principal plus accrued ``interest``);
+* ``marks``: optional per-symbol mark prices for the trading engine (:mod:`.trading`);
 * ``keys``: optional :class:`KeySpec` entries (API key -> secret or public key and
   the account it belongs to), so that a seed file can carry its own key pairs.
 
@@ -22,7 +23,8 @@ from a small JSON / TOML document (:meth:`SimState.from_dict`,
           "USDT": {"free": "5000"}
         }}
       },
-      "keys": [{"api_key": "my-key", "secret": "my-secret", "account": "main"}]
+      "keys": [{"api_key": "my-key", "secret": "my-secret", "account": "main"}],
+      "marks": {"BTCUSDT": "60000"}
     }
 
 Numbers may be written as JSON/TOML numbers or as strings; they are parsed
@@ -40,6 +42,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+
+from .book import Book
 
 __all__ = [
     "DEFAULT_ACCOUNT",
@@ -153,11 +157,16 @@ class RepayRecord:
 
 @dataclass(slots=True)
 class Account:
-    """The state of one account: assets by name, last update time, applied repays."""
+    """The state of one account: assets by name, last update time, applied repays.
+
+    ``book`` holds its orders, conditional orders, UM / CM positions and margin loan
+    and repay records (see :mod:`.book`).
+    """
 
     assets: dict[str, AssetState] = field(default_factory=dict)
     update_time: int = 0
     applied_repays: list[RepayRecord] = field(default_factory=list)
+    book: Book = field(default_factory=Book)
 
     def asset(self, name: str) -> AssetState:
         """The state of ``name``, created empty if the account never held it."""
@@ -177,6 +186,7 @@ class Account:
             "assets": {name: a.to_dict() for name, a in self.assets.items()},
             "updateTime": self.update_time,
             "appliedRepays": len(self.applied_repays),
+            "book": self.book.to_dict(),
         }
 
 
@@ -202,18 +212,25 @@ class KeySpec:
 
 @dataclass(slots=True)
 class SimState:
-    """Prices, accounts and (optionally) keys of a simulator."""
+    """Prices, accounts and (optionally) keys of a simulator.
+
+    ``marks`` are per-symbol mark prices (``"BTCUSDT"``, ``"BTCUSD_PERP"``) the
+    trading engine fills at; a symbol without one is priced from ``prices``
+    (base price / quote price; a CM symbol ``<BASE>USD_...`` at the base's USD price).
+    """
 
     prices: dict[str, Decimal] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)
     keys: list[KeySpec] = field(default_factory=list)
+    marks: dict[str, Decimal] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for asset, price in self.prices.items():
-            value = _dec(price, f"price of {asset}")
-            if value <= 0:
-                raise ValueError(f"price of {asset} must be positive: {value}")
-            self.prices[asset] = value
+        for what, table in (("price", self.prices), ("mark price", self.marks)):
+            for name, price in table.items():
+                value = _dec(price, f"{what} of {name}")
+                if value <= 0:
+                    raise ValueError(f"{what} of {name} must be positive: {value}")
+                table[name] = value
 
     def account(self, name: str = DEFAULT_ACCOUNT) -> Account:
         """The account ``name``, created empty if it does not exist."""
@@ -230,13 +247,14 @@ class SimState:
         """A JSON-ready view: prices and accounts (keys are not included)."""
         return {
             "prices": {asset: str(price) for asset, price in self.prices.items()},
+            "marks": {symbol: str(price) for symbol, price in self.marks.items()},
             "accounts": {name: acc.to_dict() for name, acc in self.accounts.items()},
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SimState:
         """Build a state from a parsed JSON / TOML document (see the module docstring)."""
-        unknown = set(data) - {"prices", "accounts", "keys"}
+        unknown = set(data) - {"prices", "accounts", "keys", "marks"}
         if unknown:
             raise ValueError(f"unknown top-level keys: {sorted(unknown)}")
         prices = {
@@ -260,7 +278,11 @@ class SimState:
             KeySpec(**{str(k): v for k, v in _mapping(entry, "key").items()})
             for entry in _sequence(data.get("keys", []), "keys")
         ]
-        state = cls(prices=prices, accounts=accounts, keys=keys)
+        marks = {
+            str(symbol): _dec(price, f"mark price of {symbol}")
+            for symbol, price in _mapping(data.get("marks", {}), "marks").items()
+        }
+        state = cls(prices=prices, accounts=accounts, keys=keys, marks=marks)
         state.check_prices()
         return state
 
@@ -324,7 +346,8 @@ def demo_state() -> SimState:
 
     Enough for a partial repay (e.g. 0.5 BNB: 0.3 from BNB, the rest from USDT) and a
     repay-all of the remaining BNB debt with ``specifyRepayAssets=USDT,BTC``.
-    Prices (USD): BNB 600, USDT 1, BTC 60000, ETH 3000.
+    Prices (USD): BNB 600, USDT 1, BTC 60000, ETH 3000; no explicit marks (symbols
+    such as BTCUSDT, ETHUSDT, BNBUSDT, BTCUSD_PERP are priced from these).
     """
     return SimState(
         prices={
