@@ -277,9 +277,13 @@ class Transport:
         session = self._session
         if session is None:
             # Created lazily, inside the running loop: the client itself can be built anywhere.
+            # The gate (_FifoGate) bounds REST requests in flight to pool_size, first come
+            # first served, and so the REST connections too.  The connector itself is not
+            # capped: a user data stream's WebSocket (one long-lived connection on this
+            # session) must never take a slot a REST call is waiting for.
             connector = aiohttp.TCPConnector(
-                limit=self._pool_size,
-                limit_per_host=self._pool_size,
+                limit=0,
+                limit_per_host=0,
                 keepalive_timeout=self._keepalive_timeout,
                 ttl_dns_cache=self._dns_cache_ttl,
                 use_dns_cache=True,

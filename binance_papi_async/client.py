@@ -77,9 +77,11 @@ class PortfolioMarginClient:
     never closes), the client creates one ``aiohttp.ClientSession`` on first use,
     inside the running loop, over a ``TCPConnector`` with
 
-    * ``pool_size`` (default 64) connections at most, all to the one papi host:
-      enough for an engine's concurrency without opening hundreds of TLS sessions;
-      calls beyond it wait for a free connection (bounded by the connect timeout);
+    * ``pool_size`` (default 64) REST requests in flight at most, and so at most that
+      many REST connections to the papi host: enough for an engine's concurrency
+      without opening hundreds of TLS sessions; calls beyond it wait their turn, first
+      come first served, bounded by the connect timeout (a user data stream's
+      WebSocket is on top of these, never in their place);
     * ``keepalive_timeout`` (default 30 s) idle keep-alive, so steady traffic
       reuses warm TLS connections while idle sockets do not linger;
     * ``dns_cache_ttl`` (default 60 s): DNS is resolved at most once a minute,

@@ -428,7 +428,11 @@ async def test_owned_session_is_closed_and_aclose_idempotent(mock_http: aiorespo
     assert session is not None and not session.closed
     connector = session.connector
     assert isinstance(connector, aiohttp.TCPConnector)
-    assert connector.limit == 64 and connector.limit_per_host == 64
+    # REST calls are bounded by the client's first-come-first-served gate (pool_size 64);
+    # the connector itself is uncapped so a stream's WebSocket never takes a REST slot.
+    assert connector.limit == 0 and connector.limit_per_host == 0
+    gate = client._transport._gate
+    assert gate is not None and gate._free == 64
     await client.aclose()
     await client.aclose()
     assert _closed(session) and client.closed

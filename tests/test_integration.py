@@ -288,3 +288,15 @@ async def test_client_user_stream_is_the_documented_entry_point(sim: PapiSimulat
         assert isinstance(event, LiabilityChange) and event.asset == "BNB"
         # The raw listenKey calls stay reachable for engines with their own socket.
         assert callable(client.user_stream.start) and callable(client.user_stream.close)
+
+
+async def test_an_open_stream_does_not_take_a_rest_connection(sim: PapiSimulator) -> None:
+    from binance_papi_async import StreamReconnected, Timeouts
+
+    client = sim_client(sim, pool_size=1, timeouts=Timeouts(total=5.0, connect=0.5))
+    async with client, client.user_stream(heartbeat=5.0) as stream:
+        assert isinstance(await asyncio.wait_for(anext(stream), 5), StreamReconnected)
+        # With the only pool slot taken by the WebSocket, this used to wait out the
+        # connect timeout and fail unsent.
+        assert await client.account.balance()
+        assert (await client.margin.repay_debt("BNB", "0.1")).success
