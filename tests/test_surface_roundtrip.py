@@ -624,3 +624,32 @@ async def test_order_endpoints_carry_the_order_count_header(sim: PapiSimulator) 
             session, sim, new_order, key=KEY, sign=True, params={**params, "side": "HOLD"}
         )
         assert (status, body["code"]) == (400, -1117)
+
+
+async def test_post_only_and_fok_rejections_are_not_recorded(
+    sim: PapiSimulator, client: PortfolioMarginClient
+) -> None:
+    from binance_papi_async import BadRequestError
+
+    sim.set_mark(UM, Decimal("60000"))
+    with pytest.raises(BadRequestError) as gtx:  # would take liquidity
+        await client.um.new_order(
+            symbol=UM,
+            side="BUY",
+            type="LIMIT",
+            quantity=Decimal("0.01"),
+            price=Decimal("61000"),
+            time_in_force="GTX",
+        )
+    assert gtx.value.code == -5022
+    with pytest.raises(BadRequestError) as fok:  # cannot fill at once
+        await client.um.new_order(
+            symbol=UM,
+            side="BUY",
+            type="LIMIT",
+            quantity=Decimal("0.01"),
+            price=Decimal("59000"),
+            time_in_force="FOK",
+        )
+    assert fok.value.code == -5021
+    assert await client.um.query_all_orders(symbol=UM) == ()

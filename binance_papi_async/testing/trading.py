@@ -12,8 +12,10 @@ Fill model (deliberately simple, documented rather than realistic):
 * **Matching.**  There is no order book and no liquidity limit.  A MARKET order
   fills completely at the mark.  A LIMIT order that is marketable (BUY at or above
   the mark, SELL at or below) fills completely at the mark (a taker fill), except
-  post-only (GTX, LIMIT_MAKER): GTX expires, LIMIT_MAKER is rejected (-2010).  A
-  non-marketable IOC / FOK order expires; other LIMIT orders rest as ``NEW`` and
+  post-only: a marketable futures GTX order is rejected with -5022 and a margin
+  LIMIT_MAKER with -2010, neither recorded.  A futures FOK order that cannot fill is
+  rejected with -5021 (not recorded); a non-marketable IOC order (and a margin FOK)
+  is booked and expires; other LIMIT orders rest as ``NEW`` and
   fill completely at their own price when :meth:`PapiSimulator.set_mark` moves the
   mark through it (a maker fill).  No partial fills, no commissions, no funding,
   no self-trade prevention, no liquidation; ``priceMatch`` is echoed but ignored.
@@ -578,18 +580,33 @@ class Exchange:
         return price >= mark if side == "BUY" else price <= mark
 
     def _place_futures(self, name: str, account: Account, order: Order, now: int) -> None:
-        """Book ``order`` (status NEW), then fill or expire it per the fill model."""
+        """Book ``order`` (status NEW), then fill or expire it per the fill model.
+
+        As on Binance, a post-only (GTX) order that would take and a FOK order that cannot
+        fill at once are rejected (-5022 / -5021) and never recorded in the order history.
+        """
         mark = self.mark(order.product, order.symbol)
+        if order.type != "MARKET":
+            marketable = self._marketable(order.side, order.price, mark)
+            if order.time_in_force == "GTX" and marketable:
+                raise SimulatedError(
+                    400,
+                    -5022,
+                    "Due to the order could not be executed as maker, the Post Only order "
+                    "will be rejected. The order will not be recorded in the order history",
+                )
+            if order.time_in_force == "FOK" and not marketable:
+                raise SimulatedError(
+                    400,
+                    -5021,
+                    "Due to the order could not be filled immediately, the FOK order has "
+                    "been rejected. The order will not be recorded in the order history",
+                )
         account.book.orders[order.order_id] = order
         self._push(name, (self._order_event(order, "NEW", now),))
-        if order.type == "MARKET":
+        if order.type == "MARKET" or self._marketable(order.side, order.price, mark):
             self._fill_futures(name, account, order, mark, now)
-        elif self._marketable(order.side, order.price, mark):
-            if order.time_in_force == "GTX":
-                self._expire(name, order, now)
-            else:
-                self._fill_futures(name, account, order, mark, now)
-        elif order.time_in_force in ("IOC", "FOK"):
+        elif order.time_in_force == "IOC":
             self._expire(name, order, now)
 
     def _expire(self, name: str, order: Order, now: int) -> None:
