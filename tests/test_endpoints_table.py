@@ -532,3 +532,38 @@ def test_generated_files_are_up_to_date() -> None:
         "the generated files differ from what tools/generate_endpoints.py produces "
         f"(run it to regenerate): {proc.stderr}{proc.stdout}"
     )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param"),
+    [
+        ({"type": "LIMIT", "quantity": 1, "price": 1}, "time_in_force"),
+        ({"type": "LIMIT", "quantity": 1, "time_in_force": "GTC"}, "price"),
+        ({"type": "MARKET"}, "quantity"),
+        (
+            {"type": "LIMIT", "quantity": 1, "price": 1, "time_in_force": "GTD"},
+            "good_till_date",
+        ),
+    ],
+)
+async def test_order_type_makes_parameters_mandatory(kwargs: dict[str, Any], param: str) -> None:
+    um, transport = _bind(UmAPI, {})
+    with pytest.raises(ValidationError) as info:
+        await um.new_order(symbol="BTCUSDT", side="BUY", **kwargs)
+    assert info.value.param == param
+    assert transport.calls == []
+
+
+async def test_conditional_and_margin_order_types_are_checked_too() -> None:
+    um, transport = _bind(UmAPI, {})
+    with pytest.raises(ValidationError) as info:
+        await um.new_conditional_order(symbol="BTCUSDT", side="SELL", strategy_type="STOP_MARKET")
+    assert info.value.param == "stop_price"
+    from binance_papi_async.api.margin import MarginAPI
+
+    margin, margin_transport = _bind(MarginAPI, {})
+    with pytest.raises(ValidationError) as info:
+        await margin.new_order(symbol="BNBUSDT", side="BUY", type="LIMIT_MAKER", quantity=1)
+    assert info.value.param == "price"
+    await um.new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=1)  # complete
+    assert len(transport.calls) == 1 and margin_transport.calls == []

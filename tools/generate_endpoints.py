@@ -952,10 +952,17 @@ def method_doc(op: Op) -> list[str]:
             if p.note:
                 text += f": {p.note}"
             lines.extend(wrap(text, 84, "    ", "        "))
-    if op.rules:
+    type_rule = TYPE_RULES.get(f"{r['method']} {r['path']}")
+    if op.rules or type_rule is not None:
         lines += ["", "Checked before sending (ValidationError naming the parameter):"]
         for kind, a, b in op.rules:
             lines.append(f"    * {rule_text(kind, snake(a), snake(b))}")
+        if type_rule is not None:
+            field, table = type_rule
+            for value, needed in table.items():
+                lines.append(
+                    f"    * {snake(field)}={value} needs " + ", ".join(snake(n) for n in needed)
+                )
     notes = [str(n) for n in r.get("notes", [])]
     if notes:
         lines += ["", "Notes from the endpoint's page:"]
@@ -963,6 +970,62 @@ def method_doc(op: Op) -> list[str]:
             lines.extend(wrap(f"* {n}", 84, "    ", "      "))
     for n in r.get("uncertain_notes", []):
         lines += ["", *wrap(f"Uncertain: {n}", 88)]
+    return lines
+
+
+# Parameters an order type makes mandatory ("Additional mandatory parameters based on
+# type" on Binance's order pages; the papi page copies in ../shared omit the table, so it
+# is written here from the USDⓈ-M futures / spot order pages that papi's orders follow).
+# Checked before any I/O; Binance would answer -1102 for each.
+_FUTURES_ORDER_TYPES = {
+    "LIMIT": ("timeInForce", "quantity", "price"),
+    "MARKET": ("quantity",),
+}
+_CONDITIONAL_TYPES = {
+    "STOP": ("quantity", "price", "stopPrice"),
+    "TAKE_PROFIT": ("quantity", "price", "stopPrice"),
+    "STOP_MARKET": ("stopPrice",),
+    "TAKE_PROFIT_MARKET": ("stopPrice",),
+    "TRAILING_STOP_MARKET": ("callbackRate",),
+}
+TYPE_RULES: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
+    "POST /papi/v1/um/order": ("type", _FUTURES_ORDER_TYPES),
+    "POST /papi/v1/cm/order": ("type", _FUTURES_ORDER_TYPES),
+    "POST /papi/v1/um/conditional/order": ("strategyType", _CONDITIONAL_TYPES),
+    "POST /papi/v1/cm/conditional/order": ("strategyType", _CONDITIONAL_TYPES),
+    "POST /papi/v1/margin/order": (
+        "type",
+        {
+            "LIMIT": ("timeInForce", "quantity", "price"),
+            "STOP_LOSS": ("quantity", "stopPrice"),
+            "TAKE_PROFIT": ("quantity", "stopPrice"),
+            "STOP_LOSS_LIMIT": ("timeInForce", "quantity", "price", "stopPrice"),
+            "TAKE_PROFIT_LIMIT": ("timeInForce", "quantity", "price", "stopPrice"),
+            "LIMIT_MAKER": ("quantity", "price"),
+        },
+    ),
+}
+
+
+def type_rule_lines(op: Op) -> list[str]:
+    """``if type == "LIMIT": require_given(...)`` checks, plus GTD needing goodTillDate."""
+    r = op.raw
+    names = {p.name: p.py for p in op.params}
+    lines: list[str] = []
+    rule = TYPE_RULES.get(f"{r['method']} {r['path']}")
+    if rule is not None:
+        field, table = rule
+        for value, needed in table.items():
+            present = [n for n in needed if n in names]
+            if not present:
+                continue
+            pairs = ", ".join(f'("{names[n]}", {names[n]})' for n in present)
+            lines.append(f'        if {names[field]} == "{value}":')
+            lines.append(f'            require_given("{names[field]}={value}", {pairs})')
+    if "timeInForce" in names and "goodTillDate" in names:
+        tif, gtd = names["timeInForce"], names["goodTillDate"]
+        lines.append(f'        if {tif} == "GTD":')
+        lines.append(f'            require_given("{tif}=GTD", ("{gtd}", {gtd}))')
     return lines
 
 
@@ -1005,6 +1068,8 @@ def gen_method(op: Op) -> list[str]:
         else:
             lines.append(f"        if {p.py} is not None:")
             lines.append(f'            params["{p.name}"] = {p.encoder}({p.py}, "{p.py}")')
+    # After the encoders: a missing required or malformed argument is named first.
+    lines.extend(type_rule_lines(op))
     if has_recv:
         lines.append("        if recv_window is not None:")
         lines.append('            params["recvWindow"] = wire_recv_window(recv_window)')
@@ -1066,7 +1131,7 @@ def gen_api(ops: list[Op]) -> str:
         "from ..endpoints import _table as _specs",
         "from ..retry import RetryPolicy",
         "from ._base import Namespace",
-        f"from ._wire import {', '.join(sorted(checks + enc + ['many']))}",
+        f"from ._wire import {', '.join(sorted(checks + enc + ['many', 'require_given']))}",
         "",
         "__all__ = ["
         + ", ".join(repr(BASE_CLASS[n]) for n in sorted(NAMESPACES, key=lambda n: BASE_CLASS[n]))

@@ -37,6 +37,7 @@ from ._base import Namespace
 from ._wire import (
     many,
     refuse_together,
+    require_given,
     require_one_of,
     require_with,
     wire_bool,
@@ -1061,6 +1062,14 @@ class MarginAPIBase(Namespace):
             auto_repay_at_cancel (``autoRepayAtCancel``, BOOLEAN, optional):
                 只有在自动借款单或者自动借还单生效，true表示的是撤单后需要把订单产生的借款归还，默认为true
 
+        Checked before sending (ValidationError naming the parameter):
+            * type=LIMIT needs time_in_force, quantity, price
+            * type=STOP_LOSS needs quantity, stop_price
+            * type=TAKE_PROFIT needs quantity, stop_price
+            * type=STOP_LOSS_LIMIT needs time_in_force, quantity, price, stop_price
+            * type=TAKE_PROFIT_LIMIT needs time_in_force, quantity, price, stop_price
+            * type=LIMIT_MAKER needs quantity, price
+
         Uncertain: places/amends orders: presumably also counts toward the 1200/min account
         order limit; doc page labels it plain Request Weight
         """
@@ -1092,6 +1101,35 @@ class MarginAPIBase(Namespace):
             )
         if auto_repay_at_cancel is not None:
             params["autoRepayAtCancel"] = wire_bool(auto_repay_at_cancel, "auto_repay_at_cancel")
+        if type == "LIMIT":
+            require_given(
+                "type=LIMIT",
+                ("time_in_force", time_in_force),
+                ("quantity", quantity),
+                ("price", price),
+            )
+        if type == "STOP_LOSS":
+            require_given("type=STOP_LOSS", ("quantity", quantity), ("stop_price", stop_price))
+        if type == "TAKE_PROFIT":
+            require_given("type=TAKE_PROFIT", ("quantity", quantity), ("stop_price", stop_price))
+        if type == "STOP_LOSS_LIMIT":
+            require_given(
+                "type=STOP_LOSS_LIMIT",
+                ("time_in_force", time_in_force),
+                ("quantity", quantity),
+                ("price", price),
+                ("stop_price", stop_price),
+            )
+        if type == "TAKE_PROFIT_LIMIT":
+            require_given(
+                "type=TAKE_PROFIT_LIMIT",
+                ("time_in_force", time_in_force),
+                ("quantity", quantity),
+                ("price", price),
+                ("stop_price", stop_price),
+            )
+        if type == "LIMIT_MAKER":
+            require_given("type=LIMIT_MAKER", ("quantity", quantity), ("price", price))
         if recv_window is not None:
             params["recvWindow"] = wire_recv_window(recv_window)
         return await self._client._transport.request(
@@ -2317,6 +2355,8 @@ class UmAPIBase(Namespace):
             )
         if good_till_date is not None:
             params["goodTillDate"] = wire_time(good_till_date, "good_till_date")
+        if time_in_force == "GTD":
+            require_given("time_in_force=GTD", ("good_till_date", good_till_date))
         if recv_window is not None:
             params["recvWindow"] = wire_recv_window(recv_window)
         return await self._client._transport.request(
@@ -2411,6 +2451,11 @@ class UmAPIBase(Namespace):
 
         Checked before sending (ValidationError naming the parameter):
             * price_match and price cannot be given together
+            * strategy_type=STOP needs quantity, price, stop_price
+            * strategy_type=TAKE_PROFIT needs quantity, price, stop_price
+            * strategy_type=STOP_MARKET needs stop_price
+            * strategy_type=TAKE_PROFIT_MARKET needs stop_price
+            * strategy_type=TRAILING_STOP_MARKET needs callback_rate
 
         Notes from the endpoint's page:
             * Order with type `STOP/TAKE_PROFIT`, parameter `timeInForce` can be sent (
@@ -2473,6 +2518,28 @@ class UmAPIBase(Namespace):
             )
         if good_till_date is not None:
             params["goodTillDate"] = wire_time(good_till_date, "good_till_date")
+        if strategy_type == "STOP":
+            require_given(
+                "strategy_type=STOP",
+                ("quantity", quantity),
+                ("price", price),
+                ("stop_price", stop_price),
+            )
+        if strategy_type == "TAKE_PROFIT":
+            require_given(
+                "strategy_type=TAKE_PROFIT",
+                ("quantity", quantity),
+                ("price", price),
+                ("stop_price", stop_price),
+            )
+        if strategy_type == "STOP_MARKET":
+            require_given("strategy_type=STOP_MARKET", ("stop_price", stop_price))
+        if strategy_type == "TAKE_PROFIT_MARKET":
+            require_given("strategy_type=TAKE_PROFIT_MARKET", ("stop_price", stop_price))
+        if strategy_type == "TRAILING_STOP_MARKET":
+            require_given("strategy_type=TRAILING_STOP_MARKET", ("callback_rate", callback_rate))
+        if time_in_force == "GTD":
+            require_given("time_in_force=GTD", ("good_till_date", good_till_date))
         if recv_window is not None:
             params["recvWindow"] = wire_recv_window(recv_window)
         return await self._client._transport.request(
@@ -2550,6 +2617,8 @@ class UmAPIBase(Namespace):
 
         Checked before sending (ValidationError naming the parameter):
             * price_match and price cannot be given together
+            * type=LIMIT needs time_in_force, quantity, price
+            * type=MARKET needs quantity
 
         Notes from the endpoint's page:
             * If `newOrderRespType` is sent as `RESULT` :
@@ -2588,6 +2657,17 @@ class UmAPIBase(Namespace):
             )
         if good_till_date is not None:
             params["goodTillDate"] = wire_time(good_till_date, "good_till_date")
+        if type == "LIMIT":
+            require_given(
+                "type=LIMIT",
+                ("time_in_force", time_in_force),
+                ("quantity", quantity),
+                ("price", price),
+            )
+        if type == "MARKET":
+            require_given("type=MARKET", ("quantity", quantity))
+        if time_in_force == "GTD":
+            require_given("time_in_force=GTD", ("good_till_date", good_till_date))
         if recv_window is not None:
             params["recvWindow"] = wire_recv_window(recv_window)
         return await self._client._transport.request(
@@ -4212,6 +4292,13 @@ class CmAPIBase(Namespace):
             callback_rate (``callbackRate``, DECIMAL, optional): Used with
                 `TRAILING_STOP_MARKET` orders, min 0.1, max 5 where 1 for 1%
 
+        Checked before sending (ValidationError naming the parameter):
+            * strategy_type=STOP needs quantity, price, stop_price
+            * strategy_type=TAKE_PROFIT needs quantity, price, stop_price
+            * strategy_type=STOP_MARKET needs stop_price
+            * strategy_type=TAKE_PROFIT_MARKET needs stop_price
+            * strategy_type=TRAILING_STOP_MARKET needs callback_rate
+
         Notes from the endpoint's page:
             * Order with type `STOP/TAKE_PROFIT`, parameter `timeInForce` can be sent (
               default `GTC`).
@@ -4260,6 +4347,26 @@ class CmAPIBase(Namespace):
             params["activationPrice"] = wire_decimal(activation_price, "activation_price")
         if callback_rate is not None:
             params["callbackRate"] = wire_decimal(callback_rate, "callback_rate")
+        if strategy_type == "STOP":
+            require_given(
+                "strategy_type=STOP",
+                ("quantity", quantity),
+                ("price", price),
+                ("stop_price", stop_price),
+            )
+        if strategy_type == "TAKE_PROFIT":
+            require_given(
+                "strategy_type=TAKE_PROFIT",
+                ("quantity", quantity),
+                ("price", price),
+                ("stop_price", stop_price),
+            )
+        if strategy_type == "STOP_MARKET":
+            require_given("strategy_type=STOP_MARKET", ("stop_price", stop_price))
+        if strategy_type == "TAKE_PROFIT_MARKET":
+            require_given("strategy_type=TAKE_PROFIT_MARKET", ("stop_price", stop_price))
+        if strategy_type == "TRAILING_STOP_MARKET":
+            require_given("strategy_type=TRAILING_STOP_MARKET", ("callback_rate", callback_rate))
         if recv_window is not None:
             params["recvWindow"] = wire_recv_window(recv_window)
         return await self._client._transport.request(
@@ -4325,6 +4432,8 @@ class CmAPIBase(Namespace):
 
         Checked before sending (ValidationError naming the parameter):
             * price_match and price cannot be given together
+            * type=LIMIT needs time_in_force, quantity, price
+            * type=MARKET needs quantity
 
         Notes from the endpoint's page:
             * If `newOrderRespType` is sent as `RESULT` :
@@ -4356,6 +4465,15 @@ class CmAPIBase(Namespace):
             params["newClientOrderId"] = wire_str(new_client_order_id, "new_client_order_id")
         if new_order_resp_type is not None:
             params["newOrderRespType"] = wire_enum(new_order_resp_type, "new_order_resp_type")
+        if type == "LIMIT":
+            require_given(
+                "type=LIMIT",
+                ("time_in_force", time_in_force),
+                ("quantity", quantity),
+                ("price", price),
+            )
+        if type == "MARKET":
+            require_given("type=MARKET", ("quantity", quantity))
         if recv_window is not None:
             params["recvWindow"] = wire_recv_window(recv_window)
         return await self._client._transport.request(

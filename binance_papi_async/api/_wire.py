@@ -21,6 +21,7 @@ T = TypeVar("T")
 __all__ = [
     "many",
     "refuse_together",
+    "require_given",
     "require_one_of",
     "require_with",
     "wire_bool",
@@ -123,6 +124,13 @@ def require_with(given: tuple[str, object], needed: tuple[str, object]) -> None:
     """When ``given`` is sent, ``needed`` must be sent too."""
     if given[1] is not None and needed[1] is None:
         raise ValidationError(f"{needed[0]} is required with {given[0]}", param=needed[0])
+
+
+def require_given(condition: str, *needed: tuple[str, object]) -> None:
+    """Under ``condition`` (e.g. ``type=LIMIT``) every one of ``needed`` must be sent."""
+    for name, value in needed:
+        if value is None:
+            raise ValidationError(f"{name} is required when {condition}", param=name)
 
 
 def many(parse: Callable[[Any], T]) -> Callable[[Any], tuple[T, ...]]:
