@@ -95,26 +95,44 @@ def wire_params(params: Mapping[str, Any] | None) -> dict[str, str]:
     return {k: to_wire(v, k) for k, v in params.items() if v is not None}
 
 
+# Asset codes already found valid: engines repay and trade the same few assets, so the
+# check is a set lookup after the first time.  Bounded (emptied when full).
+_VALID_ASSETS: set[str] = set()
+
+
 def check_asset(value: object, name: str = "asset") -> str:
     """An asset code: non-empty uppercase letters and digits (``BNB``, ``USDT``, ``1000SATS``)."""
+    if type(value) is str and value in _VALID_ASSETS:
+        return value
     if not isinstance(value, str) or not _ASSET_RE.fullmatch(value):
         raise ValidationError(
             f"{name} must be an asset code of uppercase letters and digits, got {value!r}",
             param=name,
         )
+    if len(_VALID_ASSETS) >= 4096:
+        _VALID_ASSETS.clear()
+    _VALID_ASSETS.add(value)
     return value
 
 
 def check_assets(value: object, name: str) -> str:
     """A non-empty sequence of distinct asset codes, comma-joined for the wire."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+    items: Sequence[object]
+    # list and tuple first: the common case, without the slower ABC check.
+    if (
+        type(value) is list
+        or type(value) is tuple
+        or (isinstance(value, Sequence) and not isinstance(value, (str, bytes)))
+    ):
+        items = value
+    else:
         raise ValidationError(
             f"{name} must be a list of asset codes such as ['USDT', 'BTC'], got {value!r}",
             param=name,
         )
-    if not value:
+    if not items:
         raise ValidationError(f"{name} must not be empty (pass None to omit it)", param=name)
-    assets = [check_asset(v, name) for v in value]
+    assets = [check_asset(v, name) for v in items]
     if len(set(assets)) != len(assets):
         raise ValidationError(f"{name} lists an asset twice: {assets}", param=name)
     return ",".join(assets)
@@ -122,6 +140,11 @@ def check_assets(value: object, name: str) -> str:
 
 def check_positive_decimal(value: object, name: str) -> Decimal:
     """A finite amount > 0 given as Decimal, str or int (never float or bool)."""
+    if type(value) is Decimal:  # the common case first
+        dec = value
+        if dec.is_finite() and dec > 0:
+            _check_decimal_size(dec, name)
+            return dec
     if isinstance(value, (bool, float)):
         raise ValidationError(
             f"{name} must be a Decimal, str or int, not {type(value).__name__} "

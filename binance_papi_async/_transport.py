@@ -556,7 +556,10 @@ class Transport:
         reservation = None
         observing = self.on_event is not None or log.isEnabledFor(_DEBUG)
         if limiter is not None:
-            if not observing:
+            reservation = limiter.try_acquire(spec.charges)  # the uncontended path: no await
+            if reservation is not None:
+                pass
+            elif not observing:
                 reservation = await limiter.acquire(spec.charges, max_wait=max_wait)
             else:
                 waited_from = time.monotonic()

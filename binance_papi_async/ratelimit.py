@@ -832,6 +832,26 @@ class RateLimiter:
                     return reservation
         return await self._wait(plan, now, max_wait)
 
+    def try_acquire(self, charges: Sequence[Charge]) -> Reservation | None:
+        """The uncontended path of :meth:`acquire`, without a coroutine.
+
+        Returns the reservation when all ``charges`` fit in the current windows with
+        nobody waiting ahead, no 429 pause and no ban; otherwise ``None`` and nothing is
+        charged (call :meth:`acquire`, which waits or raises).  Raises like
+        :meth:`check` for charges that can never be admitted.
+        """
+        plan = self._plan_for(charges)
+        now = self._clock.time()
+        if now < self._banned_until or now < self._paused_until or self._closed:
+            return None
+        store = self._store
+        for bucket, amount in plan:
+            if now >= bucket.roll_at:
+                bucket.roll(now)
+            if bucket.n_waiting or store.used(bucket.key) + bucket.claimed + amount > bucket.limit:
+                return None
+        return self._take(plan, now)
+
     def check(self, charges: Sequence[Charge]) -> None:
         """Raise now if ``charges`` can never be admitted (no waiting, no I/O, no charge).
 

@@ -960,3 +960,26 @@ def test_random_sequences_never_exceed_a_window_and_leak_nothing(
     steps: list[tuple[object, ...]],
 ) -> None:
     asyncio.run(scenario(steps))
+
+
+async def test_try_acquire_is_the_uncontended_path_only() -> None:
+    limiter, clock = make()  # 6000 weight, 1200 orders per minute
+    first = limiter.try_acquire([Charge(Budget.REQUEST_WEIGHT, 5000)])
+    assert first is not None
+    first.commit()
+    assert limiter.try_acquire(REPAY_DEBT.charges) is None  # 3000 does not fit: wait
+    assert used(limiter) == 5000  # nothing was charged by the refusal
+    waiting = asyncio.ensure_future(limiter.acquire(REPAY_DEBT.charges))
+    await asyncio.sleep(0)
+    assert limiter.waiters == 1
+    # 1 would fit, but a repay waits ahead of it: the fast path never jumps the queue.
+    assert limiter.try_acquire([Charge(Budget.REQUEST_WEIGHT, 1)]) is None
+    clock.advance(60)
+    await asyncio.sleep(0)
+    assert waiting.done()
+    (await waiting).commit()
+    assert limiter.try_acquire([Charge(Budget.REQUEST_WEIGHT, 1)]) is not None
+    limiter.on_rate_limited(5.0)
+    assert limiter.try_acquire([Charge(Budget.REQUEST_WEIGHT, 1)]) is None  # paused
+    with pytest.raises(WeightExceedsLimitError):
+        limiter.try_acquire([Charge(Budget.REQUEST_WEIGHT, 6001)])
