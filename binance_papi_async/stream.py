@@ -25,16 +25,26 @@ What :class:`UserStream` does for you:
   ``max_connection_age`` seconds after they open (default 23.5 h, before Binance's
   24-hour cut).
 * **Reconnects** with jittered exponential backoff (``reconnect_delay`` doubling up to
-  ``max_reconnect_delay``, each delay drawn from [50 %, 100 %]), forever by default
-  (``max_reconnect_attempts``).  Errors that retrying cannot fix (bad API key, other
-  4xx answers to ``POST``, a closed client) end the stream with :class:`UserStreamError`.
+  ``max_reconnect_delay``, each delay drawn from [50 %, 100 %]).  The backoff counts
+  *consecutive failures*: a failed attempt (``POST`` or WebSocket handshake) and a
+  *short-lived connection*, one that ended before it had stayed open ``stable_after``
+  seconds (default ``max(5, heartbeat)``, real time), are failures; a connection that
+  stayed open that long resets the count.  So a lost healthy connection is replaced at
+  once, but a server that accepts the socket and closes it again gets a growing pause
+  before each new ``POST`` and connection, never a loop.  Planned (24-hour) and
+  listen-key reconnects are immediate, unless they follow another short-lived
+  connection.  ``max_reconnect_attempts`` (default ``None``: forever) bounds the
+  consecutive failures; when reached, the stream ends with :class:`UserStreamError`.
+  Errors that retrying cannot fix (bad API key, other 4xx answers to ``POST``, a closed
+  client) end it at once.
 * **No silent gaps.** After every connection, the first one included, the stream
   yields a :class:`StreamReconnected` marker before any event of that connection
   (``lost_at=None`` and ``reason="connect"`` the first time).  The optional
   ``on_reconnect(client)`` hook starts as soon as the socket is open (events are
   buffered meanwhile) and has finished when the marker is yielded; use it for REST
   snapshots (balances, open orders).
-* **Bounded buffer.** At most ``max_queue`` items wait for the consumer.  On overflow,
+* **Bounded buffer.** At most ``max_queue`` events wait for the consumer (markers do not
+  count: they never cause an overflow, and an overflow always drops events).  On overflow,
   ``overflow="resync"`` (default) drops the buffered events and puts a
   :class:`StreamOverflow` marker (with the count) in their place, followed by newer
   events: resync from REST.  ``overflow="raise"`` makes iteration raise
@@ -43,8 +53,11 @@ What :class:`UserStream` does for you:
 
 Timers (keepalive, planned reconnect) run on the client's :class:`~binance_papi_async.Clock`
 (or ``clock=``), so a :class:`~binance_papi_async.FakeClock` drives them in tests.
-Backoff delays and the heartbeat use real time.  Closing (or cancelling the task in
-``async with``) stops every background task, closes the socket and deletes the key.
+Backoff delays, ``stable_after`` and the heartbeat use real time.  Closing (or cancelling
+the task in ``async with``) stops every background task, closes the socket and deletes
+the key; that cleanup runs in a task of its own, so it completes even if ``aclose()`` is
+cancelled (or called from the ``on_reconnect`` hook), and ``aclose()`` returns once it
+is done.
 """
 
 from __future__ import annotations
@@ -81,7 +94,6 @@ from .errors import (
 )
 from .models import ms_to_datetime
 from .stream_events import (
-    ListenKeyExpired,
     StreamItem,
     StreamOverflow,
     StreamOverflowError,
@@ -105,6 +117,10 @@ OverflowPolicy = Literal["resync", "raise"]
 ReconnectHook = Callable[["PortfolioMarginClient"], Awaitable[None]]
 
 _INVALID_LISTEN_KEY = -1125
+_MARKERS = (StreamReconnected, StreamOverflow)
+#: Reasons that reconnect at once (unless the connection was short-lived and followed
+#: another failure): the connection itself was fine.
+_IMMEDIATE = frozenset({"planned", "listen_key_expired", "listen_key_invalid"})
 _ENDED = frozenset(
     {
         aiohttp.WSMsgType.ERROR,
@@ -140,9 +156,12 @@ class UserStream:
       ``keepalive_retry`` (default 60) after a failed one;
     * ``heartbeat`` (s, default 30; ``None`` disables): ping interval; a pong must
       arrive within half of it;
-    * ``max_queue`` (default 10000) and ``overflow`` (``"resync"`` or ``"raise"``);
+    * ``max_queue`` (default 10000 events; markers do not count) and ``overflow``
+      (``"resync"`` or ``"raise"``);
     * ``reconnect_delay`` (default 0.5 s), ``max_reconnect_delay`` (30 s) and
       ``max_reconnect_attempts`` (``None``: retry forever) for reconnects;
+    * ``stable_after`` (s, default ``max(5, heartbeat)``): how long a connection must
+      stay open to count as healthy (a shorter one is a failure: backoff follows);
     * ``max_connection_age`` (s, default 84600 = 23.5 h): planned reconnect;
     * ``on_reconnect``: ``async def hook(client) -> None`` run on every connection;
     * ``stream_url``: stream base such as ``"wss://fstream.binance.com/pm"`` (the key
@@ -164,6 +183,7 @@ class UserStream:
         reconnect_delay: float = 0.5,
         max_reconnect_delay: float = 30.0,
         max_reconnect_attempts: int | None = None,
+        stable_after: float | None = None,
         max_connection_age: float = 23.5 * 3600,
         on_reconnect: ReconnectHook | None = None,
         stream_url: str | None = None,
@@ -182,6 +202,8 @@ class UserStream:
             raise ConfigurationError("need 0 <= reconnect_delay <= max_reconnect_delay")
         if max_reconnect_attempts is not None and max_reconnect_attempts < 1:
             raise ConfigurationError("max_reconnect_attempts must be >= 1 or None")
+        if stable_after is not None and not stable_after >= 0:
+            raise ConfigurationError("stable_after must be >= 0 seconds or None")
         if not max_connection_age > 0:
             raise ConfigurationError("max_connection_age must be > 0")
         if stream_url is not None:
@@ -197,6 +219,9 @@ class UserStream:
         self.reconnect_delay = float(reconnect_delay)
         self.max_reconnect_delay = float(max_reconnect_delay)
         self.max_reconnect_attempts = max_reconnect_attempts
+        self.stable_after = (
+            float(stable_after) if stable_after is not None else max(5.0, heartbeat or 0.0)
+        )
         self.max_connection_age = float(max_connection_age)
         self.on_reconnect = on_reconnect
         self.delete_key_on_close = delete_key_on_close
@@ -207,10 +232,15 @@ class UserStream:
         self._listen_key: str | None = None
         self._ws: aiohttp.ClientWebSocketResponse[bool] | None = None
         self._queue: deque[StreamItem] = deque()
+        self._queued_events = 0  # items of _queue that are events (markers do not count)
         self._ready = asyncio.Event()
         self._hooks: dict[int, asyncio.Task[str | None]] = {}  # id(marker) -> hook task
         self._tasks: set[asyncio.Task[Any]] = set()
         self._supervisor: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
+        self._key_requested = False  # a POST may have created a key: DELETE it on close
+        self._failures = 0  # consecutive failed attempts and short-lived connections
+        self._opened_at = 0.0  # loop time the current connection opened
         self._interrupt: asyncio.Future[str] | None = None
         self._timers: list[TimerHandle] = []
         self._keepalive_timer: TimerHandle | None = None
@@ -283,37 +313,54 @@ class UserStream:
     async def aclose(self) -> None:
         """Stop: cancel background tasks and timers, close the socket, delete the key.
 
-        Idempotent; items still buffered can be read afterwards, then iteration ends.
+        The cleanup runs in a task of its own: cancelling ``aclose()`` does not stop it
+        (the socket is still closed and the key deleted), and calling ``aclose()`` again
+        waits for it, or redoes a cleanup that was itself interrupted.  It may be called
+        from the ``on_reconnect`` hook (the calling task is not cancelled).  Idempotent;
+        items still buffered can be read afterwards, then iteration ends.
         """
-        if self._state in ("closing", "closed"):
+        if self._state == "closed":
             return
         self._state = "closing"
-        try:
-            for timer in self._timers:
-                timer.cancel()
-            self._timers.clear()
-            if self._keepalive_timer is not None:
-                self._keepalive_timer.cancel()
-            tasks = [t for t in (self._supervisor, *self._tasks, *self._hooks.values()) if t]
+        self._ready.set()  # a waiting consumer sees the end of the stream
+        closer = self._closer
+        if closer is None or closer.done():
+            closer = self._closer = asyncio.get_running_loop().create_task(
+                self._shutdown(asyncio.current_task()), name="papi-user-stream-close"
+            )
+        await asyncio.shield(closer)
+
+    async def _shutdown(self, caller: asyncio.Task[Any] | None) -> None:
+        """The cleanup of :meth:`aclose`; ``caller`` (the task closing) is not cancelled."""
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        if self._keepalive_timer is not None:
+            self._keepalive_timer.cancel()
+            self._keepalive_timer = None
+        tasks = [
+            t
+            for t in (self._supervisor, *self._tasks, *self._hooks.values())
+            if t is not None and t is not caller and not t.done()
+        ]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)  # never raises the tasks' exceptions
             for task in tasks:
-                task.cancel()
-            if tasks:
-                # asyncio.wait never raises the tasks' exceptions, and lets a cancellation of
-                # aclose() itself propagate.
-                await asyncio.wait(tasks)
-                for task in tasks:
-                    if not task.cancelled():
-                        task.exception()  # retrieved: failures were logged where they happened
-            await self._close_ws()
-            if self.delete_key_on_close and self._listen_key is not None:
-                try:
-                    await self._client.call(CLOSE_USER_DATA_STREAM)
-                except BinancePapiError as exc:
-                    log.warning("could not delete the listen key: %s", type(exc).__name__)
-                self._listen_key = None
-        finally:
-            self._state = "closed"
-            self._ready.set()
+                if not task.cancelled():
+                    task.exception()  # retrieved: failures were logged where they happened
+        await self._close_ws()
+        # A POST cancelled in flight may have created a key: papi's DELETE needs none.
+        if self.delete_key_on_close and (self._listen_key is not None or self._key_requested):
+            try:
+                await self._client.call(CLOSE_USER_DATA_STREAM)
+            except BinancePapiError as exc:
+                log.warning("could not delete the listen key: %s", type(exc).__name__)
+        self._listen_key = None
+        self._key_requested = False
+        self._state = "closed"
+        self._ready.set()
 
     async def __aenter__(self) -> UserStream:
         await self.start()
@@ -345,7 +392,10 @@ class UserStream:
                     if queue and queue[0] is head:
                         queue[0] = head = self._with_hook_result(head, hook)
                     continue
-                return queue.popleft()
+                item = queue.popleft()
+                if not isinstance(item, _MARKERS):
+                    self._queued_events -= 1
+                return item
             if self._failure is not None:
                 raise self._failure
             if self._state in ("closing", "closed"):
@@ -374,8 +424,11 @@ class UserStream:
         if self._failure is not None:
             return
         queue = self._queue
-        if len(queue) >= self.max_queue:
-            dropped = sum(1 for x in queue if not isinstance(x, StreamReconnected | StreamOverflow))
+        is_event = not isinstance(item, _MARKERS)
+        # Only events count toward max_queue: a marker never makes room by dropping events,
+        # and an overflow always drops (and reports) at least one event.
+        if is_event and self._queued_events >= self.max_queue:
+            dropped = self._queued_events
             head = queue[0]
             previous = head.dropped if isinstance(head, StreamOverflow) else 0
             lost_at = head.lost_at if isinstance(head, StreamOverflow) else self._now()
@@ -385,6 +438,7 @@ class UserStream:
                     self._tasks.add(hook)  # keep it owned: cancelled on close if still running
                     hook.add_done_callback(self._tasks.discard)
             queue.clear()
+            self._queued_events = 0
             self._dropped += dropped
             log.warning(
                 "user stream consumer is behind: %d buffered event(s) dropped (policy %s)",
@@ -396,6 +450,8 @@ class UserStream:
                 return
             queue.append(StreamOverflow(dropped=previous + dropped, lost_at=lost_at))
         queue.append(item)
+        if is_event:
+            self._queued_events += 1
         self._ready.set()
 
     def _fail(self, exc: BaseException) -> None:
@@ -419,42 +475,49 @@ class UserStream:
         return float(delay * (0.5 + 0.5 * random.random()))
 
     async def _connect(self, *, lost_at: datetime | None, reason: str) -> None:
-        """POST a key and open a socket (retrying), then queue the marker."""
-        attempt = 0
+        """POST a key and open a socket (retrying with backoff), then queue the marker.
+
+        Each failed attempt adds to the consecutive failures (``self._failures``); the
+        count is reset only once a connection has proved stable (see :meth:`_supervise`).
+        Errors are raised outside ``except`` blocks: aiohttp's exceptions carry the URL,
+        hence the key, and must not stay reachable through ``__context__``.
+        """
         while True:
-            attempt += 1
+            error: BaseException | None = None
+            delay = 0.0
             try:
-                data = await self._client.call(START_USER_DATA_STREAM)
-                key = data["listenKey"] if isinstance(data, dict) else None
-                if not isinstance(key, str) or not key:
-                    raise UserStreamError("POST /papi/v1/listenKey returned no listenKey")
-                self._listen_key = key
-                ws = await self._open(key)
+                await self._new_key()
+                ws = await self._open()
                 break
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:
                 if self._fatal(exc):
-                    if isinstance(exc, UserStreamError):
-                        raise
-                    raise UserStreamError(
-                        f"user data stream cannot connect: {self._describe(exc)}"
-                    ) from exc
-                limit = self.max_reconnect_attempts
-                if limit is not None and attempt >= limit:
-                    raise UserStreamError(
-                        f"user data stream: {attempt} connection attempt(s) failed, last: "
-                        f"{self._describe(exc)}"
-                    ) from None
-                delay = self._backoff(attempt)
-                log.warning(
-                    "user stream connection attempt %d failed (%s); retrying in %.2f s",
-                    attempt,
-                    self._describe(exc),
-                    delay,
-                )
-                await asyncio.sleep(delay)
+                    error = (
+                        exc
+                        if isinstance(exc, UserStreamError)
+                        else UserStreamError(
+                            f"user data stream cannot connect: {self._describe(exc)}"
+                        )
+                    )
+                    if error is not exc:
+                        error.__cause__ = exc  # a REST error: its message has no key
+                else:
+                    self._failures += 1
+                    failure = self._describe(exc)
+                    error = self._give_up(failure)
+                    if error is None:
+                        delay = self._backoff(self._failures)
+                        log.warning(
+                            "user stream connection attempt failed (%s); %d failure(s) in a "
+                            "row, retrying in %.2f s",
+                            failure,
+                            self._failures,
+                            delay,
+                        )
+            if error is not None:
+                raise error
+            await asyncio.sleep(delay)
         self._ws = ws
+        self._opened_at = asyncio.get_running_loop().time()
         self._interrupt = asyncio.get_running_loop().create_future()
         self._state = "connected"
         now = self._clock.time()
@@ -479,6 +542,25 @@ class UserStream:
             )
             self._hooks[id(marker)] = hook
 
+    def _give_up(self, failure: str) -> UserStreamError | None:
+        """The error ending the stream if ``max_reconnect_attempts`` failures were reached."""
+        limit = self.max_reconnect_attempts
+        if limit is None or self._failures < limit:
+            return None
+        return UserStreamError(
+            f"user data stream: {self._failures} connection attempt(s) failed in a row, "
+            f"last: {failure}"
+        )
+
+    async def _new_key(self) -> None:
+        """``POST`` a listen key into ``self._listen_key`` (no local keeps it)."""
+        self._key_requested = True  # from now on, close sends a DELETE even if cancelled
+        data = await self._client.call(START_USER_DATA_STREAM)
+        key = data.get("listenKey") if isinstance(data, dict) else None
+        if not isinstance(key, str) or not key:
+            raise UserStreamError("POST /papi/v1/listenKey returned no listenKey")
+        self._listen_key = key
+
     async def _run_hook(self, hook: ReconnectHook) -> str | None:
         """Run the hook; its error as text (logged), ``None`` on success."""
         try:
@@ -488,20 +570,26 @@ class UserStream:
             return f"{type(exc).__name__}: {exc}"
         return None
 
-    async def _open(self, key: str) -> aiohttp.ClientWebSocketResponse[bool]:
+    async def _open(self) -> aiohttp.ClientWebSocketResponse[bool]:
+        """Open the socket for ``self._listen_key``.
+
+        aiohttp's errors carry the URL (the key): they are replaced by our own, raised
+        outside the ``except`` block so that they are not even their ``__context__``.
+        """
         session = self._client._transport._ensure_session()
+        error: UserStreamError
         try:
             return await session.ws_connect(
-                self._url(key),
+                self._url(self._listen_key or ""),
                 autoping=True,
                 heartbeat=self.heartbeat,
                 proxy=self._client._transport._proxy,
             )
         except aiohttp.WSServerHandshakeError as exc:
-            # Not chained: aiohttp's message carries the URL, which carries the key.
-            raise _HandshakeError(exc.status) from None
+            error = _HandshakeError(exc.status)
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            raise _SocketError(type(exc).__name__) from None
+            error = _SocketError(type(exc).__name__)
+        raise error
 
     @staticmethod
     def _fatal(exc: BaseException) -> bool:
@@ -517,7 +605,7 @@ class UserStream:
     def _describe(exc: BaseException) -> str:
         if isinstance(exc, APIStatusError):
             return f"{type(exc).__name__} HTTP {exc.status} code {exc.code}"
-        if isinstance(exc, _HandshakeError | _SocketError | ConfigurationError | ClientClosedError):
+        if isinstance(exc, UserStreamError | ConfigurationError | ClientClosedError):
             return f"{type(exc).__name__}: {exc}"  # our own messages: no URL, no key
         return type(exc).__name__  # never str(exc) of others: it could carry the URL
 
@@ -528,14 +616,19 @@ class UserStream:
                 await asyncio.wait_for(ws.close(), 2.0)
 
     async def _supervise(self) -> None:
-        """Read the current connection until it ends; reconnect; forever."""
+        """Read the current connection until it ends; reconnect; forever.
+
+        A connection that stayed open ``stable_after`` seconds resets the consecutive
+        failures; a shorter one is a failure: backoff before the next attempt (skipped
+        for a planned or listen-key reconnect that is the first failure in a row), and
+        ``max_reconnect_attempts`` applies.
+        """
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 ws, interrupt = self._ws, self._interrupt
                 assert ws is not None and interrupt is not None
-                reader = asyncio.get_running_loop().create_task(
-                    self._read(ws), name="papi-user-stream-reader"
-                )
+                reader = loop.create_task(self._read(ws), name="papi-user-stream-reader")
                 try:
                     await asyncio.wait({reader, interrupt}, return_when=asyncio.FIRST_COMPLETED)
                 finally:
@@ -557,9 +650,29 @@ class UserStream:
                     await self._close_ws()
                     return
                 lost_at = self._now()
+                lived = loop.time() - self._opened_at
                 self._state = "reconnecting"
-                log.warning("user stream connection lost (%s); reconnecting", reason)
                 await self._close_ws()
+                delay = 0.0
+                if lived >= self.stable_after:
+                    self._failures = 0
+                else:
+                    self._failures += 1
+                    error = self._give_up(f"connection {reason} after {lived:.2f} s")
+                    if error is not None:
+                        raise error
+                    if reason not in _IMMEDIATE or self._failures > 1:
+                        delay = self._backoff(self._failures)
+                log.warning(
+                    "user stream connection lost (%s) after %.2f s; %d failure(s) in a row, "
+                    "reconnecting in %.2f s",
+                    reason,
+                    lived,
+                    self._failures,
+                    delay,
+                )
+                if delay > 0:
+                    await asyncio.sleep(delay)
                 self._reconnects += 1
                 await self._connect(lost_at=lost_at, reason=reason)
         except asyncio.CancelledError:
@@ -574,7 +687,6 @@ class UserStream:
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse[bool]) -> str:
         """Queue every event of ``ws``; return why the connection ended."""
-        key = self._listen_key
         while True:
             msg = await ws.receive()
             if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
@@ -589,13 +701,17 @@ class UserStream:
                     data = data["data"]  # combined-stream envelope (/pm/stream)
                 elif "e" not in data and "id" in data:
                     continue  # a SUBSCRIBE-style answer, not an event
+                # Decided on the raw frame: a listenKeyExpired that fails to parse (an
+                # UnknownEvent) must still renew the key.
+                expired = data.get("e") == "listenKeyExpired"
                 event = parse_event(data)
                 self._received += 1
                 self._put(event)
                 if isinstance(event, UnknownEvent):
                     log.debug("user stream: event of unknown type %r", event.event_type)
-                if isinstance(event, ListenKeyExpired):
-                    if event.listen_key is not None and event.listen_key != key:
+                if expired:
+                    other = data.get("listenKey")
+                    if isinstance(other, str) and other and other != self._listen_key:
                         log.info("user stream: listenKeyExpired for another key ignored")
                         continue
                     return "listen_key_expired"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import traceback
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -11,9 +13,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from binance_papi_async import FakeClock, PortfolioMarginClient
 from binance_papi_async.endpoints import BY_ROUTE, Security
+from binance_papi_async.endpoints.user_stream import START_USER_DATA_STREAM
 from binance_papi_async.stream import DEFAULT_STREAM_URL, UserStream, stream_base_url
 from binance_papi_async.stream_events import (
     AccountConfigUpdate,
@@ -37,6 +41,7 @@ from binance_papi_async.stream_events import (
     parse_event,
 )
 from binance_papi_async.testing import PapiSimulator, demo_state
+from binance_papi_async.testing.stream import StreamHub
 
 from .conftest import BIG_LIMITS
 
@@ -584,3 +589,236 @@ async def test_stream_fault_json_is_validated(sim: PapiSimulator) -> None:
             assert (await resp.json())["added"] == [{"kind": "stream_expire", "expired": False}]
         async with session.post(url, json={"kind": "stream_mute"}) as resp:
             assert (await resp.json())["added"] == [{"kind": "stream_mute", "connections": 0}]
+
+
+# -- reconnect storms: short-lived connections back off and count as failures --------------
+
+
+@pytest.fixture
+async def closing_sim(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[PapiSimulator]:
+    """A simulator whose stream accepts every WebSocket and closes it at once."""
+
+    async def accept_and_close(self: StreamHub, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(autoping=False)
+        await ws.prepare(request)
+        await ws.close(code=1013)
+        return ws
+
+    monkeypatch.setattr(StreamHub, "handle", accept_and_close)
+    async with PapiSimulator(
+        api_key=KEY, api_secret=SECRET, state=demo_state(), ip_weight_limit=10_000_000
+    ) as s:
+        yield s
+
+
+async def test_server_closing_at_once_gets_backoff_not_a_loop(closing_sim: PapiSimulator) -> None:
+    hooks: list[int] = []
+
+    async def hook(client: PortfolioMarginClient) -> None:
+        hooks.append(1)
+
+    async with (
+        sim_client(closing_sim) as client,
+        fast_stream(client, reconnect_delay=0.05, max_reconnect_delay=0.2, on_reconnect=hook),
+    ):
+        await asyncio.sleep(1.0)
+    posts = len(listen_calls(closing_sim, "POST"))
+    # Delays of 25-50, 50-100, then 100-200 ms: at most a dozen connections in 1 s (a
+    # loop without pauses makes hundreds).
+    assert 3 <= posts <= 15
+    assert len(hooks) <= posts
+
+
+async def test_short_lived_connections_count_toward_max_reconnect_attempts(
+    closing_sim: PapiSimulator,
+) -> None:
+    async with (
+        sim_client(closing_sim) as client,
+        fast_stream(client, max_reconnect_attempts=3) as stream,
+    ):
+
+        async def drain() -> None:
+            async for _ in stream:
+                pass
+
+        with pytest.raises(UserStreamError, match="3 connection attempt"):
+            await asyncio.wait_for(drain(), 5)
+    assert len(listen_calls(closing_sim, "POST")) == 3
+
+
+async def test_a_stable_connection_resets_the_failure_count(sim: PapiSimulator) -> None:
+    async with (
+        sim_client(sim) as client,
+        fast_stream(client, stable_after=0.5, max_reconnect_attempts=2) as stream,
+    ):
+        await next_item(stream)
+        for n in (1, 2):  # each connection stayed up 0.6 s: healthy, never a failure
+            await asyncio.sleep(0.6)
+            assert sim.stream.drop() == 1
+            marker = await next_item(stream)
+            assert isinstance(marker, StreamReconnected) and marker.reconnects == n
+        sim.stream.drop()  # short-lived: failure 1, a reconnect after a backoff
+        marker = await next_item(stream)
+        assert isinstance(marker, StreamReconnected) and marker.reconnects == 3
+        sim.stream.drop()  # failure 2: max_reconnect_attempts reached
+        with pytest.raises(UserStreamError, match="2 connection attempt"):
+            await next_item(stream)
+
+
+# -- closing: cancelled aclose(), aclose() from the hook, start() cancelled mid-POST -------
+
+
+async def test_cancelled_aclose_still_closes_the_socket_and_deletes_the_key(
+    sim: PapiSimulator,
+) -> None:
+    async with sim_client(sim) as client:
+        for steps in (0, 1, 2, 3, 5, 8, 12, 20):
+            stream = fast_stream(client)
+            await stream.start()
+            await next_item(stream)
+            closing = asyncio.create_task(stream.aclose())
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            closing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await closing
+            if steps % 2:  # left alone, the cleanup completes by itself
+                await until(lambda s=stream: s.state == "closed")  # type: ignore[misc]
+            else:  # a second aclose() waits for it
+                await stream.aclose()
+                assert stream.state == "closed"
+            assert sim.stream.listen_key() is None, steps
+            await until(lambda: sim.stream.connections() == 0)
+            await stream.aclose()  # idempotent
+    assert len(listen_calls(sim, "DELETE")) == 8
+    leftovers = [t for t in asyncio.all_tasks() if (t.get_name() or "").startswith("papi-user")]
+    assert leftovers == []
+
+
+async def test_the_hook_may_close_the_stream(sim: PapiSimulator) -> None:
+    streams: list[UserStream] = []
+    closed: list[str] = []
+
+    async def stop(client: PortfolioMarginClient) -> None:
+        await streams[0].aclose()
+        closed.append(streams[0].state)  # aclose() returned: not cancelled, and done
+
+    async with sim_client(sim) as client:
+        stream = fast_stream(client, on_reconnect=stop)
+        streams.append(stream)
+        await stream.start()
+        items = [item async for item in stream]
+        assert closed == ["closed"]
+        assert len(items) == 1 and isinstance(items[0], StreamReconnected)
+        assert items[0].hook_error is None
+        assert sim.stream.listen_key() is None
+        assert len(listen_calls(sim, "DELETE")) == 1
+        await until(lambda: sim.stream.connections() == 0)
+
+
+async def test_start_cancelled_during_the_post_still_deletes_the_key(
+    sim: PapiSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with sim_client(sim) as client:
+        posted = asyncio.Event()
+        call = client.call
+
+        async def answer_lost(spec: Any, *args: Any, **kwargs: Any) -> Any:
+            result = await call(spec, *args, **kwargs)
+            if spec is START_USER_DATA_STREAM:  # the key exists; its answer never arrives
+                posted.set()
+                await asyncio.Event().wait()
+            return result
+
+        monkeypatch.setattr(client, "call", answer_lost)
+        starting = asyncio.create_task(fast_stream(client).start())
+        await asyncio.wait_for(posted.wait(), 3)
+        assert sim.stream.listen_key() is not None
+        starting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await starting
+        assert len(listen_calls(sim, "DELETE")) == 1
+        assert sim.stream.listen_key() is None
+
+
+# -- markers, secrecy, listenKeyExpired ------------------------------------------------------
+
+
+@pytest.mark.parametrize("policy", ["resync", "raise"])
+async def test_markers_do_not_count_toward_max_queue(sim: PapiSimulator, policy: str) -> None:
+    async def broken(client: PortfolioMarginClient) -> None:
+        raise RuntimeError("snapshot failed")
+
+    async with (
+        sim_client(sim) as client,
+        fast_stream(client, max_queue=1, overflow=policy, on_reconnect=broken) as stream,
+    ):
+        sim.stream.push(balance_update(1))
+        await until(lambda: stream.received == 1)
+        marker = await next_item(stream)
+        assert isinstance(marker, StreamReconnected)
+        assert marker.hook_error == "RuntimeError: snapshot failed"
+        assert isinstance(await next_item(stream), BalanceUpdate)
+        assert stream.dropped == 0
+        if policy == "resync":  # a real overflow still drops and reports the older event
+            sim.stream.push(balance_update(2))
+            sim.stream.push(balance_update(3))
+            await until(lambda: stream.received == 3)
+            overflow = await next_item(stream)
+            assert isinstance(overflow, StreamOverflow) and overflow.dropped == 1
+            last = await next_item(stream)
+            assert isinstance(last, BalanceUpdate) and last.update_id == 3
+
+
+def exception_chain(exc: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+async def test_listen_key_is_not_reachable_from_the_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    keys: list[str] = []
+
+    async def refuse(self: StreamHub, request: web.Request) -> web.StreamResponse:
+        keys.append(request.match_info["listen_key"])
+        return web.json_response(
+            {"code": -1125, "msg": "This listenKey does not exist."}, status=400
+        )
+
+    monkeypatch.setattr(StreamHub, "handle", refuse)
+    async with (
+        PapiSimulator(api_key=KEY, api_secret=SECRET, state=demo_state()) as sim,
+        sim_client(sim) as client,
+    ):
+        with pytest.raises(UserStreamError) as info:
+            await fast_stream(client, max_reconnect_attempts=2).start()
+    error = info.value
+    assert keys and "2 connection attempt" in str(error)
+    text = "".join(traceback.format_exception(error))
+    chain = exception_chain(error)
+    assert not any(isinstance(e, aiohttp.ClientError) for e in chain)
+    for key in keys:
+        assert key not in text
+        for exc in chain:
+            assert key not in str(exc) and key not in repr(exc)
+            tb = exc.__traceback__
+            while tb is not None:  # nor in the locals of the library's frames
+                frame = tb.tb_frame
+                if "binance_papi_async" in frame.f_code.co_filename:
+                    assert key not in [v for v in frame.f_locals.values() if isinstance(v, str)]
+                tb = tb.tb_next
+
+
+async def test_unparsable_listen_key_expired_still_renews_the_key(sim: PapiSimulator) -> None:
+    async with sim_client(sim) as client, fast_stream(client) as stream:
+        await next_item(stream)
+        sim.stream.push({"e": "listenKeyExpired", "E": "not a time"})
+        broken = await next_item(stream)
+        assert isinstance(broken, UnknownEvent) and broken.error is not None
+        marker = await next_item(stream)
+        assert isinstance(marker, StreamReconnected) and marker.reason == "listen_key_expired"
+        assert len(listen_calls(sim, "POST")) == 2
