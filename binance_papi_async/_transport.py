@@ -124,7 +124,7 @@ class _FifoGate:
 
     def __init__(self, size: int) -> None:
         self._free = size
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._waiters: deque[asyncio.Future[bool]] = deque()
 
     def try_enter(self) -> bool:
         if self._free and not self._waiters:
@@ -133,34 +133,46 @@ class _FifoGate:
         return False
 
     async def enter(self, timeout: float) -> bool:
-        """Wait for a slot; False after ``timeout`` seconds (nothing held then)."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(future)
-        try:
-            await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
-            return self._handed_over(future)
-        except BaseException:
-            if self._handed_over(future):
-                self.leave()  # the slot arrived as this task was cancelled: pass it on
-            raise
-        return True
+        """Wait for a slot; False after ``timeout`` seconds (nothing held then).
 
-    def _handed_over(self, future: asyncio.Future[None]) -> bool:
-        if future.done() and not future.cancelled():
-            return True
+        One future and one timer handle per waiting call (no ``wait_for``): the timer
+        resolves the future with False, a freed slot resolves it with True.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._waiters.append(future)
+        timer = loop.call_later(timeout, _resolve, future, False)
+        try:
+            granted = await future
+        except BaseException:  # cancelled while waiting
+            timer.cancel()
+            if future.done() and not future.cancelled() and future.result():
+                self.leave()  # the slot arrived as this task was cancelled: pass it on
+            else:
+                self._forget(future)
+            raise
+        timer.cancel()
+        if not granted:
+            self._forget(future)
+        return granted
+
+    def _forget(self, future: asyncio.Future[bool]) -> None:
         with contextlib.suppress(ValueError):
             self._waiters.remove(future)
-        return False
 
     def leave(self) -> None:
         waiters = self._waiters
         while waiters:
             future = waiters.popleft()
             if not future.done():
-                future.set_result(None)  # the slot goes straight to the oldest waiter
+                future.set_result(True)  # the slot goes straight to the oldest waiter
                 return
         self._free += 1
+
+
+def _resolve(future: asyncio.Future[bool], value: bool) -> None:
+    if not future.done():
+        future.set_result(value)
 
 
 class _ResendRefused(aiohttp.ClientError):
