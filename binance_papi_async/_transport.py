@@ -451,11 +451,16 @@ class Transport:
                     return await self._attempt(
                         session, spec, params, timeout, wait_bound, attempt, None, parse
                     )
-                except RateLimitWaitTimeout:
+                except RateLimitWaitTimeout as exc:
                     if last_429 is not None:  # the budget will not be back within the policy
                         raise last_429 from None
+                    exc.__context__ = None  # see below
                     raise
                 except BinancePapiError as exc:
+                    # Never a foreign exception attached to ours: on Python 3.10 a coroutine
+                    # resumed inside another handler would chain whatever was being handled
+                    # there (an aiohttp error can name the signed URL).
+                    exc.__context__ = None
                     if (
                         isinstance(exc, TimestampError)
                         and not resynced
