@@ -198,8 +198,10 @@ class UserStream:
             raise ConfigurationError("max_queue must be >= 1")
         if overflow not in ("resync", "raise"):
             raise ConfigurationError("overflow must be 'resync' or 'raise'")
-        if not (0 <= reconnect_delay <= max_reconnect_delay):
-            raise ConfigurationError("need 0 <= reconnect_delay <= max_reconnect_delay")
+        if not (0 < reconnect_delay <= max_reconnect_delay):
+            # 0 would turn the backoff off: a server dropping every connection at once
+            # would then be hammered with listen-key POSTs and reconnects.
+            raise ConfigurationError("need 0 < reconnect_delay <= max_reconnect_delay")
         if max_reconnect_attempts is not None and max_reconnect_attempts < 1:
             raise ConfigurationError("max_reconnect_attempts must be >= 1 or None")
         if stable_after is not None and not stable_after >= 0:

@@ -574,6 +574,8 @@ async def test_iterating_before_start_and_bad_settings(
             UserStream(client, overflow="drop")  # type: ignore[arg-type]
         with pytest.raises(ValueError):
             UserStream(client, stream_url="https://example.invalid/pm")
+        with pytest.raises(ValueError, match="reconnect_delay"):
+            UserStream(client, reconnect_delay=0)  # would disable the backoff
         no_key = PortfolioMarginClient(base_url=sim.url)
         async with no_key:
             with pytest.raises(UserStreamError, match="needs an API key"):
