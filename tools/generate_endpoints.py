@@ -265,6 +265,22 @@ ENUM_VALUES_BY_OP: dict[tuple[str, str], tuple[str, ...]] = {
         "AUTO_BORROW_REPAY",
     ),
     ("margin_account_new_oco", "sideEffectType"): ("NO_SIDE_EFFECT", "MARGIN_BUY", "AUTO_REPAY"),
+    # The order types and time-in-force values of the Binance order pages papi's orders
+    # follow (USDⓈ-M / COIN-M futures and spot margin); GTD exists on UM only.
+    ("new_margin_order", "type"): (
+        "LIMIT",
+        "MARKET",
+        "STOP_LOSS",
+        "STOP_LOSS_LIMIT",
+        "TAKE_PROFIT",
+        "TAKE_PROFIT_LIMIT",
+        "LIMIT_MAKER",
+    ),
+    ("new_um_order", "timeInForce"): ("GTC", "IOC", "FOK", "GTX", "GTD"),
+    ("new_cm_order", "timeInForce"): ("GTC", "IOC", "FOK", "GTX"),
+    ("new_um_conditional_order", "timeInForce"): ("GTC", "IOC", "FOK", "GTX", "GTD"),
+    ("new_cm_conditional_order", "timeInForce"): ("GTC", "IOC", "FOK", "GTX"),
+    ("margin_account_new_oco", "newOrderRespType"): ("ACK", "RESULT", "FULL"),
 }
 # The page marks a parameter required that its notes (and the SDK) make optional.
 REQUIRED_OVERRIDES: dict[tuple[str, str], bool] = {
