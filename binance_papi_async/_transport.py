@@ -245,6 +245,7 @@ class Transport:
         self._sync_task: asyncio.Task[None] | None = None
         self.on_event = on_event
         self.charge_overrides: dict[str, tuple[Charge, ...]] = {}
+        self._overridden_specs: dict[EndpointSpec, EndpointSpec] = {}
         self.recv_window = None if recv_window is None else str(recv_window)
         self._pool_size = pool_size
         self._keepalive_timeout = keepalive_timeout
@@ -430,8 +431,11 @@ class Transport:
             spec = spec.for_params(params)  # e.g. 40 instead of 1 without a symbol
         if self.charge_overrides:
             spec = self._overridden(spec)
-        if self.limiter is not None:
-            self.limiter.check(spec.charges)  # impossible charges fail before any I/O
+        first_sync = self._sync_clock is not None and spec.signed and self._last_sync is None
+        if first_sync and self.limiter is not None:
+            # Impossible charges fail before the first sync's I/O; on every other call the
+            # limiter's own admission raises before anything is sent, so no second check.
+            self.limiter.check(spec.charges)
         session = self._ensure_session()
         self._in_flight += 1
         try:
@@ -489,10 +493,17 @@ class Transport:
                 self._idle.set()
 
     def _overridden(self, spec: EndpointSpec) -> EndpointSpec:
-        charges = self.charge_overrides.get(f"{spec.method} {spec.path}")
-        if charges is None or charges == spec.charges:
-            return spec
-        return dataclasses.replace(spec, charges=charges)
+        replaced = self._overridden_specs.get(spec)
+        if replaced is None:
+            charges = self.charge_overrides.get(f"{spec.method} {spec.path}")
+            replaced = (
+                spec
+                if charges is None or charges == spec.charges
+                else dataclasses.replace(spec, charges=charges)
+            )
+            if len(self._overridden_specs) < 1024:  # bounded: specs are few
+                self._overridden_specs[spec] = replaced
+        return replaced
 
     def _retry_delay(
         self,
