@@ -25,8 +25,10 @@ def ms_to_datetime(value: Any) -> datetime:
 
 
 def _dec(value: Any) -> Decimal:
-    """A Decimal from Binance's string (or integer) representation; never via float."""
-    if isinstance(value, float):  # pragma: no cover - orjson gives floats only for JSON numbers
+    """A Decimal from Binance's string (or integer) representation; never via float.
+
+    (``models_generated`` uses :func:`_dec_or_none` for every amount.)"""
+    if isinstance(value, float):  # orjson gives floats only for JSON numbers like 1.5
         return Decimal(repr(value))
     return Decimal(value)
 

@@ -697,6 +697,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from .models import _dec_or_none as _dec
 from .models import ms_to_datetime
 
 _T = TypeVar("_T")
@@ -708,14 +709,6 @@ def _str(v: Any) -> str | None:
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)
-
-
-def _dec(v: Any) -> Decimal | None:
-    if v is None or v == "":
-        return None
-    if isinstance(v, float):
-        return Decimal(repr(v))
-    return Decimal(v)
 
 
 def _int(v: Any) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, overload
 
 from .._params import check_asset, check_recv_window
@@ -18,6 +19,11 @@ __all__ = ["AccountAPI"]
 def _one_balance(data: Any) -> AssetBalance:
     """The single-asset answer: an object (or, tolerated, a one-element array)."""
     return AssetBalance.from_json(data[0] if isinstance(data, list) else data)
+
+
+# Parsers built once, not per call.
+_all_balances = many(AssetBalance.from_json)
+_order_rate_limits = many(OrderRateLimit.from_json)
 
 
 def _recv(params: dict[str, str], recv_window: int | None) -> dict[str, str]:
@@ -64,22 +70,12 @@ class AccountAPI(AccountAPIBase):
         Without ``asset``: every asset, as a tuple.  With ``asset``: that asset only.
         """
         params: dict[str, str] = {}
+        parse: Callable[[Any], tuple[AssetBalance, ...] | AssetBalance] = _all_balances
         if asset is not None:
             params["asset"] = check_asset(asset)
-        if asset is not None:
-            return await self._client._transport.request(
-                ACCOUNT_BALANCE,
-                _recv(params, recv_window),
-                timeout=timeout,
-                retry=retry,
-                parse=_one_balance,
-            )
+            parse = _one_balance
         return await self._client._transport.request(
-            ACCOUNT_BALANCE,
-            _recv(params, recv_window),
-            timeout=timeout,
-            retry=retry,
-            parse=many(AssetBalance.from_json),
+            ACCOUNT_BALANCE, _recv(params, recv_window), timeout=timeout, retry=retry, parse=parse
         )
 
     async def information(
@@ -111,5 +107,5 @@ class AccountAPI(AccountAPIBase):
             _recv({}, recv_window),
             timeout=timeout,
             retry=retry,
-            parse=many(OrderRateLimit.from_json),
+            parse=_order_rate_limits,
         )
