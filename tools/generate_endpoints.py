@@ -1087,7 +1087,7 @@ def gen_method(op: Op) -> list[str]:
     if model is None:
         parse = ""
     elif op.is_array:
-        parse = f", parse=many(_models.{model}.from_json)"
+        parse = f", parse=_many_{model}"  # built once at module level (see gen_api)
     else:
         parse = f", parse=_models.{model}.from_json"
     call = (
@@ -1159,6 +1159,12 @@ def gen_api(ops: list[Op]) -> str:
             (o for o in ops if o.namespace == ns and not o.handwritten), key=lambda o: o.method_name
         ):
             out.extend(gen_method(op))
+    # Array parsers, built once instead of a closure per call.
+    arrays = sorted(
+        {op.model_name for op in ops if not op.handwritten and op.is_array and op.model_name}
+    )
+    out += ["", "", "# Parsers of the array responses, built once."]
+    out += [f"_many_{m} = many(_models.{m}.from_json)" for m in arrays]
     text = "\n".join(out) + "\n"
     if "Literal[" not in text.split("__all__")[1]:
         text = text.replace("from typing import Literal\n", "")

@@ -418,7 +418,7 @@ class AccountAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryPortfolioMarginNegativeBalanceInterestHistoryItem.from_json),
+            parse=_many_QueryPortfolioMarginNegativeBalanceInterestHistoryItem,
         )
 
     async def repay_futures_negative_balance(
@@ -503,7 +503,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.MarginAccountTradeListItem.from_json),
+            parse=_many_MarginAccountTradeListItem,
         )
 
     async def borrow(
@@ -563,7 +563,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=many(_models.CancelMarginAccountAllOpenOrdersOnASymbolItem.from_json),
+            parse=_many_CancelMarginAccountAllOpenOrdersOnASymbolItem,
         )
 
     async def cancel_oco(
@@ -1196,7 +1196,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryMarginAccountsAllOcoItem.from_json),
+            parse=_many_QueryMarginAccountsAllOcoItem,
         )
 
     async def query_all_orders(
@@ -1249,7 +1249,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryAllMarginAccountOrdersItem.from_json),
+            parse=_many_QueryAllMarginAccountOrdersItem,
         )
 
     async def query_oco(
@@ -1315,7 +1315,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryMarginAccountsOpenOcoItem.from_json),
+            parse=_many_QueryMarginAccountsOpenOcoItem,
         )
 
     async def query_open_orders(
@@ -1350,7 +1350,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryCurrentMarginOpenOrderItem.from_json),
+            parse=_many_QueryCurrentMarginOpenOrderItem,
         )
 
     async def query_order(
@@ -1636,7 +1636,7 @@ class UmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.UmAccountTradeListItem.from_json),
+            parse=_many_UmAccountTradeListItem,
         )
 
     async def adl_quantile(
@@ -1666,7 +1666,7 @@ class UmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.UmPositionAdlQuantileEstimationItem.from_json),
+            parse=_many_UmPositionAdlQuantileEstimationItem,
         )
 
     async def bnb_burn_status(
@@ -2049,7 +2049,7 @@ class UmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryUsersUmForceOrdersItem.from_json),
+            parse=_many_QueryUsersUmForceOrdersItem,
         )
 
     async def income_history(
@@ -2113,7 +2113,7 @@ class UmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.GetUmIncomeHistoryItem.from_json),
+            parse=_many_GetUmIncomeHistoryItem,
         )
 
     async def leverage_brackets(
@@ -2143,7 +2143,7 @@ class UmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.UmNotionalAndLeverageBracketsItem.from_json),
+            parse=_many_UmNotionalAndLeverageBracketsItem,
         )
 
     async def modify_order(
@@ -2788,7 +2788,7 @@ class UmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryUmPositionInformationItem.from_json),
+            parse=_many_QueryUmPositionInformationItem,
         )
 
     async def position_mode(
@@ -2865,7 +2865,7 @@ class UmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryUmAlgoOrderHistoryItem.from_json),
+            parse=_many_QueryUmAlgoOrderHistoryItem,
         )
 
     async def query_all_conditional_orders(
@@ -2921,7 +2921,7 @@ class UmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryAllUmConditionalOrdersItem.from_json),
+            parse=_many_QueryAllUmConditionalOrdersItem,
         )
 
     async def query_all_orders(
@@ -2973,7 +2973,7 @@ class UmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryAllUmOrdersItem.from_json),
+            parse=_many_QueryAllUmOrdersItem,
         )
 
     async def query_conditional_order_history(
@@ -3088,7 +3088,7 @@ class UmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryUmModifyOrderHistoryItem.from_json),
+            parse=_many_QueryUmModifyOrderHistoryItem,
         )
 
     async def query_open_algo_order(
@@ -3177,7 +3177,7 @@ class UmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryAllCurrentUmOpenAlgoOrdersItem.from_json),
+            parse=_many_QueryAllCurrentUmOpenAlgoOrdersItem,
         )
 
     async def query_open_conditional_order(
@@ -3262,7 +3262,7 @@ class UmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryAllCurrentUmOpenConditionalOrdersItem.from_json),
+            parse=_many_QueryAllCurrentUmOpenConditionalOrdersItem,
         )
 
     async def query_open_order(
@@ -3343,7 +3343,7 @@ class UmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryAllCurrentUmOpenOrdersItem.from_json),
+            parse=_many_QueryAllCurrentUmOpenOrdersItem,
         )
 
     async def query_order(
@@ -3421,7 +3421,7 @@ class UmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.UmFuturesSymbolConfigurationItem.from_json),
+            parse=_many_UmFuturesSymbolConfigurationItem,
         )
 
     async def toggle_bnb_burn(
@@ -3754,7 +3754,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.CmAccountTradeListItem.from_json),
+            parse=_many_CmAccountTradeListItem,
         )
 
     async def adl_quantile(
@@ -3784,7 +3784,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.CmPositionAdlQuantileEstimationItem.from_json),
+            parse=_many_CmPositionAdlQuantileEstimationItem,
         )
 
     async def cancel_all_open_conditional_orders(
@@ -4068,7 +4068,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryUsersCmForceOrdersItem.from_json),
+            parse=_many_QueryUsersCmForceOrdersItem,
         )
 
     async def income_history(
@@ -4128,7 +4128,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.GetCmIncomeHistoryItem.from_json),
+            parse=_many_GetCmIncomeHistoryItem,
         )
 
     async def leverage_brackets(
@@ -4158,7 +4158,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.CmNotionalAndLeverageBracketsItem.from_json),
+            parse=_many_CmNotionalAndLeverageBracketsItem,
         )
 
     async def modify_order(
@@ -4531,7 +4531,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryCmPositionInformationItem.from_json),
+            parse=_many_QueryCmPositionInformationItem,
         )
 
     async def position_mode(
@@ -4611,7 +4611,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryAllCmConditionalOrdersItem.from_json),
+            parse=_many_QueryAllCmConditionalOrdersItem,
         )
 
     async def query_all_orders(
@@ -4677,7 +4677,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryAllCmOrdersItem.from_json),
+            parse=_many_QueryAllCmOrdersItem,
         )
 
     async def query_conditional_order_history(
@@ -4792,7 +4792,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryCmModifyOrderHistoryItem.from_json),
+            parse=_many_QueryCmModifyOrderHistoryItem,
         )
 
     async def query_open_conditional_order(
@@ -4877,7 +4877,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryAllCurrentCmOpenConditionalOrdersItem.from_json),
+            parse=_many_QueryAllCurrentCmOpenConditionalOrdersItem,
         )
 
     async def query_open_order(
@@ -4963,7 +4963,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=many(_models.QueryAllCurrentCmOpenOrdersItem.from_json),
+            parse=_many_QueryAllCurrentCmOpenOrdersItem,
         )
 
     async def query_order(
@@ -5074,3 +5074,52 @@ class MarketAPIBase(Namespace):
     """``client.market``: Unsigned connectivity endpoints."""
 
     __slots__ = ()
+
+
+# Parsers of the array responses, built once.
+_many_CancelMarginAccountAllOpenOrdersOnASymbolItem = many(
+    _models.CancelMarginAccountAllOpenOrdersOnASymbolItem.from_json
+)
+_many_CmAccountTradeListItem = many(_models.CmAccountTradeListItem.from_json)
+_many_CmNotionalAndLeverageBracketsItem = many(_models.CmNotionalAndLeverageBracketsItem.from_json)
+_many_CmPositionAdlQuantileEstimationItem = many(
+    _models.CmPositionAdlQuantileEstimationItem.from_json
+)
+_many_GetCmIncomeHistoryItem = many(_models.GetCmIncomeHistoryItem.from_json)
+_many_GetUmIncomeHistoryItem = many(_models.GetUmIncomeHistoryItem.from_json)
+_many_MarginAccountTradeListItem = many(_models.MarginAccountTradeListItem.from_json)
+_many_QueryAllCmConditionalOrdersItem = many(_models.QueryAllCmConditionalOrdersItem.from_json)
+_many_QueryAllCmOrdersItem = many(_models.QueryAllCmOrdersItem.from_json)
+_many_QueryAllCurrentCmOpenConditionalOrdersItem = many(
+    _models.QueryAllCurrentCmOpenConditionalOrdersItem.from_json
+)
+_many_QueryAllCurrentCmOpenOrdersItem = many(_models.QueryAllCurrentCmOpenOrdersItem.from_json)
+_many_QueryAllCurrentUmOpenAlgoOrdersItem = many(
+    _models.QueryAllCurrentUmOpenAlgoOrdersItem.from_json
+)
+_many_QueryAllCurrentUmOpenConditionalOrdersItem = many(
+    _models.QueryAllCurrentUmOpenConditionalOrdersItem.from_json
+)
+_many_QueryAllCurrentUmOpenOrdersItem = many(_models.QueryAllCurrentUmOpenOrdersItem.from_json)
+_many_QueryAllMarginAccountOrdersItem = many(_models.QueryAllMarginAccountOrdersItem.from_json)
+_many_QueryAllUmConditionalOrdersItem = many(_models.QueryAllUmConditionalOrdersItem.from_json)
+_many_QueryAllUmOrdersItem = many(_models.QueryAllUmOrdersItem.from_json)
+_many_QueryCmModifyOrderHistoryItem = many(_models.QueryCmModifyOrderHistoryItem.from_json)
+_many_QueryCmPositionInformationItem = many(_models.QueryCmPositionInformationItem.from_json)
+_many_QueryCurrentMarginOpenOrderItem = many(_models.QueryCurrentMarginOpenOrderItem.from_json)
+_many_QueryMarginAccountsAllOcoItem = many(_models.QueryMarginAccountsAllOcoItem.from_json)
+_many_QueryMarginAccountsOpenOcoItem = many(_models.QueryMarginAccountsOpenOcoItem.from_json)
+_many_QueryPortfolioMarginNegativeBalanceInterestHistoryItem = many(
+    _models.QueryPortfolioMarginNegativeBalanceInterestHistoryItem.from_json
+)
+_many_QueryUmAlgoOrderHistoryItem = many(_models.QueryUmAlgoOrderHistoryItem.from_json)
+_many_QueryUmModifyOrderHistoryItem = many(_models.QueryUmModifyOrderHistoryItem.from_json)
+_many_QueryUmPositionInformationItem = many(_models.QueryUmPositionInformationItem.from_json)
+_many_QueryUsersCmForceOrdersItem = many(_models.QueryUsersCmForceOrdersItem.from_json)
+_many_QueryUsersUmForceOrdersItem = many(_models.QueryUsersUmForceOrdersItem.from_json)
+_many_UmAccountTradeListItem = many(_models.UmAccountTradeListItem.from_json)
+_many_UmFuturesSymbolConfigurationItem = many(_models.UmFuturesSymbolConfigurationItem.from_json)
+_many_UmNotionalAndLeverageBracketsItem = many(_models.UmNotionalAndLeverageBracketsItem.from_json)
+_many_UmPositionAdlQuantileEstimationItem = many(
+    _models.UmPositionAdlQuantileEstimationItem.from_json
+)
