@@ -470,6 +470,13 @@ class InMemoryBudgetStore:
         if counter is not None and used > counter.used:
             counter.used = used
 
+    def _counter(self, series: str) -> _Counter:
+        """The counter of ``series`` (kept for the store's life: limiters may hold it)."""
+        counter = self._counters.get(series)
+        if counter is None:
+            counter = self._counters[series] = _Counter(-1)
+        return counter
+
     def _current(self, key: WindowKey) -> _Counter | None:
         counter = self._counters.get(key.series)
         if counter is None:
@@ -546,6 +553,7 @@ class _Bucket:
         "budget",
         "charged",
         "claimed",
+        "counter",
         "end",
         "header",
         "interval",
@@ -587,6 +595,9 @@ class _Bucket:
         self.timer: TimerHandle | None = None
         self.timer_at = 0.0
         self.on_timer: Callable[[], None] = _noop
+        # The in-memory store's counter of this series (None with any other store): the
+        # uncontended path reads and charges it directly instead of through the protocol.
+        self.counter: _Counter | None = None
 
     def roll(self, now: float) -> None:
         index = _window_index(now, self.interval)
@@ -597,6 +608,10 @@ class _Bucket:
             self.end = (index + 1) * self.interval
             self.roll_at = self.end - _EPS * self.interval
             self.charged = 0
+            counter = self.counter
+            if counter is not None and counter.window < index:
+                counter.window = index  # what InMemoryBudgetStore does on a new window
+                counter.used = 0
 
 
 def _noop() -> None:
@@ -604,6 +619,10 @@ def _noop() -> None:
 
 
 _Plan = tuple[tuple[_Bucket, int], ...]
+
+
+def _plan_index(plan: _Plan) -> dict[_Bucket, int]:
+    return {bucket: i for i, (bucket, _) in enumerate(plan)}
 
 
 class _Waiter:
@@ -630,7 +649,7 @@ class Reservation:
     with the response.
     """
 
-    __slots__ = ("_keys", "_limiter", "_marks", "_plan", "_state", "_time")
+    __slots__ = ("_index", "_keys", "_limiter", "_marks", "_plan", "_state", "_time")
 
     def __init__(
         self,
@@ -639,6 +658,7 @@ class Reservation:
         keys: list[WindowKey],
         marks: list[int],
         now: float,
+        index: Mapping[_Bucket, int] | None = None,
     ) -> None:
         self._limiter = limiter
         self._plan = plan
@@ -646,6 +666,8 @@ class Reservation:
         self._marks = marks
         self._time = now
         self._state = _PENDING
+        # bucket -> its position in ``plan`` (shared by every reservation of the plan)
+        self._index = index if index is not None else _plan_index(plan)
 
     @property
     def admitted_at(self) -> float:
@@ -703,6 +725,7 @@ class RateLimiter:
 
     __slots__ = (
         "_banned_until",
+        "_blocked_until",
         "_buckets",
         "_by_budget",
         "_by_key",
@@ -713,6 +736,7 @@ class RateLimiter:
         "_deadline_timer",
         "_deadlines",
         "_free",
+        "_local",
         "_max_wait",
         "_n_waiters",
         "_pause_at",
@@ -739,7 +763,9 @@ class RateLimiter:
         self._buckets: list[_Bucket] = []
         self._by_budget: dict[Budget, list[_Bucket]] = {}
         self._by_key: dict[tuple[Budget, float], _Bucket] = {}
-        self._plans: dict[int, tuple[Sequence[Charge], _Plan]] = {}
+        self._plans: dict[int, tuple[Sequence[Charge], _Plan, dict[_Bucket, int]]] = {}
+        # The default store is read and charged directly on the uncontended path.
+        self._local = type(self._store) is InMemoryBudgetStore
         self._free: deque[_Waiter] = deque()  # waiters charging no known budget (429 pause)
         self._n_waiters = 0
         self._deadlines: list[tuple[float, int, _Waiter]] = []
@@ -750,6 +776,7 @@ class RateLimiter:
         self._pause_timer: TimerHandle | None = None
         self._pause_at = 0.0
         self._banned_until = -math.inf
+        self._blocked_until = -math.inf  # max(_paused_until, _banned_until)
         self._closed = False
         self._seq = itertools.count()
         for item in limits:
@@ -840,10 +867,38 @@ class RateLimiter:
         charged (call :meth:`acquire`, which waits or raises).  Raises like
         :meth:`check` for charges that can never be admitted.
         """
-        plan = self._plan_for(charges)
+        hit = self._plans.get(id(charges))
+        if hit is not None and hit[0] is charges:
+            plan, index = hit[1], hit[2]
+        else:
+            plan = self._plan_for(charges)
+            index = None
         now = self._clock.time()
-        if now < self._banned_until or now < self._paused_until or self._closed:
+        if now < self._blocked_until or self._closed:
             return None
+        if not self._local:
+            return self._try_store(plan, now)
+        # The default in-memory store: its counters, rolled with the buckets, are read and
+        # charged here directly (the same arithmetic as InMemoryBudgetStore.try_charge).
+        for bucket, amount in plan:
+            if now >= bucket.roll_at:
+                bucket.roll(now)
+            counter = bucket.counter
+            if counter is None or counter.window != bucket.window:
+                return self._try_store(plan, now)  # another limiter moved the shared store on
+            if bucket.n_waiting or counter.used + bucket.claimed + amount > bucket.limit:
+                return None
+        keys = []
+        marks = []
+        for bucket, amount in plan:
+            bucket.counter.used += amount  # type: ignore[union-attr]  # checked above
+            charged = bucket.charged = bucket.charged + amount
+            keys.append(bucket.key)
+            marks.append(charged)
+        return Reservation(self, plan, keys, marks, now, index)
+
+    def _try_store(self, plan: _Plan, now: float) -> Reservation | None:
+        """:meth:`try_acquire` through the :class:`BudgetStore` protocol."""
         store = self._store
         for bucket, amount in plan:
             if now >= bucket.roll_at:
@@ -874,17 +929,42 @@ class RateLimiter:
         proves the request was sent).  See the module docstring for the rule.
         Malformed values are ignored.
         """
-        if reservation is not None:
-            reservation.commit()
+        if reservation is not None and reservation._state == _PENDING:
+            reservation._state = _COMMITTED
         if isinstance(headers, _CASE_INSENSITIVE):
-            now = self._clock.time()
+            now = -math.inf
             for bucket in self._buckets:
-                if bucket.header is not None:
-                    value = headers.get(bucket.header)
-                    if value is not None:
-                        used = _parse_count(value)
-                        if used is not None:
-                            self._observe(bucket, used, reservation, now)
+                header = bucket.header
+                if header is None:
+                    continue
+                value = headers.get(header)
+                if value is None:
+                    continue
+                try:
+                    used = int(value)
+                except ValueError:
+                    continue
+                if used < 0:
+                    continue
+                if now == -math.inf:
+                    now = self._clock.time()
+                if now >= bucket.roll_at:
+                    bucket.roll(now)
+                # _observe, inlined: this runs after every response.
+                if reservation is not None:
+                    i = reservation._index.get(bucket)
+                    if i is not None:  # charged: S + what was charged here after admission
+                        if reservation._keys[i] is not bucket.key:
+                            continue  # the window rolled between admission and response
+                        used += bucket.charged - reservation._marks[i]
+                    elif _window_index(reservation._time, bucket.interval) != bucket.window:
+                        continue
+                counter = bucket.counter
+                if counter is not None and counter.window == bucket.window:
+                    if used > counter.used:
+                        counter.used = used
+                else:
+                    self._store.observe(bucket.key, used)
             return
         for name, value in headers.items():
             if name[:1] not in ("x", "X"):
@@ -896,9 +976,9 @@ class RateLimiter:
             interval = _header_interval(lname[_PREFIX_LEN:])
             if interval is None:
                 continue
-            used = _parse_count(value)
-            if used is not None:
-                self.observe_used(budget, used, interval_s=interval, reservation=reservation)
+            count = _parse_count(value)
+            if count is not None:
+                self.observe_used(budget, count, interval_s=interval, reservation=reservation)
 
     def observe_used(
         self,
@@ -929,14 +1009,19 @@ class RateLimiter:
             bucket.roll(now)
         value = used
         if reservation is not None:
-            if _window_index(reservation._time, bucket.interval) != bucket.window:
+            i = reservation._index.get(bucket)
+            if i is not None:  # charged: S + what was charged here after its admission
+                if reservation._keys[i] is not bucket.key:
+                    return  # the window rolled between admission and response
+                value += bucket.charged - reservation._marks[i]
+            elif _window_index(reservation._time, bucket.interval) != bucket.window:
                 return  # the window rolled between admission and response
-            for i, (charged_bucket, _) in enumerate(reservation._plan):
-                if charged_bucket is bucket:
-                    if reservation._keys[i] is bucket.key:
-                        value += bucket.charged - reservation._marks[i]
-                    break
-        self._store.observe(bucket.key, value)
+        counter = bucket.counter
+        if counter is not None and counter.window == bucket.window:
+            if value > counter.used:  # InMemoryBudgetStore.observe, without the call
+                counter.used = value
+        else:
+            self._store.observe(bucket.key, value)
 
     def on_rate_limited(
         self, retry_after: float | None = None, *, budget: Budget | None = None
@@ -955,6 +1040,7 @@ class RateLimiter:
             until = (_window_index(now, _MINUTE) + 1) * _MINUTE
         if until > self._paused_until:
             self._paused_until = until
+            self._blocked_until = max(self._blocked_until, until)
         for bucket in self._buckets:
             if bucket.budget is budget or (budget is None and bucket.interval <= _MINUTE):
                 if now >= bucket.roll_at:
@@ -981,6 +1067,7 @@ class RateLimiter:
         until = max(ends) if ends else now + MIN_BAN_S
         if until > self._banned_until:
             self._banned_until = until
+            self._blocked_until = max(self._blocked_until, until)
         if now < self._banned_until and self._n_waiters:
             ban = self._banned_until
             self._fail_all(lambda: IPBanActiveError(banned_until=ban, now=now))
@@ -1073,6 +1160,9 @@ class RateLimiter:
             self._pump()
 
         bucket.on_timer = on_timer
+        store = self._store
+        if self._local and isinstance(store, InMemoryBudgetStore):
+            bucket.counter = store._counter(bucket.series)
         self._by_key[(budget, interval)] = bucket
         self._by_budget.setdefault(budget, []).append(bucket)
         self._buckets.append(bucket)
@@ -1107,7 +1197,7 @@ class RateLimiter:
         if cacheable:
             if len(self._plans) >= _PLAN_CACHE_SIZE:
                 self._plans.clear()
-            self._plans[id(charges)] = (charges, plan)
+            self._plans[id(charges)] = (charges, plan, _plan_index(plan))
         return plan
 
     def _take(self, plan: _Plan, now: float) -> Reservation | None:
