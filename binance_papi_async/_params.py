@@ -22,6 +22,7 @@ __all__ = [
     "check_positive_decimal",
     "check_recv_window",
     "decimal_to_wire",
+    "positive_decimal_wire",
     "to_wire",
     "wire_params",
 ]
@@ -115,8 +116,30 @@ def check_asset(value: object, name: str = "asset") -> str:
     return value
 
 
+# Lists of asset codes already found valid (as tuples) -> their comma-joined wire form.
+# Bounded like _VALID_ASSETS.
+_VALID_ASSET_LISTS: dict[tuple[object, ...], str] = {}
+
+
 def check_assets(value: object, name: str) -> str:
     """A non-empty sequence of distinct asset codes, comma-joined for the wire."""
+    if type(value) is list or type(value) is tuple:  # the common case: seen before
+        key = tuple(value)
+        try:
+            joined = _VALID_ASSET_LISTS.get(key)
+        except TypeError:  # an unhashable item: not an asset code
+            return _check_assets(value, name)
+        if joined is not None:  # only valid lists are ever stored (equal ones are the same)
+            return joined
+        joined = _check_assets(value, name)
+        if len(_VALID_ASSET_LISTS) >= 1024:
+            _VALID_ASSET_LISTS.clear()
+        _VALID_ASSET_LISTS[key] = joined
+        return joined
+    return _check_assets(value, name)
+
+
+def _check_assets(value: object, name: str) -> str:
     items: Sequence[object]
     # list and tuple first: the common case, without the slower ABC check.
     if (
@@ -172,6 +195,25 @@ def check_positive_decimal(value: object, name: str) -> Decimal:
         raise ValidationError(f"{name} must be greater than 0, got {value!r}", param=name)
     _check_decimal_size(dec, name)
     return dec
+
+
+def positive_decimal_wire(value: object, name: str) -> str:
+    """:func:`check_positive_decimal`, then the plain wire string (never exponent notation).
+
+    A ``Decimal`` of at most 18 digits before and 18 after the point, the common case,
+    is checked and formatted without :meth:`Decimal.as_tuple`; anything else goes
+    through the full checks.
+    """
+    if type(value) is Decimal and value.is_finite() and value > 0:
+        adjusted = value.adjusted()
+        if -MAX_DECIMAL_PLACES <= adjusted < MAX_DECIMAL_DIGITS_BEFORE_POINT:
+            # Bounded: at most 18 digits before the point, and the value's own digits
+            # (plus up to 18 leading zeros) after it.
+            text = format(value, "f")
+            dot = text.find(".")
+            if dot < 0 or len(text) - dot - 1 <= MAX_DECIMAL_PLACES:
+                return text
+    return format(check_positive_decimal(value, name), "f")
 
 
 def check_recv_window(value: object, name: str = "recv_window") -> int:

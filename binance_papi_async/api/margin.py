@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from .._constants import DEFAULT_RECV_WINDOW_MS
-from .._params import check_asset, check_assets, check_positive_decimal, check_recv_window
+from .._params import check_asset, check_assets, check_recv_window, positive_decimal_wire
 from .._transport import Timeouts
 from ..endpoints import REPAY_DEBT
 from ..errors import ExecutionStatusUnknown, ValidationError
@@ -75,7 +75,7 @@ class MarginAPI(MarginAPIBase):
                 raise ValidationError(
                     "give either amount or repay_all=True, not both", param="repay_all"
                 )
-            params["amount"] = format(check_positive_decimal(amount, "amount"), "f")
+            params["amount"] = positive_decimal_wire(amount, "amount")
         if specify_repay_assets is not None:
             params["specifyRepayAssets"] = check_assets(
                 specify_repay_assets, "specify_repay_assets"
