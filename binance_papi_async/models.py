@@ -6,8 +6,8 @@ never lost, and tolerates fields Binance removes (they become ``None``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -58,14 +58,44 @@ class RepayDebtResult:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> RepayDebtResult:
-        return cls(
-            asset=d["asset"],
-            amount=_dec(d["amount"]),
-            specify_repay_assets=tuple(d.get("specifyRepayAssets") or ()),
-            update_time=ms_to_datetime(d["updateTime"]),
-            success=bool(d.get("success", False)),
-            raw=d,
-        )
+        amount = d["amount"]
+        amount = Decimal(amount) if type(amount) is str else _dec(amount)
+        assets = tuple(d.get("specifyRepayAssets") or ())
+        update_time = _EPOCH + _ONE_MS * int(d["updateTime"])  # ms_to_datetime, inlined
+        success = bool(d.get("success", False))
+        if cls is not RepayDebtResult:  # a subclass: its own __init__
+            return cls(
+                asset=d["asset"],
+                amount=amount,
+                specify_repay_assets=assets,
+                update_time=update_time,
+                success=success,
+                raw=d,
+            )
+        # On every repay: the slots are filled directly, which is what the frozen
+        # dataclass __init__ does through object.__setattr__, at half the cost.
+        self = _new(cls)
+        set_asset, set_amount, set_assets, set_time, set_success, set_raw = _REPAY_SLOTS
+        set_asset(self, d["asset"])
+        set_amount(self, amount)
+        set_assets(self, assets)
+        set_time(self, update_time)
+        set_success(self, success)
+        set_raw(self, d)
+        return self
+
+
+def _slot_setters(cls: type, *names: str) -> tuple[Callable[[object, object], None], ...]:
+    """The ``__set__`` of each slot ``names`` of ``cls`` (a slotted dataclass)."""
+    setters = tuple(getattr(cls, name).__set__ for name in names)
+    assert {f.name for f in fields(cls)} == set(names)  # every field, or a test fails
+    return setters
+
+
+_new = object.__new__
+_REPAY_SLOTS = _slot_setters(
+    RepayDebtResult, "asset", "amount", "specify_repay_assets", "update_time", "success", "raw"
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
