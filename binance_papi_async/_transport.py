@@ -53,7 +53,7 @@ from .events import (
     RetryScheduled,
 )
 from .retry import TRANSIENT_CODES, RetryPolicy
-from .signing import Signer, encode_params, encode_signature, percent_encode
+from .signing import HmacSigner, Signer, encode_params, encode_signature
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ratelimit import RateLimiter
@@ -267,6 +267,8 @@ class Transport:
             CIMultiDict({C.HEADER_API_KEY: api_key} if api_key is not None else {})
         )
         self._url_cache: dict[str, tuple[str, str, str]] = {}
+        # An HMAC signature is hex: it goes into the query as it is.
+        self._hex_signer = type(signer) is HmacSigner
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -380,7 +382,7 @@ class Transport:
         """Configuration errors that need no I/O (raised before the limiter is touched)."""
         if self._closing:
             raise ClientClosedError("this PortfolioMarginClient is closed")
-        if self.api_key is None and spec.security.needs_key:
+        if self.api_key is None and spec.needs_key:
             raise ConfigurationError(
                 f"{spec.method} {spec.path} needs an API key: pass api_key= or set BINANCE_API_KEY"
             )
@@ -426,23 +428,31 @@ class Transport:
     ) -> Any:
         """Send one call (with the retries the policy allows) and return the decoded JSON,
         or ``parse(json)``: a body ``parse`` cannot read is a typed error, never a KeyError."""
-        self.check_ready(spec)
+        if (
+            self._closing
+            or (spec.needs_key and self.api_key is None)
+            or (spec.signed and self.signer is None)
+        ):
+            self.check_ready(spec)  # raises
         if spec.weight_rules:
             spec = spec.for_params(params)  # e.g. 40 instead of 1 without a symbol
         if self.charge_overrides:
             spec = self._overridden(spec)
-        first_sync = self._sync_clock is not None and spec.signed and self._last_sync is None
-        if first_sync and self.limiter is not None:
+        syncing = self._sync_clock is not None and spec.signed
+        if syncing and self._last_sync is None and self.limiter is not None:
             # Impossible charges fail before the first sync's I/O; on every other call the
             # limiter's own admission raises before anything is sent, so no second check.
             self.limiter.check(spec.charges)
-        session = self._ensure_session()
+        session = self._session
+        if session is None or session.closed:
+            session = self._ensure_session()
         self._in_flight += 1
         try:
-            if self._sync_clock is not None and spec.signed and self._sync_due():
-                if self._last_sync is None:
+            if syncing:
+                last = self._last_sync
+                if last is None:
                     await self.sync_clock()  # first use: the timestamp needs it
-                else:
+                elif time.monotonic() - last >= self.time_sync.refresh_interval:
                     self._refresh_in_background()  # a trade never waits for a refresh
             policy = self.retry if retry is None else retry
             attempt = 1
@@ -599,7 +609,11 @@ class Transport:
                 reservation.release()
                 raise ClientClosedError("this PortfolioMarginClient was closed")
         gate = self._gate
-        if gate is not None and not gate.try_enter():
+        if gate is None:
+            pass
+        elif gate._free and not gate._waiters:  # _FifoGate.try_enter, inlined
+            gate._free -= 1
+        else:
             connect = (self.timeouts if timeout is None else timeout).connect
             try:
                 entered = await gate.enter(connect)
@@ -631,22 +645,28 @@ class Transport:
                 if signed:
                     if self.recv_window is not None and "recvWindow" not in params:
                         params["recvWindow"] = self.recv_window
-                    timestamp = str(self.clock.now_ms())  # taken just before the send
+                    # Taken just before the send.  An int's digits (and "-") need no
+                    # percent-encoding.
+                    timestamp = str(int(self.clock.now_ms()))
                     if "timestamp" in params:  # the caller's own: keep its place
                         params["timestamp"] = timestamp
                         query = encode_params(params)
                     else:  # appended last: encode the rest (cached), then add it
                         query = encode_params(params)
                         params["timestamp"] = timestamp
-                        stamp = timestamp if timestamp.isdigit() else percent_encode(timestamp)
-                        query = f"{query}&timestamp={stamp}" if query else f"timestamp={stamp}"
+                        query = (
+                            f"{query}&timestamp={timestamp}" if query else f"timestamp={timestamp}"
+                        )
                     signer = self.signer
                     assert signer is not None
                     signature = signer.sign(query.encode())
-                    query = f"{query}&signature={encode_signature(signature)}"
+                    if not self._hex_signer:  # base64 needs encoding; hex never does
+                        signature = encode_signature(signature)
+                    query = f"{query}&signature={signature}"
                 else:
                     query = encode_params(params) if params else ""
-                scheme, authority, path = self._url_parts(spec.path)
+                parts = self._url_cache.get(spec.path)
+                scheme, authority, path = parts if parts is not None else self._url_parts(spec.path)
                 # Already encoded: built from its parts, nothing is parsed or re-encoded.
                 url = URL.build(
                     scheme=scheme, authority=authority, path=path, query_string=query, encoded=True
@@ -661,7 +681,7 @@ class Transport:
                 async with session.request(
                     spec.method,
                     url,
-                    headers=self._key_headers if spec.security.needs_key else _NO_HEADERS,
+                    headers=self._key_headers if spec.needs_key else _NO_HEADERS,
                     timeout=self._client_timeout if timeout is None else timeout.to_aiohttp(),
                     proxy=self._proxy,
                     allow_redirects=False,  # a redirect would carry the signed query elsewhere

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 __all__ = [
@@ -118,27 +118,35 @@ class EndpointSpec:
     summary: str = ""
     params: tuple[Param, ...] = ()
     weight_rules: tuple[WeightRule, ...] = ()
+    # Derived from the fields above once, in __post_init__ (read on every call).
+    #: timestamp + signature are sent (USER_DATA, TRADE, MARGIN).
+    signed: bool = field(init=False, repr=False, compare=False)
+    #: the X-MBX-APIKEY header is sent (every security type but NONE).
+    needs_key: bool = field(init=False, repr=False, compare=False)
+    #: state-changing: never re-sent once its bytes may have left the machine.
+    is_write: bool = field(init=False, repr=False, compare=False)
+    _variants: tuple[EndpointSpec, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.charges:
             object.__setattr__(self, "charges", charges_for(self.weight, self.weight_kind))
+        object.__setattr__(self, "signed", self.security in _SIGNED)
+        object.__setattr__(self, "needs_key", self.security is not Security.NONE)
+        object.__setattr__(self, "is_write", self.method != "GET")
+        # One spec per weight rule, built once: for_params returns the same objects on
+        # every call (the limiter caches its plan per charges tuple).
+        variants = []
+        for rule in self.weight_rules:
+            charges = tuple(
+                Charge(c.budget, rule.weight) if c.budget is Budget.REQUEST_WEIGHT else c
+                for c in self.charges
+            )
+            variants.append(replace(self, weight=rule.weight, charges=charges, weight_rules=()))
+        object.__setattr__(self, "_variants", tuple(variants))
 
     def for_params(self, params: Mapping[str, str]) -> EndpointSpec:
         """This spec with the charges that apply to ``params`` (see :class:`WeightRule`)."""
-        for rule in self.weight_rules:
+        for rule, variant in zip(self.weight_rules, self._variants, strict=True):
             if (rule.param in params) is rule.present:
-                charges = tuple(
-                    Charge(c.budget, rule.weight) if c.budget is Budget.REQUEST_WEIGHT else c
-                    for c in self.charges
-                )
-                return replace(self, weight=rule.weight, charges=charges, weight_rules=())
+                return variant
         return self
-
-    @property
-    def signed(self) -> bool:
-        return self.security.signed
-
-    @property
-    def is_write(self) -> bool:
-        """State-changing: never re-sent once its bytes may have left the machine."""
-        return self.method != "GET"
