@@ -38,9 +38,12 @@ MAX_DECIMAL_DIGITS_BEFORE_POINT = 18
 
 
 def _check_decimal_size(value: Decimal, name: str) -> None:
-    exponent = value.as_tuple().exponent
+    _, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # finite values only reach here
-    if -exponent > MAX_DECIMAL_PLACES and value != value.quantize(Decimal(1).scaleb(-18)):
+    beyond = -exponent - MAX_DECIMAL_PLACES  # digits after the 18th decimal place
+    # Trailing zeros there are fine ("1.5000...0"); any other digit is not.  (Not by
+    # quantize(): with more than 28 digits it raises InvalidOperation instead.)
+    if beyond > 0 and any(digits[-beyond:]):
         raise ValidationError(
             f"{name} has more than {MAX_DECIMAL_PLACES} decimal places: {value}", param=name
         )

@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -52,7 +52,7 @@ from .events import (
     RequestStart,
     RetryScheduled,
 )
-from .retry import TRANSIENT_CODES, RetryPolicy
+from .retry import NO_RETRY, TRANSIENT_CODES, RetryPolicy
 from .signing import HmacSigner, Signer, encode_params, encode_signature
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -393,7 +393,7 @@ class Transport:
             )
 
     @overload
-    async def request(
+    def request(
         self,
         spec: EndpointSpec,
         params: dict[str, str],
@@ -402,10 +402,10 @@ class Transport:
         max_wait: float | None = ...,
         retry: RetryPolicy | None = ...,
         parse: Callable[[Any], T],
-    ) -> T: ...
+    ) -> Coroutine[Any, Any, T]: ...
 
     @overload
-    async def request(
+    def request(
         self,
         spec: EndpointSpec,
         params: dict[str, str],
@@ -414,9 +414,9 @@ class Transport:
         max_wait: float | None = ...,
         retry: RetryPolicy | None = ...,
         parse: None = ...,
-    ) -> Any: ...
+    ) -> Coroutine[Any, Any, Any]: ...
 
-    async def request(
+    def request(
         self,
         spec: EndpointSpec,
         params: dict[str, str],
@@ -425,9 +425,16 @@ class Transport:
         max_wait: float | None = None,
         retry: RetryPolicy | None = None,
         parse: Callable[[Any], Any] | None = None,
-    ) -> Any:
-        """Send one call (with the retries the policy allows) and return the decoded JSON,
-        or ``parse(json)``: a body ``parse`` cannot read is a typed error, never a KeyError."""
+    ) -> Coroutine[Any, Any, Any]:
+        """Send one call (with the retries the policy allows): await the result, the decoded
+        JSON or ``parse(json)``.  A body ``parse`` cannot read is a typed error, never a
+        KeyError.
+
+        Not a coroutine function: the checks that need no I/O raise here, and the returned
+        coroutine does the rest.  Every caller awaits it at once (``await
+        transport.request(...)``), so to them it is the same; it saves one coroutine level
+        on every call, which the event loop would otherwise pass through at every suspension.
+        """
         if (
             self._closing
             or (spec.needs_key and self.api_key is None)
@@ -446,61 +453,16 @@ class Transport:
         session = self._session
         if session is None or session.closed:
             session = self._ensure_session()
-        self._in_flight += 1
-        try:
-            if syncing:
-                last = self._last_sync
-                if last is None:
-                    await self.sync_clock()  # first use: the timestamp needs it
-                elif time.monotonic() - last >= self.time_sync.refresh_interval:
-                    self._refresh_in_background()  # a trade never waits for a refresh
-            policy = self.retry if retry is None else retry
-            attempt = 1
-            started = time.monotonic()
-            resynced = False
-            wait_bound = max_wait
-            last_429: RateLimitError | None = None
-            while True:
-                try:
-                    return await self._attempt(
-                        session, spec, params, timeout, wait_bound, attempt, None, parse
-                    )
-                except RateLimitWaitTimeout as exc:
-                    if last_429 is not None:  # the budget will not be back within the policy
-                        raise last_429 from None
-                    exc.__context__ = None  # see below
-                    raise
-                except BinancePapiError as exc:
-                    # Never a foreign exception attached to ours: on Python 3.10 a coroutine
-                    # resumed inside another handler would chain whatever was being handled
-                    # there (an aiohttp error can name the signed URL).
-                    exc.__context__ = None
-                    if (
-                        isinstance(exc, TimestampError)
-                        and not resynced
-                        and self._sync_clock is not None
-                    ):
-                        resynced = True  # rejected before execution: safe to resend once
-                        await self.sync_clock(force=True)
-                        self.emit(RetryScheduled(spec.method, spec.path, attempt, 0.0, "-1021"))
-                        attempt += 1
-                        continue
-                    delay = self._retry_delay(spec, exc, policy, attempt, started)
-                    if delay is None or self._closing:
-                        raise
-                    if isinstance(exc, RateLimitError):
-                        last_429 = exc
-                        left = max(0.0, policy.max_elapsed - (time.monotonic() - started))
-                        wait_bound = left if max_wait is None else min(max_wait, left)
-                    self.emit(
-                        RetryScheduled(spec.method, spec.path, attempt, delay, type(exc).__name__)
-                    )
-                    await asyncio.sleep(delay)
-                    attempt += 1
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0 and self._idle is not None:
-                self._idle.set()
+        return self._send(
+            session,
+            spec,
+            params,
+            timeout,
+            max_wait,
+            parse,
+            self.retry if retry is None else retry,
+            syncing,
+        )
 
     def _overridden(self, spec: EndpointSpec) -> EndpointSpec:
         replaced = self._overridden_specs.get(spec)
@@ -578,226 +540,310 @@ class Transport:
             self._url_cache[path] = parts
         return parts
 
-    async def _attempt(
+    async def _send(
         self,
         session: aiohttp.ClientSession,
         spec: EndpointSpec,
         params: dict[str, str],
         timeout: Timeouts | None,
         max_wait: float | None,
-        attempt: int,
+        parse: Callable[[Any], Any] | None,
+        policy: RetryPolicy,
+        syncing: bool,
         url_override: str | None = None,
-        parse: Callable[[Any], Any] | None = None,
+        counted: bool = True,
     ) -> Any:
-        # A fallback time URL on another host (fapi) is not papi's budget.
-        limiter = self.limiter if url_override is None else None
-        reservation = None
-        observing = self.on_event is not None or log.isEnabledFor(_DEBUG)
-        if limiter is not None:
-            reservation = limiter.try_acquire(spec.charges)  # the uncontended path: no await
-            if reservation is not None:
-                pass
-            elif not observing:
-                reservation = await limiter.acquire(spec.charges, max_wait=max_wait)
-            else:
-                waited_from = time.monotonic()
-                reservation = await limiter.acquire(spec.charges, max_wait=max_wait)
-                waited = time.monotonic() - waited_from
-                if waited > 0.001:
-                    self.emit(LimiterWait(spec.method, spec.path, waited))
-            if self._closed:  # the pool closed while this call waited for budget
-                reservation.release()
-                raise ClientClosedError("this PortfolioMarginClient was closed")
-        gate = self._gate
-        if gate is None:
-            pass
-        elif gate._free and not gate._waiters:  # _FifoGate.try_enter, inlined
-            gate._free -= 1
-        else:
-            connect = (self.timeouts if timeout is None else timeout).connect
-            try:
-                entered = await gate.enter(connect)
-            except BaseException:  # cancelled while waiting for a connection: nothing sent
-                if reservation is not None:
-                    reservation.release()
-                raise
-            if not entered:
-                if reservation is not None:
-                    reservation.release()
-                no_connection = APITimeoutError(
-                    f"{spec.method} {spec.path}: no free connection within {connect:g}s "
-                    f"(pool_size {self._pool_size}); the request was not sent",
-                    method=spec.method,
-                    path=spec.path,
-                    sent=False,
-                )
-                if observing:
-                    self._end(spec, attempt, None, time.time(), no_connection)
-                raise no_connection
-        sent_at = 0.0
-        sending = False
-        failure: BinancePapiError | None = None
-        signed = spec.signed
+        """The request path: every attempt of one call, in one coroutine (see request)."""
+        if counted:
+            self._in_flight += 1
         try:
-            if url_override is not None and not signed:
-                url = URL(url_override, encoded=True)
-            else:
-                if signed:
-                    if self.recv_window is not None and "recvWindow" not in params:
-                        params["recvWindow"] = self.recv_window
-                    # Taken just before the send.  An int's digits (and "-") need no
-                    # percent-encoding.
-                    timestamp = str(int(self.clock.now_ms()))
-                    if "timestamp" in params:  # the caller's own: keep its place
-                        params["timestamp"] = timestamp
-                        query = encode_params(params)
-                    else:  # appended last: encode the rest (cached), then add it
-                        query = encode_params(params)
-                        params["timestamp"] = timestamp
-                        query = (
-                            f"{query}&timestamp={timestamp}" if query else f"timestamp={timestamp}"
-                        )
-                    signer = self.signer
-                    assert signer is not None
-                    signature = signer.sign(query.encode())
-                    if not self._hex_signer:  # base64 needs encoding; hex never does
-                        signature = encode_signature(signature)
-                    query = f"{query}&signature={signature}"
-                else:
-                    query = encode_params(params) if params else ""
-                parts = self._url_cache.get(spec.path)
-                scheme, authority, path = parts if parts is not None else self._url_parts(spec.path)
-                # Already encoded: built from its parts, nothing is parsed or re-encoded.
-                url = URL.build(
-                    scheme=scheme, authority=authority, path=path, query_string=query, encoded=True
-                )
-            if observing:
-                self.emit(RequestStart(spec.method, spec.path, attempt))
-            if session.closed:
-                raise ClientClosedError("this PortfolioMarginClient was closed")
-            sent_at = time.time()
-            sending = True
-            try:
-                async with session.request(
-                    spec.method,
-                    url,
-                    headers=self._key_headers if spec.needs_key else _NO_HEADERS,
-                    timeout=self._client_timeout if timeout is None else timeout.to_aiohttp(),
-                    proxy=self._proxy,
-                    allow_redirects=False,  # a redirect would carry the signed query elsewhere
-                    raise_for_status=False,  # whatever an injected session says
-                    middlewares=(_send_once(),)
-                    if self._guard_writes and spec.method != "GET"
-                    else None,
-                ) as resp:
-                    body = await resp.read()
-                    status = resp.status
-                    headers = resp.headers
-            except _NOT_SENT as exc:
-                sending = False  # nothing left the machine: the budget goes back
-                cls = (
-                    APITimeoutError
-                    if isinstance(exc, asyncio.TimeoutError)
-                    else (APIConnectionError)
-                )
-                failure = cls(
-                    f"{spec.method} {spec.path}: could not connect ({_describe_cause(exc)}); "
-                    "the request was not sent",
-                    method=spec.method,
-                    path=spec.path,
-                    sent=False,
-                )
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                failure = self._after_send_failure(spec, params, sent_at, exc)
-            except asyncio.CancelledError:
-                if spec.is_write:
-                    self.emit(
-                        OutcomeUnknown(
-                            spec.method,
-                            spec.path,
-                            "cancelled after it may have been sent",
-                            sent_at,
-                            dict(params),
-                        )
-                    )
-                raise
-        finally:
-            if gate is not None:
-                gate.leave()
-            if reservation is not None:
-                if sending:
-                    reservation.commit()
-                else:  # signing failed, the pool closed, or provably not sent
-                    reservation.release()
-        if failure is not None:
-            # Raised here, outside the except block: no aiohttp exception (whose message
-            # can hold the signed URL) is chained to it, not even as __context__.
-            if observing:
-                self._end(spec, attempt, None, sent_at, failure)
-            raise failure
+            if syncing:
+                last = self._last_sync
+                if last is None:
+                    await self.sync_clock()  # first use: the timestamp needs it
+                elif time.monotonic() - last >= self.time_sync.refresh_interval:
+                    self._refresh_in_background()  # a trade never waits for a refresh
+            attempt = 1
+            started = time.monotonic()
+            resynced = False
+            wait_bound = max_wait
+            last_429: RateLimitError | None = None
+            while True:
+                try:
+                    # A fallback time URL on another host (fapi) is not papi's budget.
+                    limiter = self.limiter if url_override is None else None
+                    reservation = None
+                    observing = self.on_event is not None or log.isEnabledFor(_DEBUG)
+                    if limiter is not None:
+                        reservation = limiter.try_acquire(
+                            spec.charges
+                        )  # the uncontended path: no await
+                        if reservation is not None:
+                            pass
+                        elif not observing:
+                            reservation = await limiter.acquire(spec.charges, max_wait=wait_bound)
+                        else:
+                            waited_from = time.monotonic()
+                            reservation = await limiter.acquire(spec.charges, max_wait=wait_bound)
+                            waited = time.monotonic() - waited_from
+                            if waited > 0.001:
+                                self.emit(LimiterWait(spec.method, spec.path, waited))
+                        if self._closed:  # the pool closed while this call waited for budget
+                            reservation.release()
+                            raise ClientClosedError("this PortfolioMarginClient was closed")
+                    gate = self._gate
+                    if gate is None:
+                        pass
+                    elif gate._free and not gate._waiters:  # _FifoGate.try_enter, inlined
+                        gate._free -= 1
+                    else:
+                        connect = (self.timeouts if timeout is None else timeout).connect
+                        try:
+                            entered = await gate.enter(connect)
+                        except (
+                            BaseException
+                        ):  # cancelled while waiting for a connection: nothing sent
+                            if reservation is not None:
+                                reservation.release()
+                            raise
+                        if not entered:
+                            if reservation is not None:
+                                reservation.release()
+                            no_connection = APITimeoutError(
+                                f"{spec.method} {spec.path}: no free connection within "
+                                f"{connect:g}s "
+                                f"(pool_size {self._pool_size}); the request was not sent",
+                                method=spec.method,
+                                path=spec.path,
+                                sent=False,
+                            )
+                            if observing:
+                                self._end(spec, attempt, None, time.time(), no_connection)
+                            raise no_connection
+                    sent_at = 0.0
+                    sending = False
+                    failure: BinancePapiError | None = None
+                    signed = spec.signed
+                    try:
+                        if url_override is not None and not signed:
+                            url = URL(url_override, encoded=True)
+                        else:
+                            if signed:
+                                if self.recv_window is not None and "recvWindow" not in params:
+                                    params["recvWindow"] = self.recv_window
+                                # Taken just before the send.  An int's digits (and "-") need no
+                                # percent-encoding.
+                                timestamp = str(int(self.clock.now_ms()))
+                                if "timestamp" in params:  # the caller's own: keep its place
+                                    params["timestamp"] = timestamp
+                                    query = encode_params(params)
+                                else:  # appended last: encode the rest (cached), then add it
+                                    query = encode_params(params)
+                                    params["timestamp"] = timestamp
+                                    query = (
+                                        f"{query}&timestamp={timestamp}"
+                                        if query
+                                        else f"timestamp={timestamp}"
+                                    )
+                                signer = self.signer
+                                assert signer is not None
+                                signature = signer.sign(query.encode())
+                                if not self._hex_signer:  # base64 needs encoding; hex never does
+                                    signature = encode_signature(signature)
+                                query = f"{query}&signature={signature}"
+                            else:
+                                query = encode_params(params) if params else ""
+                            parts = self._url_cache.get(spec.path)
+                            scheme, authority, path = (
+                                parts if parts is not None else self._url_parts(spec.path)
+                            )
+                            # Encoded already: built from its parts, nothing re-encoded.
+                            url = URL.build(
+                                scheme=scheme,
+                                authority=authority,
+                                path=path,
+                                query_string=query,
+                                encoded=True,
+                            )
+                        if observing:
+                            self.emit(RequestStart(spec.method, spec.path, attempt))
+                        if session.closed:
+                            raise ClientClosedError("this PortfolioMarginClient was closed")
+                        sent_at = time.time()
+                        sending = True
+                        try:
+                            # Awaited, not "async with": one coroutine level less on every
+                            # call; release() is what the context manager's exit does.
+                            resp = await session.request(
+                                spec.method,
+                                url,
+                                headers=self._key_headers if spec.needs_key else _NO_HEADERS,
+                                timeout=self._client_timeout
+                                if timeout is None
+                                else timeout.to_aiohttp(),
+                                proxy=self._proxy,
+                                # a redirect would carry the signed query elsewhere
+                                allow_redirects=False,
+                                raise_for_status=False,  # whatever an injected session says
+                                middlewares=(_send_once(),)
+                                if self._guard_writes and spec.method != "GET"
+                                else None,
+                            )
+                            try:
+                                body = await resp.read()
+                            finally:
+                                resp.release()
+                            status = resp.status
+                            headers = resp.headers
+                        except _NOT_SENT as exc:
+                            sending = False  # nothing left the machine: the budget goes back
+                            cls = (
+                                APITimeoutError
+                                if isinstance(exc, asyncio.TimeoutError)
+                                else (APIConnectionError)
+                            )
+                            failure = cls(
+                                f"{spec.method} {spec.path}: could not connect "
+                                f"({_describe_cause(exc)}); the request was not sent",
+                                method=spec.method,
+                                path=spec.path,
+                                sent=False,
+                            )
+                        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                            failure = self._after_send_failure(spec, params, sent_at, exc)
+                        except asyncio.CancelledError:
+                            if spec.is_write:
+                                self.emit(
+                                    OutcomeUnknown(
+                                        spec.method,
+                                        spec.path,
+                                        "cancelled after it may have been sent",
+                                        sent_at,
+                                        dict(params),
+                                    )
+                                )
+                            raise
+                    finally:
+                        if gate is not None:
+                            gate.leave()
+                        if reservation is not None:
+                            if sending:
+                                reservation.commit()
+                            else:  # signing failed, the pool closed, or provably not sent
+                                reservation.release()
+                    if failure is not None:
+                        # Raised here, outside the except block: no aiohttp exception (whose message
+                        # can hold the signed URL) is chained to it, not even as __context__.
+                        if observing:
+                            self._end(spec, attempt, None, sent_at, failure)
+                        raise failure
 
-        if limiter is not None:
-            limiter.observe_headers(headers, reservation=reservation)
-        if status >= 300:  # redirects are never followed: a 3xx is an answer too
-            error = from_response(
-                status=status,
-                headers=headers,
-                body=body,
-                method=spec.method,
-                path=spec.path,
-                params=params,
-                sent_at=sent_at,
-            )
-            if limiter is not None:
-                if isinstance(error, IPBannedError):
-                    limiter.on_ip_banned(error.retry_after, error.banned_until)
-                elif isinstance(error, RateLimitError):
-                    # -1015: the account's order count, not the IP's weight.
-                    limiter.on_rate_limited(
-                        error.retry_after, budget=Budget.ORDERS if error.code == -1015 else None
+                    if limiter is not None:
+                        limiter.observe_headers(headers, reservation=reservation)
+                    if status >= 300:  # redirects are never followed: a 3xx is an answer too
+                        error = from_response(
+                            status=status,
+                            headers=headers,
+                            body=body,
+                            method=spec.method,
+                            path=spec.path,
+                            params=params,
+                            sent_at=sent_at,
+                        )
+                        if limiter is not None:
+                            if isinstance(error, IPBannedError):
+                                limiter.on_ip_banned(error.retry_after, error.banned_until)
+                            elif isinstance(error, RateLimitError):
+                                # -1015: the account's order count, not the IP's weight.
+                                limiter.on_rate_limited(
+                                    error.retry_after,
+                                    budget=Budget.ORDERS if error.code == -1015 else None,
+                                )
+                        if isinstance(error, ExecutionStatusUnknown):
+                            self.emit(
+                                OutcomeUnknown(
+                                    spec.method, spec.path, error.reason, sent_at, error.params
+                                )
+                            )
+                        if observing:
+                            self._end(spec, attempt, status, sent_at, error, headers)
+                        raise error
+                    if observing:
+                        self._end(spec, attempt, status, sent_at, None, headers)
+                    problem = "a body that is not JSON"
+                    try:
+                        data = orjson.loads(body)
+                        if parse is None:
+                            return data
+                        problem = "a body of an unexpected shape"
+                        return parse(data)
+                    except (orjson.JSONDecodeError, *_SHAPE_ERRORS):
+                        if spec.is_write:
+                            unknown = ExecutionStatusUnknown(
+                                f"HTTP {status} with {problem}",
+                                method=spec.method,
+                                path=spec.path,
+                                params=params,
+                                sent_at=sent_at,
+                                status=status,
+                                headers=headers,
+                                body=body,
+                            )
+                            self.emit(
+                                OutcomeUnknown(
+                                    spec.method, spec.path, unknown.reason, sent_at, unknown.params
+                                )
+                            )
+                            raise unknown from None
+                        raise UnexpectedResponseError(
+                            status=status,
+                            code=None,
+                            msg=None,
+                            method=spec.method,
+                            path=spec.path,
+                            headers=headers,
+                            body=body,
+                            hint=f"{problem}",
+                        ) from None
+
+                except RateLimitWaitTimeout as exc:
+                    if last_429 is not None:  # the budget will not be back within the policy
+                        raise last_429 from None
+                    exc.__context__ = None  # see below
+                    raise
+                except BinancePapiError as exc:
+                    # Never a foreign exception attached to ours: on Python 3.10 a coroutine
+                    # resumed inside another handler would chain whatever was being handled
+                    # there (an aiohttp error can name the signed URL).
+                    exc.__context__ = None
+                    if (
+                        isinstance(exc, TimestampError)
+                        and not resynced
+                        and self._sync_clock is not None
+                        and url_override is None
+                    ):
+                        resynced = True  # rejected before execution: safe to resend once
+                        await self.sync_clock(force=True)
+                        self.emit(RetryScheduled(spec.method, spec.path, attempt, 0.0, "-1021"))
+                        attempt += 1
+                        continue
+                    delay = self._retry_delay(spec, exc, policy, attempt, started)
+                    if delay is None or self._closing:
+                        raise
+                    if isinstance(exc, RateLimitError):
+                        last_429 = exc
+                        left = max(0.0, policy.max_elapsed - (time.monotonic() - started))
+                        wait_bound = left if max_wait is None else min(max_wait, left)
+                    self.emit(
+                        RetryScheduled(spec.method, spec.path, attempt, delay, type(exc).__name__)
                     )
-            if isinstance(error, ExecutionStatusUnknown):
-                self.emit(
-                    OutcomeUnknown(spec.method, spec.path, error.reason, sent_at, error.params)
-                )
-            if observing:
-                self._end(spec, attempt, status, sent_at, error, headers)
-            raise error
-        if observing:
-            self._end(spec, attempt, status, sent_at, None, headers)
-        problem = "a body that is not JSON"
-        try:
-            data = orjson.loads(body)
-            if parse is None:
-                return data
-            problem = "a body of an unexpected shape"
-            return parse(data)
-        except (orjson.JSONDecodeError, *_SHAPE_ERRORS):
-            if spec.is_write:
-                unknown = ExecutionStatusUnknown(
-                    f"HTTP {status} with {problem}",
-                    method=spec.method,
-                    path=spec.path,
-                    params=params,
-                    sent_at=sent_at,
-                    status=status,
-                    headers=headers,
-                    body=body,
-                )
-                self.emit(
-                    OutcomeUnknown(spec.method, spec.path, unknown.reason, sent_at, unknown.params)
-                )
-                raise unknown from None
-            raise UnexpectedResponseError(
-                status=status,
-                code=None,
-                msg=None,
-                method=spec.method,
-                path=spec.path,
-                headers=headers,
-                body=body,
-                hint=f"{problem}",
-            ) from None
+                    await asyncio.sleep(delay)
+                    attempt += 1
+        finally:
+            if counted:
+                self._in_flight -= 1
+                if self._in_flight == 0 and self._idle is not None:
+                    self._idle.set()
 
     def _end(
         self,
@@ -906,8 +952,17 @@ class Transport:
                 try:
                     for _ in range(self.time_sync.samples):
                         t0 = clock.local()
-                        data = await self._attempt(
-                            session, spec, {}, self._sync_timeouts, None, 1, url
+                        data = await self._send(
+                            session,
+                            spec,
+                            {},
+                            self._sync_timeouts,
+                            None,
+                            None,
+                            NO_RETRY,
+                            False,
+                            url,
+                            counted=False,
                         )
                         t1 = clock.local()
                         samples.append((t0, int(data["serverTime"]) / 1000, t1))

@@ -194,7 +194,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, NamedTuple, Protocol
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 from ._constants import (
     HEADER_ORDER_COUNT_PREFIX,
@@ -580,7 +580,9 @@ class _Bucket:
         # Global pass order: order-count limits first, the IP weight last.
         self.rank = (budget is Budget.REQUEST_WEIGHT, budget.value, interval)
         self.series = _series_name(budget, interval)
-        self.header = _header_name(budget, interval)
+        # An istr: case-insensitive header look-ups then skip folding the name each time.
+        header = _header_name(budget, interval)
+        self.header = istr(header) if header is not None else None
         self.window = -1
         self.key = WindowKey(self.series, -1, budget, interval)
         self.start = 0.0

@@ -1,0 +1,309 @@
+"""The per-call fast paths give the same results as the general code they short-cut.
+
+Each fast path (issue 7: CPU per call) has a general counterpart that stays in use
+for unusual inputs; these tests drive both with the same inputs and compare.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import string
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from binance_papi_async import ValidationError
+from binance_papi_async._params import (
+    check_assets,
+    check_positive_decimal,
+    positive_decimal_wire,
+)
+from binance_papi_async.clock import FakeClock
+from binance_papi_async.endpoints import Budget, Charge, EndpointSpec, Security
+from binance_papi_async.endpoints._table import TABLE as ALL_SPECS
+from binance_papi_async.models import RepayDebtResult
+from binance_papi_async.ratelimit import (
+    BudgetLimit,
+    InMemoryBudgetStore,
+    RateLimiter,
+    Reservation,
+)
+
+W = Budget.REQUEST_WEIGHT
+OR = Budget.ORDERS
+T0 = 1_700_000_040.0  # on a minute boundary
+
+
+# -- the limiter: in-memory fast path == BudgetStore protocol path -----------------------------
+
+
+class ProtocolStore(InMemoryBudgetStore):
+    """The same counters, but not the exact type: the limiter goes through the protocol."""
+
+
+def _headers(weight: int | None, orders: int | None) -> CIMultiDictProxy[str]:
+    items = []
+    if weight is not None:
+        items.append(("x-mbx-used-weight-1m", str(weight)))
+    if orders is not None:
+        items.append(("X-MBX-ORDER-COUNT-1M", str(orders)))
+    return CIMultiDictProxy(CIMultiDict(items))
+
+
+def _state(limiter: RateLimiter) -> list[tuple[Any, ...]]:
+    snap = limiter.snapshot()
+    return [(b.budget, b.interval_s, b.used, b.window_start) for b in snap.budgets]
+
+
+step = st.one_of(
+    st.tuples(st.just("take"), st.integers(0, 7), st.integers(0, 2)),
+    st.tuples(st.just("commit"), st.integers(0, 31)),
+    st.tuples(st.just("release"), st.integers(0, 31)),
+    st.tuples(
+        st.just("observe"),
+        st.integers(0, 31),
+        st.one_of(st.none(), st.integers(0, 40)),
+        st.one_of(st.none(), st.integers(0, 6)),
+    ),
+    st.tuples(st.just("advance"), st.sampled_from([0.0, 1.5, 9.99, 30.0, 59.0, 61.0])),
+    st.tuples(
+        st.just("429"),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(step, max_size=60))
+def test_in_memory_fast_path_matches_the_store_protocol(steps: list[tuple[Any, ...]]) -> None:
+    clock = FakeClock(T0 + 3.0)
+    limits = [BudgetLimit(W, 20), BudgetLimit(OR, 4), BudgetLimit(OR, 3, 10.0)]
+    fast = RateLimiter(limits, clock=clock)
+    slow = RateLimiter(limits, clock=clock, store=ProtocolStore())
+    assert fast._local and not slow._local
+    held: list[tuple[Reservation | None, Reservation | None]] = []
+    for op in steps:
+        kind = op[0]
+        if kind == "take":
+            charges = (Charge(W, op[1]), Charge(OR, op[2]))
+            a, b = fast.try_acquire(charges), slow.try_acquire(charges)
+            assert (a is None) == (b is None), op
+            held.append((a, b))
+        elif kind in ("commit", "release") and held:
+            pair = held[op[1] % len(held)]
+            for reservation in pair:
+                if reservation is not None:
+                    getattr(reservation, kind)()
+        elif kind == "observe":
+            pair = held[op[1] % len(held)] if held else (None, None)
+            headers = _headers(op[2], op[3])
+            fast.observe_headers(headers, reservation=pair[0])
+            slow.observe_headers(headers, reservation=pair[1])
+        elif kind == "advance":
+            clock.advance(op[1])
+        elif kind == "429":
+            fast.on_rate_limited(1.0)
+            slow.on_rate_limited(1.0)
+        assert _state(fast) == _state(slow), op
+
+
+def test_two_limiters_sharing_the_default_store_see_each_others_charges() -> None:
+    clock = FakeClock(T0)
+    store = InMemoryBudgetStore()
+    a = RateLimiter([BudgetLimit(W, 10)], clock=clock, store=store)
+    b = RateLimiter([BudgetLimit(W, 10)], clock=clock, store=store)
+    assert a.try_acquire((Charge(W, 6),)) is not None
+    assert b.try_acquire((Charge(W, 5),)) is None  # 6 + 5 > 10: b reads a's charge
+    assert b.try_acquire((Charge(W, 4),)) is not None
+    clock.advance(60)  # a new window: b rolls the shared counter; a still sees it right
+    assert a.try_acquire((Charge(W, 10),)) is not None
+    assert b.try_acquire((Charge(W, 1),)) is None
+    assert a.snapshot().get(W).used == b.snapshot().get(W).used == 10
+
+
+def test_a_header_raises_the_count_on_the_fast_path() -> None:
+    clock = FakeClock(T0)
+    limiter = RateLimiter([BudgetLimit(W, 100)], clock=clock)
+    first = limiter.try_acquire((Charge(W, 10),))
+    second = limiter.try_acquire((Charge(W, 10),))
+    assert first is not None and second is not None
+    # The server counted 50 when it processed the first call (other programs on the IP);
+    # the second was admitted after it, so the window holds at least 50 + 10.
+    limiter.observe_headers(_headers(50, None), reservation=first)
+    assert first.committed
+    assert limiter.snapshot().get(W).used == 60
+    limiter.observe_headers(_headers(-1, None), reservation=second)  # malformed: ignored
+    limiter.observe_headers(_headers(None, None), reservation=second)
+    assert limiter.snapshot().get(W).used == 60
+    clock.advance(60)
+    limiter.observe_headers(_headers(90, None), reservation=second)  # an old window: ignored
+    assert limiter.snapshot().get(W).used == 0
+
+
+# -- repay-debt arguments --------------------------------------------------------------------
+
+
+decimals = st.one_of(
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.decimals(min_value=Decimal("1e-20"), max_value=Decimal("1e19"), places=20),
+    st.builds(
+        lambda digits, exp: Decimal(f"{digits}E{exp}"),
+        st.integers(0, 10**25),
+        st.integers(-40, 25),
+    ),
+    # trailing zeros beyond the 18th place, and more digits than the default precision
+    st.builds(
+        lambda d: Decimal(f"{d}{'0' * 30}") if "." in str(d) and "E" not in str(d) else d,
+        st.decimals(0, 10, places=8),
+    ),
+    st.just(Decimal("9999999999.99999999999999999950")),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(decimals)
+def test_positive_decimal_wire_is_the_full_check_then_plain_format(value: Decimal) -> None:
+    try:
+        expected: str | type[ValidationError] = format(check_positive_decimal(value, "x"), "f")
+    except ValidationError:
+        expected = ValidationError
+    if expected is ValidationError:
+        with pytest.raises(ValidationError):
+            positive_decimal_wire(value, "x")
+    else:
+        got = positive_decimal_wire(value, "x")
+        assert got == expected and "E" not in got and "e" not in got
+
+
+@pytest.mark.parametrize("value", ["0.001", 5, " 1.5 "])
+def test_positive_decimal_wire_takes_str_and_int(value: object) -> None:
+    assert positive_decimal_wire(value, "x") == format(check_positive_decimal(value, "x"), "f")
+
+
+@pytest.mark.parametrize("value", [0.5, True, None, Decimal("-1"), Decimal("0"), "1e-30"])
+def test_positive_decimal_wire_refuses_what_the_full_check_refuses(value: object) -> None:
+    with pytest.raises(ValidationError):
+        positive_decimal_wire(value, "x")
+
+
+assets = st.text(alphabet=string.ascii_uppercase + string.digits + "a,-", min_size=0, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(assets, max_size=4), st.booleans())
+def test_cached_asset_lists_give_what_the_first_check_gave(
+    items: list[str], as_tuple: bool
+) -> None:
+    value: Sequence[str] = tuple(items) if as_tuple else list(items)
+    outcomes = []
+    for _ in range(2):  # the second call may come from the cache
+        try:
+            outcomes.append(check_assets(value, "x"))
+        except ValidationError:
+            outcomes.append("error")
+    assert outcomes[0] == outcomes[1]
+    valid = (
+        bool(items)
+        and all(i and i.isalnum() and i == i.upper() and i.isascii() for i in items)
+        and len(set(items)) == len(items)
+    )
+    assert (outcomes[0] != "error") == valid
+    if valid:
+        assert outcomes[0] == ",".join(items)
+
+
+def test_an_unhashable_item_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError):
+        check_assets([["USDT"]], "x")
+
+
+# -- the typed result ---------------------------------------------------------------------------
+
+REPAY_JSON = {
+    "amount": "0.10000000",
+    "asset": "BNB",
+    "specifyRepayAssets": ["USDT", "BTC"],
+    "updateTime": 1636371437000,
+    "success": True,
+}
+
+
+def test_repay_result_fast_construction_equals_the_dataclass_constructor() -> None:
+    fast = RepayDebtResult.from_json(REPAY_JSON)
+    built = RepayDebtResult(
+        asset="BNB",
+        amount=Decimal("0.10000000"),
+        specify_repay_assets=("USDT", "BTC"),
+        update_time=datetime(2021, 11, 8, 11, 37, 17, tzinfo=timezone.utc),
+        success=True,
+        raw=REPAY_JSON,
+    )
+    assert fast == built and hash(fast.amount) == hash(built.amount)
+    assert repr(fast) == repr(built)
+    assert str(fast.amount) == "0.10000000"  # exact, trailing zeros kept
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.asset = "BTC"  # type: ignore[misc]
+    assert dataclasses.replace(fast, asset="BTC").asset == "BTC"
+
+
+def test_repay_result_of_a_subclass_uses_its_constructor() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+    class Mine(RepayDebtResult):
+        def __post_init__(self) -> None:
+            object.__setattr__(self, "asset", self.asset.lower())
+
+    mine = Mine.from_json(REPAY_JSON)
+    assert type(mine) is Mine and mine.asset == "bnb"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("amount", 0.1), ("amount", 1), ("specifyRepayAssets", None), ("success", None)],
+)
+def test_repay_result_tolerates_what_the_constructor_path_tolerated(
+    field: str, value: object
+) -> None:
+    result = RepayDebtResult.from_json({**REPAY_JSON, field: value})
+    if field == "amount":
+        assert result.amount == Decimal(repr(value)) if isinstance(value, float) else value
+    elif field == "specifyRepayAssets":
+        assert result.specify_repay_assets == ()
+    else:
+        assert result.success is False
+
+
+# -- endpoint specs -----------------------------------------------------------------------------
+
+
+def test_spec_flags_are_computed_once_and_follow_replace() -> None:
+    for spec in ALL_SPECS:
+        assert spec.signed == (
+            spec.security in (Security.USER_DATA, Security.TRADE, Security.MARGIN)
+        )
+        assert spec.needs_key == (spec.security is not Security.NONE)
+        assert spec.is_write == (spec.method != "GET")
+    spec = ALL_SPECS[0]
+    changed = dataclasses.replace(spec, method="DELETE", security=Security.NONE)
+    assert changed.is_write and not changed.signed and not changed.needs_key
+
+
+def test_weight_rule_specs_are_built_once() -> None:
+    ruled = [spec for spec in ALL_SPECS if spec.weight_rules]
+    assert ruled, "the table has argument-dependent weights"
+    for spec in ruled:
+        rule = spec.weight_rules[0]
+        params = {rule.param: "X"} if rule.present else {}
+        first, second = spec.for_params(params), spec.for_params(dict(params))
+        assert first is second and first is not spec
+        assert first.charges is second.charges  # the limiter's plan cache hits
+        assert first.weight == rule.weight and not first.weight_rules
+
+
+def test_a_spec_without_rules_is_its_own_variant() -> None:
+    spec = EndpointSpec(name="x", method="GET", path="/papi/v1/x", security=Security.NONE, weight=1)
+    assert spec.for_params({"symbol": "BTCUSDT"}) is spec
