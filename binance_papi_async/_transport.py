@@ -309,6 +309,7 @@ class Transport:
                 headers={"User-Agent": C.USER_AGENT},
                 trust_env=self._trust_env,
                 raise_for_status=False,
+                proxy=self._proxy,
             )
             if hasattr(session, "_retry_connection"):
                 # aiohttp re-sends PUT/DELETE (and GET) on a dead kept-alive connection; a
@@ -402,6 +403,7 @@ class Transport:
         max_wait: float | None = ...,
         retry: RetryPolicy | None = ...,
         parse: Callable[[Any], T],
+        encoded: str | None = ...,
     ) -> Coroutine[Any, Any, T]: ...
 
     @overload
@@ -414,6 +416,7 @@ class Transport:
         max_wait: float | None = ...,
         retry: RetryPolicy | None = ...,
         parse: None = ...,
+        encoded: str | None = ...,
     ) -> Coroutine[Any, Any, Any]: ...
 
     def request(
@@ -425,6 +428,7 @@ class Transport:
         max_wait: float | None = None,
         retry: RetryPolicy | None = None,
         parse: Callable[[Any], Any] | None = None,
+        encoded: str | None = None,
     ) -> Coroutine[Any, Any, Any]:
         """Send one call (with the retries the policy allows): await the result, the decoded
         JSON or ``parse(json)``.  A body ``parse`` cannot read is a typed error, never a
@@ -434,6 +438,9 @@ class Transport:
         coroutine does the rest.  Every caller awaits it at once (``await
         transport.request(...)``), so to them it is the same; it saves one coroutine level
         on every call, which the event loop would otherwise pass through at every suspension.
+
+        ``encoded``, if given, must be ``encode_params(params)`` (the endpoint built it
+        from values it validated, more cheaply); it is used for the first attempt.
         """
         if (
             self._closing
@@ -451,7 +458,7 @@ class Transport:
             # limiter's own admission raises before anything is sent, so no second check.
             self.limiter.check(spec.charges)
         session = self._session
-        if session is None or session.closed:
+        if session is None or (not self._owns_session and session.closed):
             session = self._ensure_session()
         return self._send(
             session,
@@ -462,6 +469,7 @@ class Transport:
             parse,
             self.retry if retry is None else retry,
             syncing,
+            encoded=encoded,
         )
 
     def _overridden(self, spec: EndpointSpec) -> EndpointSpec:
@@ -552,6 +560,7 @@ class Transport:
         syncing: bool,
         url_override: str | None = None,
         counted: bool = True,
+        encoded: str | None = None,
     ) -> Any:
         """The request path: every attempt of one call, in one coroutine (see request)."""
         if counted:
@@ -631,6 +640,8 @@ class Transport:
                             if signed:
                                 if self.recv_window is not None and "recvWindow" not in params:
                                     params["recvWindow"] = self.recv_window
+                                    if encoded is not None:  # digits: nothing to encode
+                                        encoded = f"{encoded}&recvWindow={self.recv_window}"
                                 # Taken just before the send.  An int's digits (and "-") need no
                                 # percent-encoding.
                                 timestamp = str(int(self.clock.now_ms()))
@@ -638,7 +649,7 @@ class Transport:
                                     params["timestamp"] = timestamp
                                     query = encode_params(params)
                                 else:  # appended last: encode the rest (cached), then add it
-                                    query = encode_params(params)
+                                    query = encode_params(params) if encoded is None else encoded
                                     params["timestamp"] = timestamp
                                     query = (
                                         f"{query}&timestamp={timestamp}"
@@ -652,7 +663,11 @@ class Transport:
                                     signature = encode_signature(signature)
                                 query = f"{query}&signature={signature}"
                             else:
-                                query = encode_params(params) if params else ""
+                                query = (
+                                    encoded
+                                    if encoded is not None
+                                    else (encode_params(params) if params else "")
+                                )
                             parts = self._url_cache.get(spec.path)
                             scheme, authority, path = (
                                 parts if parts is not None else self._url_parts(spec.path)
@@ -667,28 +682,39 @@ class Transport:
                             )
                         if observing:
                             self.emit(RequestStart(spec.method, spec.path, attempt))
-                        if session.closed:
+                        if self._closed:
                             raise ClientClosedError("this PortfolioMarginClient was closed")
                         sent_at = time.time()
                         sending = True
                         try:
                             # Awaited, not "async with": one coroutine level less on every
                             # call; release() is what the context manager's exit does.
-                            resp = await session.request(
-                                spec.method,
-                                url,
-                                headers=self._key_headers if spec.needs_key else _NO_HEADERS,
-                                timeout=self._client_timeout
-                                if timeout is None
-                                else timeout.to_aiohttp(),
-                                proxy=self._proxy,
-                                # a redirect would carry the signed query elsewhere
-                                allow_redirects=False,
-                                raise_for_status=False,  # whatever an injected session says
-                                middlewares=(_send_once(),)
-                                if self._guard_writes and spec.method != "GET"
-                                else None,
-                            )
+                            if timeout is None and self._owns_session:
+                                # The session was made with these timeouts, the proxy and
+                                # raise_for_status=False: only what it cannot know is passed
+                                # (each keyword costs aiohttp's **kwargs binding a look-up).
+                                resp = await session.request(
+                                    spec.method,
+                                    url,
+                                    headers=self._key_headers if spec.needs_key else _NO_HEADERS,
+                                    # a redirect would carry the signed query elsewhere
+                                    allow_redirects=False,
+                                )
+                            else:
+                                resp = await session.request(
+                                    spec.method,
+                                    url,
+                                    headers=self._key_headers if spec.needs_key else _NO_HEADERS,
+                                    timeout=self._client_timeout
+                                    if timeout is None
+                                    else timeout.to_aiohttp(),
+                                    proxy=self._proxy,
+                                    allow_redirects=False,
+                                    raise_for_status=False,  # whatever an injected session says
+                                    middlewares=(_send_once(),)
+                                    if self._guard_writes and spec.method != "GET"
+                                    else None,
+                                )
                             try:
                                 body = await resp.read()
                             finally:
@@ -711,6 +737,15 @@ class Transport:
                             )
                         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                             failure = self._after_send_failure(spec, params, sent_at, exc)
+                        except RuntimeError:
+                            if not session.closed:
+                                raise
+                            # aiohttp refuses a closed session before sending anything
+                            # (someone closed client.session itself).
+                            sending = False
+                            failure = ClientClosedError(
+                                "the aiohttp session of this PortfolioMarginClient was closed"
+                            )
                         except asyncio.CancelledError:
                             if spec.is_write:
                                 self.emit(
@@ -725,7 +760,10 @@ class Transport:
                             raise
                     finally:
                         if gate is not None:
-                            gate.leave()
+                            if gate._waiters:
+                                gate.leave()  # hands the slot to the oldest waiter
+                            else:
+                                gate._free += 1
                         if reservation is not None:
                             if sending:
                                 reservation.commit()

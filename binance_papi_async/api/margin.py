@@ -14,6 +14,7 @@ from ..errors import ExecutionStatusUnknown, ValidationError
 from ..events import OutcomeUnknown
 from ..models import RepayDebtResult
 from ..outcome import RepayOutcome, judge_repay
+from ..signing import percent_encode
 from ._generated import MarginAPIBase
 
 __all__ = ["MarginAPI"]
@@ -60,7 +61,12 @@ class MarginAPI(MarginAPIBase):
         any I/O.  ``recv_window`` is 1..60000 ms; ``timeout`` and ``max_wait``
         (seconds to wait for rate budget) override the client defaults.
         """
-        params: dict[str, str] = {"asset": check_asset(asset)}
+        # The query is built here as well as the params: every value is checked to need no
+        # percent-encoding (asset codes are [A-Z0-9], amounts digits and a point) but the
+        # commas of the asset list, so the transport need not encode the params again.
+        checked = check_asset(asset)
+        params: dict[str, str] = {"asset": checked}
+        query = f"asset={checked}"
         if not isinstance(repay_all, bool):
             raise ValidationError("repay_all must be a bool", param="repay_all")
         if amount is None:
@@ -75,15 +81,23 @@ class MarginAPI(MarginAPIBase):
                 raise ValidationError(
                     "give either amount or repay_all=True, not both", param="repay_all"
                 )
-            params["amount"] = positive_decimal_wire(amount, "amount")
+            wire = params["amount"] = positive_decimal_wire(amount, "amount")
+            query = f"{query}&amount={wire}"
         if specify_repay_assets is not None:
-            params["specifyRepayAssets"] = check_assets(
+            wire = params["specifyRepayAssets"] = check_assets(
                 specify_repay_assets, "specify_repay_assets"
             )
+            query = f"{query}&specifyRepayAssets={percent_encode(wire)}"
         if recv_window is not None:
-            params["recvWindow"] = str(check_recv_window(recv_window))
+            wire = params["recvWindow"] = str(check_recv_window(recv_window))
+            query = f"{query}&recvWindow={wire}"
         return await self._client._transport.request(
-            REPAY_DEBT, params, timeout=timeout, max_wait=max_wait, parse=RepayDebtResult.from_json
+            REPAY_DEBT,
+            params,
+            timeout=timeout,
+            max_wait=max_wait,
+            parse=RepayDebtResult.from_json,
+            encoded=query,
         )
 
     async def repay_debt_outcome(
