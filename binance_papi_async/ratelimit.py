@@ -192,6 +192,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from time import monotonic as _monotonic
 from typing import Final, NamedTuple, Protocol
 
 from multidict import CIMultiDict, CIMultiDictProxy, istr
@@ -621,6 +622,7 @@ def _noop() -> None:
 
 
 _Plan = tuple[tuple[_Bucket, int], ...]
+_new = object.__new__
 
 
 def _plan_index(plan: _Plan) -> dict[_Bucket, int]:
@@ -741,11 +743,13 @@ class RateLimiter:
         "_local",
         "_max_wait",
         "_n_waiters",
+        "_observed",
         "_pause_at",
         "_pause_timer",
         "_paused_until",
         "_plans",
         "_seq",
+        "_server_clock",
         "_store",
     )
 
@@ -760,6 +764,10 @@ class RateLimiter:
         if max_wait is not None and not max_wait >= 0:
             raise ConfigurationError(f"max_wait must be >= 0 seconds or None, not {max_wait!r}")
         self._clock: Clock = clock if clock is not None else ServerClock()
+        # A ServerClock is read inline on the uncontended path (monotonic() + offset).
+        self._server_clock = self._clock if type(self._clock) is ServerClock else None
+        # (response header, bucket) for every bucket Binance reports a count for.
+        self._observed: tuple[tuple[istr, _Bucket], ...] = ()
         self._store: BudgetStore = store if store is not None else InMemoryBudgetStore()
         self._max_wait = max_wait
         self._buckets: list[_Bucket] = []
@@ -874,8 +882,9 @@ class RateLimiter:
             plan, index = hit[1], hit[2]
         else:
             plan = self._plan_for(charges)
-            index = None
-        now = self._clock.time()
+            index = _plan_index(plan)
+        clock = self._server_clock
+        now = _monotonic() + clock._offset if clock is not None else self._clock.time()
         if now < self._blocked_until or self._closed:
             return None
         if not self._local:
@@ -888,7 +897,7 @@ class RateLimiter:
             counter = bucket.counter
             if counter is None or counter.window != bucket.window:
                 return self._try_store(plan, now)  # another limiter moved the shared store on
-            if bucket.n_waiting or counter.used + bucket.claimed + amount > bucket.limit:
+            if counter.used + bucket.claimed + amount > bucket.limit or bucket.n_waiting:
                 return None
         keys = []
         marks = []
@@ -897,7 +906,16 @@ class RateLimiter:
             charged = bucket.charged = bucket.charged + amount
             keys.append(bucket.key)
             marks.append(charged)
-        return Reservation(self, plan, keys, marks, now, index)
+        # Reservation(self, plan, keys, marks, now, index) without the call.
+        reservation = _new(Reservation)
+        reservation._limiter = self
+        reservation._plan = plan
+        reservation._keys = keys
+        reservation._marks = marks
+        reservation._time = now
+        reservation._state = _PENDING
+        reservation._index = index
+        return reservation
 
     def _try_store(self, plan: _Plan, now: float) -> Reservation | None:
         """:meth:`try_acquire` through the :class:`BudgetStore` protocol."""
@@ -935,10 +953,7 @@ class RateLimiter:
             reservation._state = _COMMITTED
         if isinstance(headers, _CASE_INSENSITIVE):
             now = -math.inf
-            for bucket in self._buckets:
-                header = bucket.header
-                if header is None:
-                    continue
+            for header, bucket in self._observed:
                 value = headers.get(header)
                 if value is None:
                     continue
@@ -949,7 +964,8 @@ class RateLimiter:
                 if used < 0:
                     continue
                 if now == -math.inf:
-                    now = self._clock.time()
+                    clock = self._server_clock
+                    now = _monotonic() + clock._offset if clock is not None else self._clock.time()
                 if now >= bucket.roll_at:
                     bucket.roll(now)
                 # _observe, inlined: this runs after every response.
@@ -1169,6 +1185,7 @@ class RateLimiter:
         self._by_budget.setdefault(budget, []).append(bucket)
         self._buckets.append(bucket)
         self._buckets.sort(key=lambda b: b.rank)
+        self._observed = tuple((b.header, b) for b in self._buckets if b.header is not None)
 
     def _plan_for(self, charges: Sequence[Charge]) -> _Plan:
         """Resolve charges to (bucket, amount) in queue order, validating; cached for tuples."""

@@ -24,6 +24,7 @@ from binance_papi_async import (
     PortfolioMarginClient,
     TimeSync,
     ValidationError,
+    _transport,
 )
 from binance_papi_async._params import (
     check_assets,
@@ -371,3 +372,39 @@ async def test_an_owned_session_closed_by_hand_is_a_typed_error_and_refunds() ->
         assert client.rate_limits.get(W).used == 0  # nothing was sent: budget given back
     finally:
         await client.aclose()
+
+
+# -- URLs from their parts ---------------------------------------------------------------------
+
+
+def test_the_fast_url_constructor_is_in_use() -> None:
+    # If this fails, yarl changed and the transport fell back to URL.build (slower, correct).
+    from yarl._url import from_parts_uncached
+
+    assert _transport._url_from_parts is from_parts_uncached
+
+
+query_chars = string.ascii_letters + string.digits + "-_.~%&="
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    scheme=st.sampled_from(["http", "https"]),
+    authority=st.sampled_from(
+        ["papi.binance.com", "127.0.0.1:8080", "[::1]:9000", "user:pw@host.example:443", "h"]
+    ),
+    path=st.sampled_from(["/papi/v1/margin/repay-debt", "/", "/papi/v1/um/order"]),
+    query=st.text(alphabet=query_chars, max_size=80),
+)
+def test_url_from_parts_equals_url_build(
+    scheme: str, authority: str, path: str, query: str
+) -> None:
+    fast = _transport._url_from_parts(scheme, authority, path, query, "")
+    slow = _transport._build_url(scheme, authority, path, query, "")
+    assert fast == slow and str(fast) == str(slow)
+    assert (fast.raw_authority, fast.raw_path, fast.raw_query_string) == (
+        slow.raw_authority,
+        slow.raw_path,
+        slow.raw_query_string,
+    )
+    assert (fast.host, fast.port, fast.scheme) == (slow.host, slow.port, slow.scheme)
