@@ -429,7 +429,7 @@ class InMemoryBudgetStore:
     __slots__ = ("_counters",)
 
     def __init__(self) -> None:
-        self._counters: dict[str, _Counter] = {}
+        self._counters: dict[str, _Counter | _Bucket] = {}
 
     def used(self, key: WindowKey) -> int:
         """Units counted in ``key``'s window."""
@@ -471,14 +471,14 @@ class InMemoryBudgetStore:
         if counter is not None and used > counter.used:
             counter.used = used
 
-    def _counter(self, series: str) -> _Counter:
+    def _counter(self, series: str) -> _Counter | _Bucket:
         """The counter of ``series`` (kept for the store's life: limiters may hold it)."""
         counter = self._counters.get(series)
         if counter is None:
             counter = self._counters[series] = _Counter(-1)
         return counter
 
-    def _current(self, key: WindowKey) -> _Counter | None:
+    def _current(self, key: WindowKey) -> _Counter | _Bucket | None:
         counter = self._counters.get(key.series)
         if counter is None:
             counter = self._counters[key.series] = _Counter(key.window)
@@ -492,6 +492,18 @@ class InMemoryBudgetStore:
     def __repr__(self) -> str:
         inner = ", ".join(f"{s}[{c.window}]={c.used}" for s, c in self._counters.items())
         return f"InMemoryBudgetStore({inner})"
+
+
+class _OwnedStore(InMemoryBudgetStore):
+    """The store a :class:`RateLimiter` makes for itself when given none.
+
+    Its counters are the limiter's own buckets (which hold ``window`` and ``used``), so
+    the uncontended path charges one object per budget.  It must not be given to another
+    limiter (that one would move the first one's windows): share an
+    :class:`InMemoryBudgetStore` you create instead.
+    """
+
+    __slots__ = ()
 
 
 # -- snapshots --------------------------------------------------------------------------------
@@ -571,6 +583,7 @@ class _Bucket:
         "start",
         "timer",
         "timer_at",
+        "used",
         "window",
     )
 
@@ -600,7 +613,9 @@ class _Bucket:
         self.on_timer: Callable[[], None] = _noop
         # The in-memory store's counter of this series (None with any other store): the
         # uncontended path reads and charges it directly instead of through the protocol.
-        self.counter: _Counter | None = None
+        # With the store a limiter makes for itself the bucket is its own counter.
+        self.counter: _Counter | _Bucket | None = None
+        self.used = 0  # the count of the current window, when the bucket is its own counter
 
     def roll(self, now: float) -> None:
         index = _window_index(now, self.interval)
@@ -612,7 +627,9 @@ class _Bucket:
             self.roll_at = self.end - _EPS * self.interval
             self.charged = 0
             counter = self.counter
-            if counter is not None and counter.window < index:
+            if counter is self:
+                self.used = 0
+            elif counter is not None and counter.window < index:
                 counter.window = index  # what InMemoryBudgetStore does on a new window
                 counter.used = 0
 
@@ -659,8 +676,8 @@ class Reservation:
         self,
         limiter: RateLimiter,
         plan: _Plan,
-        keys: list[WindowKey],
-        marks: list[int],
+        keys: Sequence[WindowKey],
+        marks: Sequence[int],
         now: float,
         index: Mapping[_Bucket, int] | None = None,
     ) -> None:
@@ -744,6 +761,7 @@ class RateLimiter:
         "_max_wait",
         "_n_waiters",
         "_observed",
+        "_owned",
         "_pause_at",
         "_pause_timer",
         "_paused_until",
@@ -768,14 +786,20 @@ class RateLimiter:
         self._server_clock = self._clock if type(self._clock) is ServerClock else None
         # (response header, bucket) for every bucket Binance reports a count for.
         self._observed: tuple[tuple[istr, _Bucket], ...] = ()
-        self._store: BudgetStore = store if store is not None else InMemoryBudgetStore()
+        if isinstance(store, _OwnedStore):
+            raise ConfigurationError(
+                "that store is another RateLimiter's own; to share budgets, create an "
+                "InMemoryBudgetStore() and give it to every limiter"
+            )
+        self._owned = store is None
+        self._store: BudgetStore = store if store is not None else _OwnedStore()
         self._max_wait = max_wait
         self._buckets: list[_Bucket] = []
         self._by_budget: dict[Budget, list[_Bucket]] = {}
         self._by_key: dict[tuple[Budget, float], _Bucket] = {}
         self._plans: dict[int, tuple[Sequence[Charge], _Plan, dict[_Bucket, int]]] = {}
         # The default store is read and charged directly on the uncontended path.
-        self._local = type(self._store) is InMemoryBudgetStore
+        self._local = self._owned or type(self._store) is InMemoryBudgetStore
         self._free: deque[_Waiter] = deque()  # waiters charging no known budget (429 pause)
         self._n_waiters = 0
         self._deadlines: list[tuple[float, int, _Waiter]] = []
@@ -887,6 +911,36 @@ class RateLimiter:
         now = _monotonic() + clock._offset if clock is not None else self._clock.time()
         if now < self._blocked_until or self._closed:
             return None
+        keys: Sequence[WindowKey]
+        marks: Sequence[int]
+        if self._owned and not self._n_waiters and len(plan) == 2:
+            # The common case, written out: the limiter's own store (the buckets are the
+            # counters), nobody waiting, two budgets (IP weight and orders).
+            (first, first_amount), (second, second_amount) = plan
+            if now >= first.roll_at:
+                first.roll(now)
+            if now >= second.roll_at:
+                second.roll(now)
+            if (
+                first.used + first.claimed + first_amount > first.limit
+                or second.used + second.claimed + second_amount > second.limit
+            ):
+                return None
+            first.used += first_amount
+            second.used += second_amount
+            first.charged += first_amount
+            second.charged += second_amount
+            keys = (first.key, second.key)
+            marks = (first.charged, second.charged)
+            reservation = _new(Reservation)
+            reservation._limiter = self
+            reservation._plan = plan
+            reservation._keys = keys
+            reservation._marks = marks
+            reservation._time = now
+            reservation._state = _PENDING
+            reservation._index = index
+            return reservation
         if not self._local:
             return self._try_store(plan, now)
         # The default in-memory store: its counters, rolled with the buckets, are read and
@@ -899,13 +953,15 @@ class RateLimiter:
                 return self._try_store(plan, now)  # another limiter moved the shared store on
             if counter.used + bucket.claimed + amount > bucket.limit or bucket.n_waiting:
                 return None
-        keys = []
-        marks = []
+        key_list = []
+        mark_list = []
         for bucket, amount in plan:
             bucket.counter.used += amount  # type: ignore[union-attr]  # checked above
             charged = bucket.charged = bucket.charged + amount
-            keys.append(bucket.key)
-            marks.append(charged)
+            key_list.append(bucket.key)
+            mark_list.append(charged)
+        keys = key_list
+        marks = mark_list
         # Reservation(self, plan, keys, marks, now, index) without the call.
         reservation = _new(Reservation)
         reservation._limiter = self
@@ -951,6 +1007,33 @@ class RateLimiter:
         """
         if reservation is not None and reservation._state == _PENDING:
             reservation._state = _COMMITTED
+        if self._owned and reservation is not None and isinstance(headers, _CASE_INSENSITIVE):
+            # The common case, written out (the buckets are the counters).
+            clock = self._server_clock
+            now = _monotonic() + clock._offset if clock is not None else self._clock.time()
+            index = reservation._index
+            for header, bucket in self._observed:
+                value = headers.get(header)
+                if value is None:
+                    continue
+                try:
+                    used = int(value)
+                except ValueError:
+                    continue
+                if used < 0:
+                    continue
+                if now >= bucket.roll_at:
+                    bucket.roll(now)
+                i = index.get(bucket)
+                if i is not None:  # charged: S + what was charged here after admission
+                    if reservation._keys[i] is not bucket.key:
+                        continue  # the window rolled between admission and response
+                    used += bucket.charged - reservation._marks[i]
+                elif _window_index(reservation._time, bucket.interval) != bucket.window:
+                    continue
+                if used > bucket.used:
+                    bucket.used = used
+            return
         if isinstance(headers, _CASE_INSENSITIVE):
             now = -math.inf
             for header, bucket in self._observed:
@@ -1179,7 +1262,10 @@ class RateLimiter:
 
         bucket.on_timer = on_timer
         store = self._store
-        if self._local and isinstance(store, InMemoryBudgetStore):
+        if self._owned and isinstance(store, _OwnedStore):
+            store._counters[bucket.series] = bucket
+            bucket.counter = bucket
+        elif self._local and isinstance(store, InMemoryBudgetStore):
             bucket.counter = store._counter(bucket.series)
         self._by_key[(budget, interval)] = bucket
         self._by_budget.setdefault(budget, []).append(bucket)

@@ -21,6 +21,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from binance_papi_async import (
     ClientClosedError,
+    ConfigurationError,
     PortfolioMarginClient,
     TimeSync,
     ValidationError,
@@ -91,33 +92,46 @@ step = st.one_of(
 def test_in_memory_fast_path_matches_the_store_protocol(steps: list[tuple[Any, ...]]) -> None:
     clock = FakeClock(T0 + 3.0)
     limits = [BudgetLimit(W, 20), BudgetLimit(OR, 4), BudgetLimit(OR, 3, 10.0)]
-    fast = RateLimiter(limits, clock=clock)
-    slow = RateLimiter(limits, clock=clock, store=ProtocolStore())
-    assert fast._local and not slow._local
-    held: list[tuple[Reservation | None, Reservation | None]] = []
+    # its own store (the buckets count), a store it was given (its counters), the protocol
+    limiters = [
+        RateLimiter(limits, clock=clock),
+        RateLimiter(limits, clock=clock, store=InMemoryBudgetStore()),
+        RateLimiter(limits, clock=clock, store=ProtocolStore()),
+    ]
+    assert [(x._owned, x._local) for x in limiters] == [(True, True), (False, True), (False, False)]
+    held: list[list[Reservation | None]] = []
     for op in steps:
         kind = op[0]
         if kind == "take":
             charges = (Charge(W, op[1]), Charge(OR, op[2]))
-            a, b = fast.try_acquire(charges), slow.try_acquire(charges)
-            assert (a is None) == (b is None), op
-            held.append((a, b))
+            got = [x.try_acquire(charges) for x in limiters]
+            assert len({r is None for r in got}) == 1, op
+            held.append(got)
         elif kind in ("commit", "release") and held:
-            pair = held[op[1] % len(held)]
-            for reservation in pair:
+            for reservation in held[op[1] % len(held)]:
                 if reservation is not None:
                     getattr(reservation, kind)()
         elif kind == "observe":
-            pair = held[op[1] % len(held)] if held else (None, None)
+            row = held[op[1] % len(held)] if held else [None] * len(limiters)
             headers = _headers(op[2], op[3])
-            fast.observe_headers(headers, reservation=pair[0])
-            slow.observe_headers(headers, reservation=pair[1])
+            for limiter, reservation in zip(limiters, row, strict=True):
+                limiter.observe_headers(headers, reservation=reservation)
         elif kind == "advance":
             clock.advance(op[1])
         elif kind == "429":
-            fast.on_rate_limited(1.0)
-            slow.on_rate_limited(1.0)
-        assert _state(fast) == _state(slow), op
+            for limiter in limiters:
+                limiter.on_rate_limited(1.0)
+        states = [_state(x) for x in limiters]
+        assert states[0] == states[1] == states[2], op
+        store = limiters[0].store
+        for bucket in limiters[0]._buckets:  # the store reads what the buckets count
+            assert store.used(bucket.key) == bucket.used
+
+
+def test_a_limiters_own_store_cannot_be_shared() -> None:
+    own = RateLimiter([BudgetLimit(W, 10)])
+    with pytest.raises(ConfigurationError, match="InMemoryBudgetStore"):
+        RateLimiter([BudgetLimit(W, 10)], store=own.store)
 
 
 def test_two_limiters_sharing_the_default_store_see_each_others_charges() -> None:
