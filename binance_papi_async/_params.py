@@ -19,6 +19,7 @@ from .errors import ValidationError
 __all__ = [
     "check_asset",
     "check_assets",
+    "check_assets_encoded",
     "check_positive_decimal",
     "check_recv_window",
     "decimal_to_wire",
@@ -119,27 +120,35 @@ def check_asset(value: object, name: str = "asset") -> str:
     return value
 
 
-# Lists of asset codes already found valid (as tuples) -> their comma-joined wire form.
-# Bounded like _VALID_ASSETS.
-_VALID_ASSET_LISTS: dict[tuple[object, ...], str] = {}
+# Lists of asset codes already found valid (as tuples) -> their comma-joined wire form and
+# that form percent-encoded ("," is "%2C"; asset codes need nothing).  Bounded like
+# _VALID_ASSETS.
+_VALID_ASSET_LISTS: dict[tuple[object, ...], tuple[str, str]] = {}
 
 
 def check_assets(value: object, name: str) -> str:
     """A non-empty sequence of distinct asset codes, comma-joined for the wire."""
+    return check_assets_encoded(value, name)[0]
+
+
+def check_assets_encoded(value: object, name: str) -> tuple[str, str]:
+    """:func:`check_assets`, and the result percent-encoded for the query string."""
     if type(value) is list or type(value) is tuple:  # the common case: seen before
         key = tuple(value)
         try:
-            joined = _VALID_ASSET_LISTS.get(key)
+            known = _VALID_ASSET_LISTS.get(key)
         except TypeError:  # an unhashable item: not an asset code
-            return _check_assets(value, name)
-        if joined is not None:  # only valid lists are ever stored (equal ones are the same)
-            return joined
+            known = None
+        if known is not None:  # only valid lists are ever stored (equal ones are the same)
+            return known
         joined = _check_assets(value, name)
+        known = (joined, joined.replace(",", "%2C"))
         if len(_VALID_ASSET_LISTS) >= 1024:
             _VALID_ASSET_LISTS.clear()
-        _VALID_ASSET_LISTS[key] = joined
-        return joined
-    return _check_assets(value, name)
+        _VALID_ASSET_LISTS[key] = known
+        return known
+    joined = _check_assets(value, name)
+    return joined, joined.replace(",", "%2C")
 
 
 def _check_assets(value: object, name: str) -> str:

@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
+from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import aiohttp
@@ -278,6 +279,7 @@ class Transport:
         self.api_key = api_key
         self.signer = signer
         self.clock = clock
+        self._server_clock = clock if type(clock) is ServerClock else None
         self.limiter = limiter
         self._owns_limiter = owns_limiter
         self.timeouts = timeouts
@@ -695,7 +697,12 @@ class Transport:
                                         encoded = f"{encoded}&recvWindow={self.recv_window}"
                                 # Taken just before the send.  An int's digits (and "-") need no
                                 # percent-encoding.
-                                timestamp = str(int(self.clock.now_ms()))
+                                clock = self._server_clock
+                                timestamp = str(
+                                    int((_monotonic() + clock._offset) * 1000)
+                                    if clock is not None  # ServerClock.now_ms(), inlined
+                                    else int(self.clock.now_ms())
+                                )
                                 if "timestamp" in params:  # the caller's own: keep its place
                                     params["timestamp"] = timestamp
                                     query = encode_params(params)

@@ -75,13 +75,12 @@ class RepayDebtResult:
         # On every repay: the slots are filled directly, which is what the frozen
         # dataclass __init__ does through object.__setattr__, at half the cost.
         self = _new(cls)
-        set_asset, set_amount, set_assets, set_time, set_success, set_raw = _REPAY_SLOTS
-        set_asset(self, d["asset"])
-        set_amount(self, amount)
-        set_assets(self, assets)
-        set_time(self, update_time)
-        set_success(self, success)
-        set_raw(self, d)
+        _set_asset(self, d["asset"])
+        _set_amount(self, amount)
+        _set_assets(self, assets)
+        _set_time(self, update_time)
+        _set_success(self, success)
+        _set_raw(self, d)
         return self
 
 
@@ -93,7 +92,7 @@ def _slot_setters(cls: type, *names: str) -> tuple[Callable[[object, object], No
 
 
 _new = object.__new__
-_REPAY_SLOTS = _slot_setters(
+_set_asset, _set_amount, _set_assets, _set_time, _set_success, _set_raw = _slot_setters(
     RepayDebtResult, "asset", "amount", "specify_repay_assets", "update_time", "success", "raw"
 )
 

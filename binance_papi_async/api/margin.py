@@ -7,14 +7,18 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from .._constants import DEFAULT_RECV_WINDOW_MS
-from .._params import check_asset, check_assets, check_recv_window, positive_decimal_wire
+from .._params import (
+    check_asset,
+    check_assets_encoded,
+    check_recv_window,
+    positive_decimal_wire,
+)
 from .._transport import Timeouts
 from ..endpoints import REPAY_DEBT
 from ..errors import ExecutionStatusUnknown, ValidationError
 from ..events import OutcomeUnknown
 from ..models import RepayDebtResult
 from ..outcome import RepayOutcome, judge_repay
-from ..signing import percent_encode
 from ._generated import MarginAPIBase
 
 __all__ = ["MarginAPI"]
@@ -84,10 +88,9 @@ class MarginAPI(MarginAPIBase):
             wire = params["amount"] = positive_decimal_wire(amount, "amount")
             query = f"{query}&amount={wire}"
         if specify_repay_assets is not None:
-            wire = params["specifyRepayAssets"] = check_assets(
-                specify_repay_assets, "specify_repay_assets"
-            )
-            query = f"{query}&specifyRepayAssets={percent_encode(wire)}"
+            wire, encoded = check_assets_encoded(specify_repay_assets, "specify_repay_assets")
+            params["specifyRepayAssets"] = wire
+            query = f"{query}&specifyRepayAssets={encoded}"
         if recv_window is not None:
             wire = params["recvWindow"] = str(check_recv_window(recv_window))
             query = f"{query}&recvWindow={wire}"
