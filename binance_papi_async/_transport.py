@@ -770,7 +770,10 @@ class Transport:
                             try:
                                 body = await resp.read()
                             finally:
-                                resp.release()
+                                # Reading to the end hands the connection back already
+                                # (the response is closed); otherwise release() does.
+                                if not resp.closed:
+                                    resp.release()
                             status = resp.status
                             headers = resp.headers
                         except _NOT_SENT as exc:
