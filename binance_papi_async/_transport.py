@@ -57,7 +57,7 @@ from .retry import NO_RETRY, TRANSIENT_CODES, RetryPolicy
 from .signing import HmacSigner, Signer, encode_params, encode_signature
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .ratelimit import RateLimiter
+    from .ratelimit import RateLimiter, Reservation
 
 __all__ = ["Timeouts", "Transport"]
 
@@ -220,6 +220,18 @@ class _FifoGate:
                 future.set_result(True)  # the slot goes straight to the oldest waiter
                 return
         self._free += 1
+
+
+def _not_sent(spec: EndpointSpec, exc: BaseException) -> BinancePapiError:
+    """The error for a request that provably never left the machine (no connection)."""
+    cls = APITimeoutError if isinstance(exc, asyncio.TimeoutError) else APIConnectionError
+    return cls(
+        f"{spec.method} {spec.path}: could not connect ({_describe_cause(exc)}); "
+        "the request was not sent",
+        method=spec.method,
+        path=spec.path,
+        sent=False,
+    )
 
 
 def _resolve(future: asyncio.Future[bool], value: bool) -> None:
@@ -615,7 +627,11 @@ class Transport:
         counted: bool = True,
         encoded: str | None = None,
     ) -> Any:
-        """The request path: every attempt of one call, in one coroutine (see request)."""
+        """The request path: every attempt of one call, in one coroutine (see request).
+
+        The common case runs straight through; waiting for budget or a connection, failed
+        sends, error answers and unreadable bodies are in the helpers below.
+        """
         if counted:
             self._in_flight += 1
         try:
@@ -623,80 +639,44 @@ class Transport:
                 last = self._last_sync
                 if last is None:
                     await self.sync_clock()  # first use: the timestamp needs it
-                elif time.monotonic() - last >= self.time_sync.refresh_interval:
+                elif _monotonic() - last >= self.time_sync.refresh_interval:
                     self._refresh_in_background()  # a trade never waits for a refresh
             attempt = 1
-            started = time.monotonic()
+            started = _monotonic()
             resynced = False
             wait_bound = max_wait
             last_429: RateLimitError | None = None
+            # A fallback time URL on another host (fapi) is not papi's budget.
+            limiter = self.limiter if url_override is None else None
             while True:
                 try:
-                    # A fallback time URL on another host (fapi) is not papi's budget.
-                    limiter = self.limiter if url_override is None else None
-                    reservation = None
                     observing = self.on_event is not None or log.isEnabledFor(_DEBUG)
+                    reservation = None
                     if limiter is not None:
-                        reservation = limiter.try_acquire(
-                            spec.charges
-                        )  # the uncontended path: no await
-                        if reservation is not None:
-                            pass
-                        elif not observing:
-                            reservation = await limiter.acquire(spec.charges, max_wait=wait_bound)
-                        else:
-                            waited_from = time.monotonic()
-                            reservation = await limiter.acquire(spec.charges, max_wait=wait_bound)
-                            waited = time.monotonic() - waited_from
-                            if waited > 0.001:
-                                self.emit(LimiterWait(spec.method, spec.path, waited))
-                        if self._closed:  # the pool closed while this call waited for budget
-                            reservation.release()
-                            raise ClientClosedError("this PortfolioMarginClient was closed")
+                        reservation = limiter.try_acquire(spec.charges)  # uncontended: no await
+                        if reservation is None:
+                            reservation = await self._acquire(limiter, spec, wait_bound, observing)
                     gate = self._gate
-                    if gate is None:
-                        pass
-                    elif gate._free and not gate._waiters:  # _FifoGate.try_enter, inlined
-                        gate._free -= 1
-                    else:
-                        connect = (self.timeouts if timeout is None else timeout).connect
-                        try:
-                            entered = await gate.enter(connect)
-                        except (
-                            BaseException
-                        ):  # cancelled while waiting for a connection: nothing sent
-                            if reservation is not None:
-                                reservation.release()
-                            raise
-                        if not entered:
-                            if reservation is not None:
-                                reservation.release()
-                            no_connection = APITimeoutError(
-                                f"{spec.method} {spec.path}: no free connection within "
-                                f"{connect:g}s "
-                                f"(pool_size {self._pool_size}); the request was not sent",
-                                method=spec.method,
-                                path=spec.path,
-                                sent=False,
+                    if gate is not None:
+                        if gate._free and not gate._waiters:  # _FifoGate.try_enter, inlined
+                            gate._free -= 1
+                        else:
+                            await self._enter_gate(
+                                gate, spec, timeout, reservation, attempt, observing
                             )
-                            if observing:
-                                self._end(spec, attempt, None, time.time(), no_connection)
-                            raise no_connection
-                    sent_at = 0.0
                     sending = False
+                    sent_at = 0.0
                     failure: BinancePapiError | None = None
-                    signed = spec.signed
                     try:
-                        if url_override is not None and not signed:
+                        if url_override is not None and not spec.signed:
                             url = URL(url_override, encoded=True)
                         else:
-                            if signed:
+                            if spec.signed:
                                 if self.recv_window is not None and "recvWindow" not in params:
                                     params["recvWindow"] = self.recv_window
                                     if encoded is not None:  # digits: nothing to encode
                                         encoded = f"{encoded}&recvWindow={self.recv_window}"
-                                # Taken just before the send.  An int's digits (and "-") need no
-                                # percent-encoding.
+                                # Taken just before the send; an int needs no percent-encoding.
                                 clock = self._server_clock
                                 timestamp = str(
                                     int((_monotonic() + clock._offset) * 1000)
@@ -706,32 +686,27 @@ class Transport:
                                 if "timestamp" in params:  # the caller's own: keep its place
                                     params["timestamp"] = timestamp
                                     query = encode_params(params)
-                                else:  # appended last: encode the rest (cached), then add it
+                                else:  # appended last: the rest encoded (cached) or given
                                     query = encode_params(params) if encoded is None else encoded
                                     params["timestamp"] = timestamp
                                     query = (
                                         f"{query}&timestamp={timestamp}"
                                         if query
-                                        else f"timestamp={timestamp}"
+                                        else (f"timestamp={timestamp}")
                                     )
-                                signer = self.signer
-                                assert signer is not None
-                                signature = signer.sign(query.encode())
+                                signature = self.signer.sign(query.encode())  # type: ignore[union-attr]
                                 if not self._hex_signer:  # base64 needs encoding; hex never does
                                     signature = encode_signature(signature)
                                 query = f"{query}&signature={signature}"
+                            elif encoded is not None:
+                                query = encoded
                             else:
-                                query = (
-                                    encoded
-                                    if encoded is not None
-                                    else (encode_params(params) if params else "")
-                                )
+                                query = encode_params(params) if params else ""
                             parts = self._url_cache.get(spec.path)
-                            scheme, authority, path = (
-                                parts if parts is not None else self._url_parts(spec.path)
-                            )
+                            if parts is None:
+                                parts = self._url_parts(spec.path)
                             # Encoded already: built from its parts, nothing re-encoded.
-                            url = _url_from_parts(scheme, authority, path, query, "")
+                            url = _url_from_parts(parts[0], parts[1], parts[2], query, "")
                         if observing:
                             self.emit(RequestStart(spec.method, spec.path, attempt))
                         if self._closed:
@@ -739,18 +714,16 @@ class Transport:
                         sent_at = time.time()
                         sending = True
                         try:
-                            # Awaited, not "async with": one coroutine level less on every
-                            # call; release() is what the context manager's exit does.
+                            # Awaited, not "async with": one coroutine level less per call.
                             if timeout is None and self._owns_session:
                                 # The session was made with these timeouts, the proxy and
                                 # raise_for_status=False: only what it cannot know is passed
-                                # (each keyword costs aiohttp's **kwargs binding a look-up).
+                                # (aiohttp binds every keyword of **kwargs by name).
                                 resp = await session.request(
                                     spec.method,
                                     url,
                                     headers=self._key_headers if spec.needs_key else _NO_HEADERS,
-                                    # a redirect would carry the signed query elsewhere
-                                    allow_redirects=False,
+                                    allow_redirects=False,  # would carry the signed query away
                                 )
                             else:
                                 resp = await session.request(
@@ -764,32 +737,22 @@ class Transport:
                                     allow_redirects=False,
                                     raise_for_status=False,  # whatever an injected session says
                                     middlewares=(_send_once(),)
-                                    if self._guard_writes and spec.method != "GET"
+                                    if self._guard_writes and spec.is_write
                                     else None,
                                 )
                             try:
                                 body = await resp.read()
                             finally:
-                                # Reading to the end hands the connection back already
-                                # (the response is closed); otherwise release() does.
+                                # Reading to the end hands the connection back already (the
+                                # response is closed); otherwise release() does, as the
+                                # context manager's exit would.
                                 if not resp.closed:
                                     resp.release()
                             status = resp.status
                             headers = resp.headers
                         except _NOT_SENT as exc:
                             sending = False  # nothing left the machine: the budget goes back
-                            cls = (
-                                APITimeoutError
-                                if isinstance(exc, asyncio.TimeoutError)
-                                else (APIConnectionError)
-                            )
-                            failure = cls(
-                                f"{spec.method} {spec.path}: could not connect "
-                                f"({_describe_cause(exc)}); the request was not sent",
-                                method=spec.method,
-                                path=spec.path,
-                                sent=False,
-                            )
+                            failure = _not_sent(spec, exc)
                         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                             failure = self._after_send_failure(spec, params, sent_at, exc)
                         except RuntimeError:
@@ -825,80 +788,40 @@ class Transport:
                         if reservation is not None and not sending:
                             reservation.release()
                     if failure is not None:
-                        # Raised here, outside the except block: no aiohttp exception (whose message
-                        # can hold the signed URL) is chained to it, not even as __context__.
+                        # Raised here, outside the except block: no aiohttp exception (its
+                        # message can hold the signed URL) is chained to it, not even as
+                        # __context__.
                         if observing:
                             self._end(spec, attempt, None, sent_at, failure)
                         raise failure
-
                     if limiter is not None:
                         limiter.observe_headers(headers, reservation=reservation)
                     if status >= 300:  # redirects are never followed: a 3xx is an answer too
-                        error = from_response(
-                            status=status,
-                            headers=headers,
-                            body=body,
-                            method=spec.method,
-                            path=spec.path,
-                            params=params,
-                            sent_at=sent_at,
+                        raise self._error_answer(
+                            spec, params, status, headers, body, sent_at, attempt, observing
                         )
-                        if limiter is not None:
-                            if isinstance(error, IPBannedError):
-                                limiter.on_ip_banned(error.retry_after, error.banned_until)
-                            elif isinstance(error, RateLimitError):
-                                # -1015: the account's order count, not the IP's weight.
-                                limiter.on_rate_limited(
-                                    error.retry_after,
-                                    budget=Budget.ORDERS if error.code == -1015 else None,
-                                )
-                        if isinstance(error, ExecutionStatusUnknown):
-                            self.emit(
-                                OutcomeUnknown(
-                                    spec.method, spec.path, error.reason, sent_at, error.params
-                                )
-                            )
-                        if observing:
-                            self._end(spec, attempt, status, sent_at, error, headers)
-                        raise error
                     if observing:
                         self._end(spec, attempt, status, sent_at, None, headers)
-                    problem = "a body that is not JSON"
                     try:
                         data = orjson.loads(body)
-                        if parse is None:
-                            return data
-                        problem = "a body of an unexpected shape"
-                        return parse(data)
-                    except (orjson.JSONDecodeError, *_SHAPE_ERRORS):
-                        if spec.is_write:
-                            unknown = ExecutionStatusUnknown(
-                                f"HTTP {status} with {problem}",
-                                method=spec.method,
-                                path=spec.path,
-                                params=params,
-                                sent_at=sent_at,
-                                status=status,
-                                headers=headers,
-                                body=body,
-                            )
-                            self.emit(
-                                OutcomeUnknown(
-                                    spec.method, spec.path, unknown.reason, sent_at, unknown.params
-                                )
-                            )
-                            raise unknown from None
-                        raise UnexpectedResponseError(
-                            status=status,
-                            code=None,
-                            msg=None,
-                            method=spec.method,
-                            path=spec.path,
-                            headers=headers,
-                            body=body,
-                            hint=f"{problem}",
+                    except orjson.JSONDecodeError:
+                        raise self._bad_body(
+                            spec, params, status, headers, body, sent_at, "a body that is not JSON"
                         ) from None
-
+                    if parse is None:
+                        return data
+                    try:
+                        return parse(data)
+                    except _SHAPE_ERRORS:
+                        raise self._bad_body(
+                            spec,
+                            params,
+                            status,
+                            headers,
+                            body,
+                            sent_at,
+                            "a body of an unexpected shape",
+                        ) from None
                 except RateLimitWaitTimeout as exc:
                     if last_429 is not None:  # the budget will not be back within the policy
                         raise last_429 from None
@@ -925,7 +848,7 @@ class Transport:
                         raise
                     if isinstance(exc, RateLimitError):
                         last_429 = exc
-                        left = max(0.0, policy.max_elapsed - (time.monotonic() - started))
+                        left = max(0.0, policy.max_elapsed - (_monotonic() - started))
                         wait_bound = left if max_wait is None else min(max_wait, left)
                     self.emit(
                         RetryScheduled(spec.method, spec.path, attempt, delay, type(exc).__name__)
@@ -937,6 +860,124 @@ class Transport:
                 self._in_flight -= 1
                 if self._in_flight == 0 and self._idle is not None:
                     self._idle.set()
+
+    async def _acquire(
+        self, limiter: RateLimiter, spec: EndpointSpec, max_wait: float | None, observing: bool
+    ) -> Reservation:
+        """Wait for rate budget (the contended path of the limiter)."""
+        waited_from = _monotonic()
+        reservation = await limiter.acquire(spec.charges, max_wait=max_wait)
+        waited = _monotonic() - waited_from
+        if observing and waited > 0.001:
+            self.emit(LimiterWait(spec.method, spec.path, waited))
+        if self._closed:  # the pool closed while this call waited for budget
+            reservation.release()
+            raise ClientClosedError("this PortfolioMarginClient was closed")
+        return reservation
+
+    async def _enter_gate(
+        self,
+        gate: _FifoGate,
+        spec: EndpointSpec,
+        timeout: Timeouts | None,
+        reservation: Reservation | None,
+        attempt: int,
+        observing: bool,
+    ) -> None:
+        """Wait for a connection slot; on a timeout or cancellation give the budget back."""
+        connect = (self.timeouts if timeout is None else timeout).connect
+        try:
+            entered = await gate.enter(connect)
+        except BaseException:  # cancelled while waiting for a connection: nothing sent
+            if reservation is not None:
+                reservation.release()
+            raise
+        if not entered:
+            if reservation is not None:
+                reservation.release()
+            no_connection = APITimeoutError(
+                f"{spec.method} {spec.path}: no free connection within {connect:g}s "
+                f"(pool_size {self._pool_size}); the request was not sent",
+                method=spec.method,
+                path=spec.path,
+                sent=False,
+            )
+            if observing:
+                self._end(spec, attempt, None, time.time(), no_connection)
+            raise no_connection
+
+    def _error_answer(
+        self,
+        spec: EndpointSpec,
+        params: Mapping[str, str],
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        sent_at: float,
+        attempt: int,
+        observing: bool,
+    ) -> BinancePapiError:
+        """The error for an HTTP status of 300 or more; the limiter learns of 429 and 418."""
+        error = from_response(
+            status=status,
+            headers=headers,
+            body=body,
+            method=spec.method,
+            path=spec.path,
+            params=params,
+            sent_at=sent_at,
+        )
+        limiter = self.limiter
+        if limiter is not None:
+            if isinstance(error, IPBannedError):
+                limiter.on_ip_banned(error.retry_after, error.banned_until)
+            elif isinstance(error, RateLimitError):
+                # -1015: the account's order count, not the IP's weight.
+                limiter.on_rate_limited(
+                    error.retry_after, budget=Budget.ORDERS if error.code == -1015 else None
+                )
+        if isinstance(error, ExecutionStatusUnknown):
+            self.emit(OutcomeUnknown(spec.method, spec.path, error.reason, sent_at, error.params))
+        if observing:
+            self._end(spec, attempt, status, sent_at, error, headers)
+        return error
+
+    def _bad_body(
+        self,
+        spec: EndpointSpec,
+        params: Mapping[str, str],
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        sent_at: float,
+        problem: str,
+    ) -> BinancePapiError:
+        """A 2xx whose body cannot be read: unknown outcome for a write, else unexpected."""
+        if spec.is_write:
+            unknown = ExecutionStatusUnknown(
+                f"HTTP {status} with {problem}",
+                method=spec.method,
+                path=spec.path,
+                params=params,
+                sent_at=sent_at,
+                status=status,
+                headers=headers,
+                body=body,
+            )
+            self.emit(
+                OutcomeUnknown(spec.method, spec.path, unknown.reason, sent_at, unknown.params)
+            )
+            return unknown
+        return UnexpectedResponseError(
+            status=status,
+            code=None,
+            msg=None,
+            method=spec.method,
+            path=spec.path,
+            headers=headers,
+            body=body,
+            hint=problem,
+        )
 
     def _end(
         self,
