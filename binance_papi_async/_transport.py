@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -458,85 +458,6 @@ class Transport:
                 "(RSA/Ed25519), or set BINANCE_API_SECRET"
             )
 
-    @overload
-    def request(
-        self,
-        spec: EndpointSpec,
-        params: dict[str, str],
-        *,
-        timeout: Timeouts | None = ...,
-        max_wait: float | None = ...,
-        retry: RetryPolicy | None = ...,
-        parse: Callable[[Any], T],
-        encoded: str | None = ...,
-    ) -> Coroutine[Any, Any, T]: ...
-
-    @overload
-    def request(
-        self,
-        spec: EndpointSpec,
-        params: dict[str, str],
-        *,
-        timeout: Timeouts | None = ...,
-        max_wait: float | None = ...,
-        retry: RetryPolicy | None = ...,
-        parse: None = ...,
-        encoded: str | None = ...,
-    ) -> Coroutine[Any, Any, Any]: ...
-
-    def request(
-        self,
-        spec: EndpointSpec,
-        params: dict[str, str],
-        *,
-        timeout: Timeouts | None = None,
-        max_wait: float | None = None,
-        retry: RetryPolicy | None = None,
-        parse: Callable[[Any], Any] | None = None,
-        encoded: str | None = None,
-    ) -> Coroutine[Any, Any, Any]:
-        """Send one call (with the retries the policy allows): await the result, the decoded
-        JSON or ``parse(json)``.  A body ``parse`` cannot read is a typed error, never a
-        KeyError.
-
-        Not a coroutine function: the checks that need no I/O raise here, and the returned
-        coroutine does the rest.  Every caller awaits it at once (``await
-        transport.request(...)``), so to them it is the same; it saves one coroutine level
-        on every call, which the event loop would otherwise pass through at every suspension.
-
-        ``encoded``, if given, must be ``encode_params(params)`` (the endpoint built it
-        from values it validated, more cheaply); it is used for the first attempt.
-        """
-        if (
-            self._closing
-            or (spec.needs_key and self.api_key is None)
-            or (spec.signed and self.signer is None)
-        ):
-            self.check_ready(spec)  # raises
-        if spec.weight_rules:
-            spec = spec.for_params(params)  # e.g. 40 instead of 1 without a symbol
-        if self.charge_overrides:
-            spec = self._overridden(spec)
-        syncing = self._sync_clock is not None and spec.signed
-        if syncing and self._last_sync is None and self.limiter is not None:
-            # Impossible charges fail before the first sync's I/O; on every other call the
-            # limiter's own admission raises before anything is sent, so no second check.
-            self.limiter.check(spec.charges)
-        session = self._session
-        if session is None or (not self._owns_session and session.closed):
-            session = self._ensure_session()
-        return self._send(
-            session,
-            spec,
-            params,
-            timeout,
-            max_wait,
-            parse,
-            self.retry if retry is None else retry,
-            syncing,
-            encoded=encoded,
-        )
-
     def _overridden(self, spec: EndpointSpec) -> EndpointSpec:
         replaced = self._overridden_specs.get(spec)
         if replaced is None:
@@ -613,25 +534,79 @@ class Transport:
             self._url_cache[path] = parts
         return parts
 
-    async def _send(
+    @overload
+    async def request(
         self,
-        session: aiohttp.ClientSession,
         spec: EndpointSpec,
         params: dict[str, str],
-        timeout: Timeouts | None,
-        max_wait: float | None,
-        parse: Callable[[Any], Any] | None,
-        policy: RetryPolicy,
-        syncing: bool,
+        *,
+        timeout: Timeouts | None = ...,
+        max_wait: float | None = ...,
+        retry: RetryPolicy | None = ...,
+        parse: Callable[[Any], T],
+        encoded: str | None = ...,
+        url_override: str | None = ...,
+        counted: bool = ...,
+    ) -> T: ...
+
+    @overload
+    async def request(
+        self,
+        spec: EndpointSpec,
+        params: dict[str, str],
+        *,
+        timeout: Timeouts | None = ...,
+        max_wait: float | None = ...,
+        retry: RetryPolicy | None = ...,
+        parse: None = ...,
+        encoded: str | None = ...,
+        url_override: str | None = ...,
+        counted: bool = ...,
+    ) -> Any: ...
+
+    async def request(
+        self,
+        spec: EndpointSpec,
+        params: dict[str, str],
+        *,
+        timeout: Timeouts | None = None,
+        max_wait: float | None = None,
+        retry: RetryPolicy | None = None,
+        parse: Callable[[Any], Any] | None = None,
+        encoded: str | None = None,
         url_override: str | None = None,
         counted: bool = True,
-        encoded: str | None = None,
     ) -> Any:
-        """The request path: every attempt of one call, in one coroutine (see request).
+        """Send one call (with the retries the policy allows); return the decoded JSON, or
+        ``parse(json)``.  A body ``parse`` cannot read is a typed error, never a KeyError.
 
-        The common case runs straight through; waiting for budget or a connection, failed
-        sends, error answers and unreadable bodies are in the helpers below.
+        Every attempt runs in this one coroutine, whose common path goes straight through
+        (each coroutine level is passed at every suspension); waiting for budget or a
+        connection, failed sends, error answers and unreadable bodies are in the helpers
+        below.  ``encoded``, if given, must be ``encode_params(params)`` (the endpoint built
+        it from values it validated, more cheaply).  ``url_override`` (a full URL, not
+        rate-limited) and ``counted=False`` (not a call ``aclose`` waits for) are for the
+        clock sync.
         """
+        if (
+            self._closing
+            or (spec.needs_key and self.api_key is None)
+            or (spec.signed and self.signer is None)
+        ):
+            self.check_ready(spec)  # raises
+        if spec.weight_rules:
+            spec = spec.for_params(params)  # e.g. 40 instead of 1 without a symbol
+        if self.charge_overrides:
+            spec = self._overridden(spec)
+        syncing = self._sync_clock is not None and spec.signed
+        if syncing and self._last_sync is None and self.limiter is not None:
+            # Impossible charges fail before the first sync's I/O; on every other call the
+            # limiter's own admission raises before anything is sent, so no second check.
+            self.limiter.check(spec.charges)
+        session = self._session
+        if session is None or (not self._owns_session and session.closed):
+            session = self._ensure_session()
+        policy = self.retry if retry is None else retry
         if counted:
             self._in_flight += 1
         try:
@@ -1066,7 +1041,7 @@ class Transport:
             last = self._last_sync
             if last is not None and (last >= requested or (not force and not self._sync_due())):
                 return  # another task synced while this one waited
-            session = self._ensure_session()
+            self._ensure_session()  # a closed injected session fails here, not per sample
             spec = (
                 SERVER_TIME
                 if self.time_sync.path == SERVER_TIME.path
@@ -1086,16 +1061,12 @@ class Transport:
                 try:
                     for _ in range(self.time_sync.samples):
                         t0 = clock.local()
-                        data = await self._send(
-                            session,
+                        data = await self.request(
                             spec,
                             {},
-                            self._sync_timeouts,
-                            None,
-                            None,
-                            NO_RETRY,
-                            False,
-                            url,
+                            timeout=self._sync_timeouts,
+                            retry=NO_RETRY,
+                            url_override=url,
                             counted=False,
                         )
                         t1 = clock.local()
