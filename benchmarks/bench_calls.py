@@ -61,14 +61,16 @@ import aiohttp
 import bench_limiter
 import orjson
 import yarl
+from multidict import CIMultiDict, CIMultiDictProxy
 from papi_server import API_KEY, API_SECRET, REPAY_BODY, pin_to_cpu
 from yarl import URL
 
 from binance_papi_async import PortfolioMarginClient, Timeouts, TimeSync
-from binance_papi_async._params import check_asset, check_assets, check_positive_decimal
+from binance_papi_async._params import check_asset, check_assets_encoded, positive_decimal_wire
+from binance_papi_async._transport import _url_from_parts as url_from_parts
 from binance_papi_async.endpoints import REPAY_DEBT, Budget
 from binance_papi_async.models import RepayDebtResult
-from binance_papi_async.ratelimit import BudgetLimit
+from binance_papi_async.ratelimit import BudgetLimit, RateLimiter
 from binance_papi_async.signing import HmacSigner, encode_params
 
 HERE = Path(__file__).resolve().parent
@@ -531,11 +533,11 @@ def micro(n: int, repeats: int) -> list[dict[str, Any]]:
     repay_assets = list(REPAY_ASSETS)
 
     def sdk_checks() -> object:
-        return (
-            check_asset(ASSET),
-            format(check_positive_decimal(amount, "amount"), "f"),
-            check_assets(repay_assets, "specify_repay_assets"),
-        )
+        # What repay_debt does with its arguments: checks, wire strings and the query.
+        asset = check_asset(ASSET)
+        wire = positive_decimal_wire(amount, "amount")
+        _, encoded = check_assets_encoded(repay_assets, "specify_repay_assets")
+        return f"asset={asset}&amount={wire}&specifyRepayAssets={encoded}"
 
     def f_string() -> str:
         return (
@@ -553,12 +555,12 @@ def micro(n: int, repeats: int) -> list[dict[str, Any]]:
         ("encode", "encode_params, 4 params (SDK)", lambda: encode_params(params)),
         ("encode", "urllib.parse.urlencode, 4 params (floor)", lambda: urlencode(params)),
         ("encode", "f-string query with timestamp (hand-opt)", f_string),
-        ("checks", "repay_debt argument checks (SDK)", sdk_checks),
+        ("checks", "repay_debt argument checks and its encoded query (SDK)", sdk_checks),
         ("url", "yarl.URL(str) (floor)", lambda: URL(next_url())),
         ("url", "yarl.URL(str, encoded=True) (hand-opt)", lambda: URL(next_url(), encoded=True)),
         (
             "url",
-            "yarl.URL.build(..., encoded=True) from parts (SDK)",
+            "yarl.URL.build(..., encoded=True) from parts",
             lambda: URL.build(
                 scheme="http",
                 authority="127.0.0.1:8000",
@@ -566,6 +568,11 @@ def micro(n: int, repeats: int) -> list[dict[str, Any]]:
                 query_string=next_query(),
                 encoded=True,
             ),
+        ),
+        (
+            "url",
+            "URL from parts, as the transport makes it (SDK)",
+            lambda: url_from_parts("http", "127.0.0.1:8000", PATH, next_query(), ""),
         ),
         ("parse", "orjson.loads (floor, hand-opt)", lambda: orjson.loads(REPAY_BODY)),
         (
@@ -601,6 +608,28 @@ async def limiter_micro(n: int, repeats: int) -> list[dict[str, Any]]:
     for name, fn in rows:
         seconds = await bench_limiter.best_of(repeats, n, fn)
         out.append(asdict(bench_limiter.row(name, n, seconds)) | {"group": "limiter"})
+    # What the transport does per call: the uncontended path without a coroutine.
+    limiter = RateLimiter(
+        [BudgetLimit(Budget.REQUEST_WEIGHT, HUGE), BudgetLimit(Budget.ORDERS, HUGE)]
+    )
+    headers = CIMultiDictProxy(
+        CIMultiDict({"X-MBX-USED-WEIGHT-1M": "3000", "X-MBX-ORDER-COUNT-1M": "1"})
+    )
+    charges = REPAY_DEBT.charges
+
+    def try_acquire() -> object:
+        return limiter.try_acquire(charges)
+
+    def try_acquire_observe() -> None:
+        limiter.observe_headers(headers, reservation=limiter.try_acquire(charges))
+
+    for name, sync_fn in (
+        ("try_acquire, repay-debt (the SDK's path)", try_acquire),
+        ("try_acquire + observe_headers (the SDK's path)", try_acquire_observe),
+    ):
+        out.append(
+            {"group": "limiter", "name": name, "n": n, "us_per_op": per_op_us(sync_fn, n, repeats)}
+        )
     return out
 
 

@@ -872,6 +872,10 @@ class RateLimiter:
         deadline), :class:`~binance_papi_async.ClientClosedError` after
         :meth:`close`.  Nothing is charged when it raises or is cancelled.
         """
+        if self._local:  # the uncontended path first (a store of our own: no side effects)
+            reservation = self.try_acquire(charges)
+            if reservation is not None:
+                return reservation
         plan = self._plan_for(charges)
         now = self._clock.time()
         if now < self._banned_until:
