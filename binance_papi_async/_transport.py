@@ -589,7 +589,7 @@ class Transport:
         clock sync.
         """
         if (
-            self._closing
+            (self._closing and counted)  # a clock sync that aclose waits for goes on
             or (spec.needs_key and self.api_key is None)
             or (spec.signed and self.signer is None)
         ):
@@ -684,13 +684,13 @@ class Transport:
                             url = _url_from_parts(parts[0], parts[1], parts[2], query, "")
                         if observing:
                             self.emit(RequestStart(spec.method, spec.path, attempt))
-                        if self._closed:
+                        if self._closed or session.closed:  # aclose, or client.session closed
                             raise ClientClosedError("this PortfolioMarginClient was closed")
                         sent_at = time.time()
                         sending = True
                         try:
                             # Awaited, not "async with": one coroutine level less per call.
-                            if timeout is None and self._owns_session:
+                            if timeout is None and self._owns_session and not self._guard_writes:
                                 # The session was made with these timeouts, the proxy and
                                 # raise_for_status=False: only what it cannot know is passed
                                 # (aiohttp binds every keyword of **kwargs by name).
@@ -730,15 +730,10 @@ class Transport:
                             failure = _not_sent(spec, exc)
                         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                             failure = self._after_send_failure(spec, params, sent_at, exc)
-                        except RuntimeError:
-                            if not session.closed:
-                                raise
-                            # aiohttp refuses a closed session before sending anything
-                            # (someone closed client.session itself).
-                            sending = False
-                            failure = ClientClosedError(
-                                "the aiohttp session of this PortfolioMarginClient was closed"
-                            )
+                        except RuntimeError as exc:
+                            # e.g. aiohttp's "Connection closed." when client.session is
+                            # closed while the answer is awaited: it may have been sent.
+                            failure = self._after_send_failure(spec, params, sent_at, exc)
                         except asyncio.CancelledError:
                             if spec.is_write:
                                 self.emit(
@@ -773,7 +768,15 @@ class Transport:
                         limiter.observe_headers(headers, reservation=reservation)
                     if status >= 300:  # redirects are never followed: a 3xx is an answer too
                         raise self._error_answer(
-                            spec, params, status, headers, body, sent_at, attempt, observing
+                            spec,
+                            params,
+                            status,
+                            headers,
+                            body,
+                            sent_at,
+                            attempt,
+                            observing,
+                            limiter,
                         )
                     if observing:
                         self._end(spec, attempt, status, sent_at, None, headers)
@@ -891,8 +894,10 @@ class Transport:
         sent_at: float,
         attempt: int,
         observing: bool,
+        limiter: RateLimiter | None,
     ) -> BinancePapiError:
-        """The error for an HTTP status of 300 or more; the limiter learns of 429 and 418."""
+        """The error for an HTTP status of 300 or more; ``limiter`` (the call's: None for
+        the fallback time URL, which is not papi's budget) learns of a 429 or a 418."""
         error = from_response(
             status=status,
             headers=headers,
@@ -902,7 +907,6 @@ class Transport:
             params=params,
             sent_at=sent_at,
         )
-        limiter = self.limiter
         if limiter is not None:
             if isinstance(error, IPBannedError):
                 limiter.on_ip_banned(error.retry_after, error.banned_until)

@@ -505,6 +505,18 @@ class _OwnedStore(InMemoryBudgetStore):
 
     __slots__ = ()
 
+    def _current(self, key: WindowKey) -> _Counter | _Bucket | None:
+        counter = self._counters.get(key.series)
+        if isinstance(counter, _Bucket):
+            # A later window (from a caller of the public store): the bucket rolls to it
+            # whole (key, bounds, count), as the limiter itself would.
+            if counter.window < key.window:
+                counter.roll(key.start)
+            elif counter.window > key.window:
+                return None
+            return counter
+        return super()._current(key)
+
 
 # -- snapshots --------------------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
@@ -30,7 +32,10 @@ from binance_papi_async import (
     UnexpectedResponseError,
     ValidationError,
 )
-from binance_papi_async.ratelimit import BudgetLimit
+from binance_papi_async.clock import FakeClock
+from binance_papi_async.endpoints import REPAY_DEBT, EndpointSpec, Security
+from binance_papi_async.events import ClockResynced, Event, OutcomeUnknown
+from binance_papi_async.ratelimit import BudgetLimit, RateLimiter, WindowKey
 from binance_papi_async.testing import PapiSimulator, demo_state
 
 from .conftest import BIG_LIMITS
@@ -351,3 +356,140 @@ async def test_oversized_amounts_are_refused(sim: PapiSimulator, amount: Any) ->
         with pytest.raises(ValidationError):
             await client.request("POST", REPAY, {"amount": Decimal(amount)}, security="TRADE")
     assert sim.requests == []
+
+
+# -- found in the review of the per-call CPU work (issue 7) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (429, '{"code":-1003,"msg":"Too many requests."}'),
+        (418, '{"code":-1003,"msg":"Way too many requests; IP banned until 9999999999999."}'),
+    ],
+)
+async def test_a_429_or_418_from_the_fallback_time_url_does_not_stop_papi_calls(
+    status: int, body: str
+) -> None:
+    async def answer(request: web.Request) -> web.Response:
+        if request.path == "/papi/v1/time":
+            return web.Response(status=500, text="unavailable")
+        return web.Response(status=status, text=body, content_type="application/json")
+
+    async with (
+        Server(answer) as server,
+        client_for(
+            server.url, time_sync=TimeSync(samples=1), retry=RetryPolicy(max_attempts=1)
+        ) as client,
+    ):
+        await client.sync_time()  # papi's /time fails, the fapi fallback says 429 / 418
+        limiter = client.limiter
+        assert limiter is not None
+        assert limiter.paused_until is None and limiter.banned_until is None
+        # papi's own sample is charged; the fallback host's is not papi's budget
+        assert client.rate_limits.get(Budget.REQUEST_WEIGHT).used == 1
+
+
+async def test_a_session_closed_while_the_answer_is_awaited_is_an_unknown_outcome() -> None:
+    loop = asyncio.get_running_loop()
+    received = bytearray()
+    holder: dict[str, PortfolioMarginClient] = {}
+
+    class HeadersOnly(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            assert isinstance(transport, asyncio.Transport)
+            self.transport = transport
+
+        def data_received(self, data: bytes) -> None:
+            received.extend(data)
+            if b"\r\n\r\n" in received:  # the whole request arrived: it was sent
+                self.transport.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 80\r\n\r\n"
+                )
+                session = holder["client"].session
+                assert session is not None
+                loop.call_soon(lambda: loop.create_task(session.close()))
+
+    server = await loop.create_server(HeadersOnly, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    events: list[Event] = []
+    client = client_for(f"http://127.0.0.1:{port}", on_event=events.append)
+    holder["client"] = client
+    try:
+        with pytest.raises(ExecutionStatusUnknown):
+            await client.margin.repay_debt("USDT", Decimal("1"))
+        assert received
+        assert any(isinstance(e, OutcomeUnknown) for e in events)
+        assert client.rate_limits.get(Budget.REQUEST_WEIGHT).used == 3000  # kept: sent
+    finally:
+        await client.aclose()
+        server.close()
+
+
+async def test_the_write_guard_is_passed_when_aiohttp_cannot_be_told_not_to_resend(
+    mock_http: Any,
+) -> None:
+    mock_http.post(
+        re.compile(r".*/repay-debt.*"),
+        payload={"amount": "1", "asset": "USDT", "updateTime": 1700000000000, "success": True},
+    )
+    async with PortfolioMarginClient(
+        KEY, SECRET, time_sync=NO_SYNC, rate_limits=BIG_LIMITS
+    ) as client:
+        client._transport._ensure_session()
+        client._transport._guard_writes = True  # what an aiohttp without the flag gets
+        await client.margin.repay_debt("USDT", Decimal("1"))
+    kwargs = mock_http.sent[-1][2]
+    assert kwargs.get("middlewares"), "the write guard was not passed"
+
+
+async def test_a_clock_sync_in_progress_finishes_while_aclose_waits() -> None:
+    second_sample = asyncio.Event()
+    sampling = asyncio.Event()
+    samples: list[float] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        if request.path == "/papi/v1/time":
+            samples.append(time.time())
+            if len(samples) == 2:
+                sampling.set()
+                await second_sample.wait()  # aclose begins while the sync is under way
+            return web.json_response({"serverTime": int(time.time() * 1000)})
+        return web.json_response(
+            {"amount": "1", "asset": "USDT", "updateTime": 1700000000000, "success": True}
+        )
+
+    events: list[Event] = []
+    async with Server(answer) as server:
+        client = client_for(server.url, time_sync=TimeSync(samples=3), on_event=events.append)
+        call = asyncio.create_task(client.margin.repay_debt("USDT", Decimal("1")))
+        await sampling.wait()
+        closing = asyncio.create_task(client.aclose(timeout=5))
+        await asyncio.sleep(0.05)
+        second_sample.set()
+        result = await call  # the call aclose waits for still goes out, clock synced
+        await closing
+    assert result.success
+    assert len(samples) == 3
+    assert any(isinstance(e, ClockResynced) for e in events)
+
+
+def test_a_limiters_own_store_rolls_its_buckets_for_a_later_window() -> None:
+    clock = FakeClock(1_700_000_040.0)
+    limiter = RateLimiter(clock=clock)
+    limiter.snapshot()  # the buckets roll to the current window
+    bucket = next(b for b in limiter._buckets if b.budget is Budget.REQUEST_WEIGHT)
+    key = bucket.key
+    later = WindowKey(key.series, key.window + 1, key.budget, key.interval_s)
+    limiter.store.observe(later, 5999)  # through the public store, a window ahead
+    assert bucket.window == bucket.key.window == later.window
+    assert (bucket.start, bucket.end) == (later.start, later.end)
+    clock.advance(60)
+    assert limiter.snapshot().get(Budget.REQUEST_WEIGHT).used == 5999
+    assert limiter.try_acquire(REPAY_DEBT.charges) is None  # 5999 + 3000 > 6000
+
+
+def test_a_spec_accepts_its_security_as_a_string() -> None:
+    spec = EndpointSpec(name="x", method="GET", path="/papi/v1/x", security="NONE", weight=1)  # type: ignore[arg-type]
+    assert spec.security is Security.NONE and not spec.needs_key and not spec.signed

@@ -130,6 +130,7 @@ class EndpointSpec:
     def __post_init__(self) -> None:
         if not self.charges:
             object.__setattr__(self, "charges", charges_for(self.weight, self.weight_kind))
+        object.__setattr__(self, "security", Security(self.security))  # "TRADE" works too
         object.__setattr__(self, "signed", self.security in _SIGNED)
         object.__setattr__(self, "needs_key", self.security is not Security.NONE)
         object.__setattr__(self, "is_write", self.method != "GET")
