@@ -84,3 +84,44 @@ def test_make_bench_runs_with_a_tiny_call_count(tmp_path: Path) -> None:
 
     png = (tmp_path / "ratio_by_concurrency.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_bench_ab_runs_its_variants_and_a_revision() -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/bench_ab.py",
+            "floor",
+            "sdk",
+            "sdk-rev",
+            "sdk-nolimiter",
+            "sdk-noobserve",
+            "transport",
+            "--rev",
+            "HEAD",
+            "--calls",
+            "20",
+            "--repeats",
+            "1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if proc.returncode != 0 and "not a git repository" in proc.stderr:
+        pytest.skip("not run from a git checkout")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("20 calls x 1 repeats")
+    assert [line.split()[0] for line in lines[1:]] == [
+        "floor",
+        "sdk",
+        "sdk-rev",
+        "sdk-nolimiter",
+        "sdk-noobserve",
+        "transport",
+    ]
+    assert lines[1].split()[-1] == "1.000"  # every ratio is to the first variant

@@ -1,0 +1,222 @@
+"""A/B runs of client variants against the fast papi server: interleaved, paired ratios.
+
+Where ``bench_calls.py`` (``make bench``) reports the three clients of issue 7, this
+tool answers "what does this part cost?" and "did this change help?":
+
+* parts switched off: the SDK without its rate limiter (``sdk-nolimiter``), without
+  ``observe_headers`` (``sdk-noobserve``), the transport alone with the same params
+  and no typed result (``transport``);
+* the package at another git revision (``--rev REV``: ``git archive`` of
+  ``binance_papi_async`` into a temporary directory, imported under another name),
+  run beside the working tree's.
+
+Every repeat runs every variant back to back in a rotating order, each after a warm-up;
+the report is the median CPU µs per call of this process and the median of the ratios
+to the first variant, paired by repeat (which cancels drifts of a shared machine).
+Decide on paired ratios from many short repeats: on a noisy VM one run of a few
+thousand calls moves by 1 to 2 %.  Nothing leaves 127.0.0.1.
+
+    python benchmarks/bench_ab.py                                # floor sdk handopt
+    python benchmarks/bench_ab.py floor sdk sdk-nolimiter --repeats 24
+    python benchmarks/bench_ab.py floor sdk-rev sdk --rev 3b40fc4 --repeats 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import atexit
+import functools
+import importlib
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import bench_calls as bc
+from papi_server import API_KEY, API_SECRET, pin_to_cpu
+
+from binance_papi_async import PortfolioMarginClient, Timeouts, TimeSync
+from binance_papi_async.endpoints import REPAY_DEBT, Budget
+from binance_papi_async.ratelimit import BudgetLimit, RateLimiter, Reservation
+
+ROOT = Path(__file__).resolve().parent.parent
+Factory = Callable[[str], Any]  # base URL -> a client with start(), call(), close()
+
+
+class _SdkVariant(bc.SdkClient):
+    """The SDK client of ``bench_calls`` with its call replaced."""
+
+    def __init__(self, base_url: str, pool_size: int, **client_kwargs: Any) -> None:
+        if client_kwargs:
+            self.client = PortfolioMarginClient(
+                api_key=API_KEY,
+                api_secret=API_SECRET,
+                base_url=base_url,
+                pool_size=pool_size,
+                time_sync=TimeSync(enabled=False),
+                timeouts=Timeouts(total=60, connect=60),
+                **client_kwargs,
+            )
+            self.call = functools.partial(
+                self.client.margin.repay_debt,
+                bc.ASSET,
+                Decimal(bc.AMOUNT),
+                specify_repay_assets=list(bc.REPAY_ASSETS),
+            )
+        else:
+            super().__init__(base_url, pool_size)
+
+
+def _sdk_nolimiter(url: str) -> Any:
+    return _SdkVariant(url, 64, limiter=False)
+
+
+class _NoObserveLimiter(RateLimiter):
+    """A limiter that commits on a response but does not read its headers."""
+
+    __slots__ = ()
+
+    def observe_headers(self, headers: Any, *, reservation: Reservation | None = None) -> None:
+        if reservation is not None:
+            reservation.commit()
+
+
+def _sdk_noobserve(url: str) -> Any:
+    limiter = _NoObserveLimiter(
+        [BudgetLimit(Budget.REQUEST_WEIGHT, bc.HUGE), BudgetLimit(Budget.ORDERS, bc.HUGE)]
+    )
+    return _SdkVariant(url, 64, limiter=limiter)
+
+
+def _transport_only(url: str) -> Any:
+    client = bc.SdkClient(url, 64)
+    transport = client.client._transport
+    wire = {"asset": bc.ASSET, "amount": bc.AMOUNT, "specifyRepayAssets": ",".join(bc.REPAY_ASSETS)}
+
+    async def call() -> Any:
+        return await transport.request(REPAY_DEBT, dict(wire))
+
+    client.call = call
+    return client
+
+
+def _package_at(rev: str) -> ModuleType:
+    """``binance_papi_async`` as it was at ``rev``, importable as ``papi_at_rev``."""
+    target = Path(tempfile.mkdtemp(prefix="papi-ab-"))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "binance_papi_async"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    shutil.move(str(target / "binance_papi_async"), str(target / "papi_at_rev"))
+    sys.path.insert(0, str(target))
+    return importlib.import_module("papi_at_rev")
+
+
+def _sdk_at(package: ModuleType) -> Factory:
+    def factory(url: str) -> Any:
+        ratelimit = importlib.import_module("papi_at_rev.ratelimit")
+        endpoints = importlib.import_module("papi_at_rev.endpoints")
+        client = bc.SdkClient.__new__(bc.SdkClient)
+        client.client = package.PortfolioMarginClient(
+            api_key=API_KEY,
+            api_secret=API_SECRET,
+            base_url=url,
+            pool_size=64,
+            time_sync=package.TimeSync(enabled=False),
+            timeouts=package.Timeouts(total=60, connect=60),
+            rate_limits=[
+                ratelimit.BudgetLimit(endpoints.Budget.REQUEST_WEIGHT, bc.HUGE),
+                ratelimit.BudgetLimit(endpoints.Budget.ORDERS, bc.HUGE),
+            ],
+        )
+        client.call = functools.partial(
+            client.client.margin.repay_debt,
+            bc.ASSET,
+            Decimal(bc.AMOUNT),
+            specify_repay_assets=list(bc.REPAY_ASSETS),
+        )
+        return client
+
+    return factory
+
+
+VARIANTS: dict[str, Factory] = {
+    "floor": lambda url: bc.FloorClient(url, 64),
+    "sdk": lambda url: bc.SdkClient(url, 64),
+    "handopt": lambda url: bc.HandOptClient(url, 64),
+    "sdk-nolimiter": _sdk_nolimiter,
+    "sdk-noobserve": _sdk_noobserve,
+    "transport": _transport_only,
+}
+
+
+async def run(
+    url: str,
+    names: Sequence[str],
+    factories: dict[str, Factory],
+    calls: int,
+    repeats: int,
+    concurrency: int,
+) -> list[str]:
+    """Interleave the variants; the report's lines."""
+    clients = {name: factories[name](url) for name in names}
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    try:
+        for client in clients.values():
+            await client.start()
+            await client.call()
+        for repeat in range(repeats):
+            shift = repeat % len(names)
+            for name in [*names[shift:], *names[:shift]]:
+                measured = await bc.measure(name, clients[name].call, calls, concurrency, repeat)
+                samples[name].append(measured.cpu_us_per_call)
+    finally:
+        for client in clients.values():
+            await client.close()
+    base = samples[names[0]]
+    lines = [f"{calls:,} calls x {repeats} repeats, concurrency {concurrency}; paired / {names[0]}"]
+    for name in names:
+        paired = statistics.median(a / b for a, b in zip(samples[name], base, strict=True))
+        median = statistics.median(samples[name])
+        lines.append(f"{name:<16} {median:8.1f} µs/call   {paired:6.3f}")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("variants", nargs="*", default=["floor", "sdk", "handopt"])
+    parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--repeats", type=int, default=12)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rev", help="also run the package at this git revision as sdk-rev")
+    parser.add_argument("--no-pin", action="store_true")
+    args = parser.parse_args(argv)
+    factories = dict(VARIANTS)
+    if args.rev:
+        factories["sdk-rev"] = _sdk_at(_package_at(args.rev))
+    unknown = [name for name in args.variants if name not in factories]
+    if unknown:
+        parser.error(f"unknown variants {unknown}; known: {sorted(factories)}")
+    placement = bc.plan_cpus(not args.no_pin)
+    if placement.client_cpu is not None:
+        pin_to_cpu(placement.client_cpu)
+    with bc.server_process("fast", placement.server_cpu) as url:
+        lines = asyncio.run(
+            run(url, args.variants, factories, args.calls, args.repeats, args.concurrency)
+        )
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
