@@ -42,7 +42,6 @@ from typing import Any
 import bench_calls as bc
 from papi_server import API_KEY, API_SECRET, pin_to_cpu
 
-from binance_papi_async import PortfolioMarginClient, Timeouts, TimeSync
 from binance_papi_async.endpoints import REPAY_DEBT, Budget
 from binance_papi_async.ratelimit import BudgetLimit, RateLimiter, Reservation
 
@@ -50,32 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 Factory = Callable[[str], Any]  # base URL -> a client with start(), call(), close()
 
 
-class _SdkVariant(bc.SdkClient):
-    """The SDK client of ``bench_calls`` with its call replaced."""
-
-    def __init__(self, base_url: str, pool_size: int, **client_kwargs: Any) -> None:
-        if client_kwargs:
-            self.client = PortfolioMarginClient(
-                api_key=API_KEY,
-                api_secret=API_SECRET,
-                base_url=base_url,
-                pool_size=pool_size,
-                time_sync=TimeSync(enabled=False),
-                timeouts=Timeouts(total=60, connect=60),
-                **client_kwargs,
-            )
-            self.call = functools.partial(
-                self.client.margin.repay_debt,
-                bc.ASSET,
-                Decimal(bc.AMOUNT),
-                specify_repay_assets=list(bc.REPAY_ASSETS),
-            )
-        else:
-            super().__init__(base_url, pool_size)
-
-
 def _sdk_nolimiter(url: str) -> Any:
-    return _SdkVariant(url, 64, limiter=False)
+    return bc.SdkClient(url, 64, limiter=False)
 
 
 class _NoObserveLimiter(RateLimiter):
@@ -92,7 +67,7 @@ def _sdk_noobserve(url: str) -> Any:
     limiter = _NoObserveLimiter(
         [BudgetLimit(Budget.REQUEST_WEIGHT, bc.HUGE), BudgetLimit(Budget.ORDERS, bc.HUGE)]
     )
-    return _SdkVariant(url, 64, limiter=limiter)
+    return bc.SdkClient(url, 64, limiter=limiter)
 
 
 def _transport_only(url: str) -> Any:

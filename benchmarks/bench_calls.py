@@ -132,20 +132,25 @@ class FloorClient:
 class SdkClient:
     """(b) The SDK: ``client.margin.repay_debt`` with the limiter on (limits raised)."""
 
-    def __init__(self, base_url: str, pool_size: int) -> None:
+    def __init__(self, base_url: str, pool_size: int, **overrides: Any) -> None:
+        options: dict[str, Any] = {
+            "time_sync": TimeSync(enabled=False),
+            # Generous: a slow loaded VM must not turn a benchmark call into a timeout.
+            "timeouts": Timeouts(total=60, connect=60),
+            "rate_limits": [
+                BudgetLimit(Budget.REQUEST_WEIGHT, HUGE),
+                BudgetLimit(Budget.ORDERS, HUGE),
+            ],
+        }
+        options.update(overrides)  # e.g. limiter=False (bench_ab.py)
+        if "limiter" in overrides:
+            del options["rate_limits"]
         self.client = PortfolioMarginClient(
             api_key=API_KEY,
             api_secret=API_SECRET,
             base_url=base_url,
             pool_size=pool_size,
-            time_sync=TimeSync(enabled=False),
-            # aiohttp's pool is not FIFO: with more tasks than connections a few calls wait
-            # seconds for one (see README), which the default connect=3 s would fail.
-            timeouts=Timeouts(total=60, connect=60),
-            rate_limits=[
-                BudgetLimit(Budget.REQUEST_WEIGHT, HUGE),
-                BudgetLimit(Budget.ORDERS, HUGE),
-            ],
+            **options,
         )
         # What an engine awaits: the SDK's own coroutine, with no wrapper of ours around it.
         self.call: Call = functools.partial(

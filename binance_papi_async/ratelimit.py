@@ -948,36 +948,28 @@ class RateLimiter:
             second.charged += second_amount
             keys = (first.key, second.key)
             marks = (first.charged, second.charged)
-            reservation = _new(Reservation)
-            reservation._limiter = self
-            reservation._plan = plan
-            reservation._keys = keys
-            reservation._marks = marks
-            reservation._time = now
-            reservation._state = _PENDING
-            reservation._index = index
-            return reservation
-        if not self._local:
+        elif not self._local:
             return self._try_store(plan, now)
-        # The default in-memory store: its counters, rolled with the buckets, are read and
-        # charged here directly (the same arithmetic as InMemoryBudgetStore.try_charge).
-        for bucket, amount in plan:
-            if now >= bucket.roll_at:
-                bucket.roll(now)
-            counter = bucket.counter
-            if counter is None or counter.window != bucket.window:
-                return self._try_store(plan, now)  # another limiter moved the shared store on
-            if counter.used + bucket.claimed + amount > bucket.limit or bucket.n_waiting:
-                return None
-        key_list = []
-        mark_list = []
-        for bucket, amount in plan:
-            bucket.counter.used += amount  # type: ignore[union-attr]  # checked above
-            charged = bucket.charged = bucket.charged + amount
-            key_list.append(bucket.key)
-            mark_list.append(charged)
-        keys = key_list
-        marks = mark_list
+        else:
+            # An in-memory store: its counters, rolled with the buckets, are read and
+            # charged here directly (the same arithmetic as InMemoryBudgetStore.try_charge).
+            for bucket, amount in plan:
+                if now >= bucket.roll_at:
+                    bucket.roll(now)
+                counter = bucket.counter
+                if counter is None or counter.window != bucket.window:
+                    return self._try_store(plan, now)  # another limiter moved the store on
+                if counter.used + bucket.claimed + amount > bucket.limit or bucket.n_waiting:
+                    return None
+            key_list = []
+            mark_list = []
+            for bucket, amount in plan:
+                bucket.counter.used += amount  # type: ignore[union-attr]  # checked above
+                charged = bucket.charged = bucket.charged + amount
+                key_list.append(bucket.key)
+                mark_list.append(charged)
+            keys = key_list
+            marks = mark_list
         # Reservation(self, plan, keys, marks, now, index) without the call.
         reservation = _new(Reservation)
         reservation._limiter = self
@@ -1023,11 +1015,9 @@ class RateLimiter:
         """
         if reservation is not None and reservation._state == _PENDING:
             reservation._state = _COMMITTED
-        if self._owned and reservation is not None and isinstance(headers, _CASE_INSENSITIVE):
-            # The common case, written out (the buckets are the counters).
+        if isinstance(headers, _CASE_INSENSITIVE):  # aiohttp's: this runs after every response
             clock = self._server_clock
             now = _monotonic() + clock._offset if clock is not None else self._clock.time()
-            index = reservation._index
             for header, bucket in self._observed:
                 value = headers.get(header)
                 if value is None:
@@ -1040,34 +1030,7 @@ class RateLimiter:
                     continue
                 if now >= bucket.roll_at:
                     bucket.roll(now)
-                i = index.get(bucket)
-                if i is not None:  # charged: S + what was charged here after admission
-                    if reservation._keys[i] is not bucket.key:
-                        continue  # the window rolled between admission and response
-                    used += bucket.charged - reservation._marks[i]
-                elif _window_index(reservation._time, bucket.interval) != bucket.window:
-                    continue
-                if used > bucket.used:
-                    bucket.used = used
-            return
-        if isinstance(headers, _CASE_INSENSITIVE):
-            now = -math.inf
-            for header, bucket in self._observed:
-                value = headers.get(header)
-                if value is None:
-                    continue
-                try:
-                    used = int(value)
-                except ValueError:
-                    continue
-                if used < 0:
-                    continue
-                if now == -math.inf:
-                    clock = self._server_clock
-                    now = _monotonic() + clock._offset if clock is not None else self._clock.time()
-                if now >= bucket.roll_at:
-                    bucket.roll(now)
-                # _observe, inlined: this runs after every response.
+                # _observe, inlined
                 if reservation is not None:
                     i = reservation._index.get(bucket)
                     if i is not None:  # charged: S + what was charged here after admission
@@ -1076,7 +1039,7 @@ class RateLimiter:
                         used += bucket.charged - reservation._marks[i]
                     elif _window_index(reservation._time, bucket.interval) != bucket.window:
                         continue
-                counter = bucket.counter
+                counter = bucket.counter  # the bucket itself with the limiter's own store
                 if counter is not None and counter.window == bucket.window:
                     if used > counter.used:
                         counter.used = used
