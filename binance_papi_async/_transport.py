@@ -16,7 +16,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import aiohttp
@@ -291,7 +290,6 @@ class Transport:
         self.api_key = api_key
         self.signer = signer
         self.clock = clock
-        self._server_clock = clock if type(clock) is ServerClock else None
         self.limiter = limiter
         self._owns_limiter = owns_limiter
         self.timeouts = timeouts
@@ -614,10 +612,10 @@ class Transport:
                 last = self._last_sync
                 if last is None:
                     await self.sync_clock()  # first use: the timestamp needs it
-                elif _monotonic() - last >= self.time_sync.refresh_interval:
+                elif time.monotonic() - last >= self.time_sync.refresh_interval:
                     self._refresh_in_background()  # a trade never waits for a refresh
             attempt = 1
-            started = _monotonic()
+            started = time.monotonic()
             resynced = False
             wait_bound = max_wait
             last_429: RateLimitError | None = None
@@ -632,13 +630,8 @@ class Transport:
                         if reservation is None:
                             reservation = await self._acquire(limiter, spec, wait_bound, observing)
                     gate = self._gate
-                    if gate is not None:
-                        if gate._free and not gate._waiters:  # _FifoGate.try_enter, inlined
-                            gate._free -= 1
-                        else:
-                            await self._enter_gate(
-                                gate, spec, timeout, reservation, attempt, observing
-                            )
+                    if gate is not None and not gate.try_enter():
+                        await self._enter_gate(gate, spec, timeout, reservation, attempt, observing)
                     sending = False
                     sent_at = 0.0
                     failure: BinancePapiError | None = None
@@ -652,12 +645,7 @@ class Transport:
                                     if encoded is not None:  # digits: nothing to encode
                                         encoded = f"{encoded}&recvWindow={self.recv_window}"
                                 # Taken just before the send; an int needs no percent-encoding.
-                                clock = self._server_clock
-                                timestamp = str(
-                                    int((_monotonic() + clock._offset) * 1000)
-                                    if clock is not None  # ServerClock.now_ms(), inlined
-                                    else int(self.clock.now_ms())
-                                )
+                                timestamp = str(int(self.clock.now_ms()))
                                 if "timestamp" in params:  # the caller's own: keep its place
                                     params["timestamp"] = timestamp
                                     query = encode_params(params)
@@ -728,11 +716,9 @@ class Transport:
                         except _NOT_SENT as exc:
                             sending = False  # nothing left the machine: the budget goes back
                             failure = _not_sent(spec, exc)
-                        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                            failure = self._after_send_failure(spec, params, sent_at, exc)
-                        except RuntimeError as exc:
-                            # e.g. aiohttp's "Connection closed." when client.session is
-                            # closed while the answer is awaited: it may have been sent.
+                        except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
+                            # (RuntimeError: e.g. aiohttp's "Connection closed." when
+                            # client.session is closed while the answer is awaited.)
                             failure = self._after_send_failure(spec, params, sent_at, exc)
                         except asyncio.CancelledError:
                             if spec.is_write:
@@ -748,10 +734,7 @@ class Transport:
                             raise
                     finally:
                         if gate is not None:
-                            if gate._waiters:
-                                gate.leave()  # hands the slot to the oldest waiter
-                            else:
-                                gate._free += 1
+                            gate.leave()
                         # Provably not sent (signing failed, the pool closed, could not
                         # connect): the budget goes back.  Otherwise it stays charged, and
                         # observe_headers commits it when the response comes.
@@ -826,7 +809,7 @@ class Transport:
                         raise
                     if isinstance(exc, RateLimitError):
                         last_429 = exc
-                        left = max(0.0, policy.max_elapsed - (_monotonic() - started))
+                        left = max(0.0, policy.max_elapsed - (time.monotonic() - started))
                         wait_bound = left if max_wait is None else min(max_wait, left)
                     self.emit(
                         RetryScheduled(spec.method, spec.path, attempt, delay, type(exc).__name__)
@@ -843,9 +826,9 @@ class Transport:
         self, limiter: RateLimiter, spec: EndpointSpec, max_wait: float | None, observing: bool
     ) -> Reservation:
         """Wait for rate budget (the contended path of the limiter)."""
-        waited_from = _monotonic()
+        waited_from = time.monotonic()
         reservation = await limiter.acquire(spec.charges, max_wait=max_wait)
-        waited = _monotonic() - waited_from
+        waited = time.monotonic() - waited_from
         if observing and waited > 0.001:
             self.emit(LimiterWait(spec.method, spec.path, waited))
         if self._closed:  # the pool closed while this call waited for budget

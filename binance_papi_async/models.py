@@ -58,10 +58,9 @@ class RepayDebtResult:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> RepayDebtResult:
-        amount = d["amount"]
-        amount = Decimal(amount) if type(amount) is str else _dec(amount)
+        amount = _dec(d["amount"])
         assets = tuple(d.get("specifyRepayAssets") or ())
-        update_time = _EPOCH + _ONE_MS * int(d["updateTime"])  # ms_to_datetime, inlined
+        update_time = ms_to_datetime(d["updateTime"])
         success = bool(d.get("success", False))
         if cls is not RepayDebtResult:  # a subclass: its own __init__
             return cls(

@@ -131,8 +131,8 @@ class EndpointSpec:
         if not self.charges:
             object.__setattr__(self, "charges", charges_for(self.weight, self.weight_kind))
         object.__setattr__(self, "security", Security(self.security))  # "TRADE" works too
-        object.__setattr__(self, "signed", self.security in _SIGNED)
-        object.__setattr__(self, "needs_key", self.security is not Security.NONE)
+        object.__setattr__(self, "signed", self.security.signed)
+        object.__setattr__(self, "needs_key", self.security.needs_key)
         object.__setattr__(self, "is_write", self.method != "GET")
         # One spec per weight rule, built once: for_params returns the same objects on
         # every call (the limiter caches its plan per charges tuple).
