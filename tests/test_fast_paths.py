@@ -207,7 +207,27 @@ def test_positive_decimal_wire_takes_str_and_int(value: object) -> None:
     assert positive_decimal_wire(value, "x") == format(check_positive_decimal(value, "x"), "f")
 
 
-@pytest.mark.parametrize("value", [0.5, True, None, Decimal("-1"), Decimal("0"), "1e-30"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        *("1", "100", "1E+2", "1E+17", "0.1", "0.000001", "1E-7", "1.50", "1.5E-10"),
+        *("123456789012345678", "0.123456789012345678", "999999999999999999.999999999999999999"),
+    ],
+)
+def test_positive_decimal_wire_edges_match_the_full_check(value: str) -> None:
+    expected = format(check_positive_decimal(Decimal(value), "x"), "f")
+    assert positive_decimal_wire(Decimal(value), "x") == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        *(0.5, True, None, Decimal("-1"), Decimal("0"), "1e-30"),
+        *map(Decimal, ("-0", "-0.5", "0E+3", "0.000", "0E-30", "NaN", "-NaN", "sNaN")),
+        *map(Decimal, ("Infinity", "-Infinity", "1E+18", "1234567890123456789")),
+        *map(Decimal, ("0.1234567890123456789", "1.0000000000000000001")),
+    ],
+)
 def test_positive_decimal_wire_refuses_what_the_full_check_refuses(value: object) -> None:
     with pytest.raises(ValidationError):
         positive_decimal_wire(value, "x")
