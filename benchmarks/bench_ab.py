@@ -5,7 +5,8 @@ tool answers "what does this part cost?" and "did this change help?":
 
 * parts switched off: the SDK without its rate limiter (``sdk-nolimiter``), without
   ``observe_headers`` (``sdk-noobserve``), the transport alone with the same params
-  and no typed result (``transport``);
+  and no typed result (``transport``); or one put back: aiohttp's per-request total
+  timeout timer (``sdk-aiohttp-timeout``);
 * the package at another git revision (``--rev REV``: ``git archive`` of
   ``binance_papi_async`` into a temporary directory, imported under another name),
   run beside the working tree's.
@@ -39,6 +40,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import aiohttp
 import bench_calls as bc
 from papi_server import API_KEY, API_SECRET, pin_to_cpu
 
@@ -68,6 +70,14 @@ def _sdk_noobserve(url: str) -> Any:
         [BudgetLimit(Budget.REQUEST_WEIGHT, bc.HUGE), BudgetLimit(Budget.ORDERS, bc.HUGE)]
     )
     return bc.SdkClient(url, 64, limiter=limiter)
+
+
+def _sdk_aiohttp_timeout(url: str) -> Any:
+    """The SDK with aiohttp's own total timeout too: a loop timer scheduled and cancelled
+    per request, as before the client enforced ``total`` itself (and as the floor has)."""
+    client = bc.SdkClient(url, 64)
+    client.client._transport._client_timeout = aiohttp.ClientTimeout(total=60, connect=60)
+    return client
 
 
 def _transport_only(url: str) -> Any:
@@ -131,6 +141,7 @@ VARIANTS: dict[str, Factory] = {
     "handopt": lambda url: bc.HandOptClient(url, 64),
     "sdk-nolimiter": _sdk_nolimiter,
     "sdk-noobserve": _sdk_noobserve,
+    "sdk-aiohttp-timeout": _sdk_aiohttp_timeout,
     "transport": _transport_only,
 }
 

@@ -87,8 +87,12 @@ class Timeouts:
             raise ConfigurationError(f"timeouts must be > 0, got {self}")
 
     def to_aiohttp(self) -> aiohttp.ClientTimeout:
-        """What aiohttp is given: ``connect`` only.  The client enforces ``total`` itself,
-        within 10 ms, without a timer per request (see ``_Deadlines`` in ``_transport``)."""
+        """These timeouts for aiohttp (the owned session's defaults, e.g. for requests of
+        your own through ``client.session``).  The client's calls pass aiohttp ``connect``
+        only and enforce ``total`` themselves (see ``_Deadlines`` in ``_transport``)."""
+        return aiohttp.ClientTimeout(total=self.total, connect=self.connect)
+
+    def _connect_only(self) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(total=None, connect=self.connect)
 
 
@@ -256,6 +260,8 @@ class _Slot:
 
         Like ``asyncio.timeout``: the timeout's own cancellation is withdrawn; if
         somebody else cancelled the task as well, the ``CancelledError`` must go on.
+        (Python 3.10 does not count cancellations: there a caller's cancel that lands
+        as the slot fires is taken for the timeout, as with aiohttp's own timeout.)
         """
         if not self.fired or task not in self.calls:
             return False
@@ -281,22 +287,22 @@ class _Deadlines:
     aiohttp's ``ClientTimeout(total=...)`` schedules a timer per request and cancels
     it when the response is read.  At thousands of calls a second that is most of the
     event loop's heap traffic (each push and pop compares ``TimerHandle`` objects in
-    Python code, and the cancelled handles stay in the heap), and it cost about 9 % of
-    a repay-debt call's CPU in ``benchmarks/``.  Here a call instead registers its
-    task in the slot its deadline falls in (deadlines rounded up to 1/``PER_SECOND``
-    s): the slot's one timer cancels the tasks still registered, and the call turns
-    that into a timeout (:meth:`_Slot.timed_out`).  A timeout fires at most 10 ms
-    late (plus event-loop lag), never early.
+    Python code, and the cancelled handles stay in the heap): about 8 % of a repay-debt
+    call's CPU (``benchmarks/bench_ab.py sdk sdk-aiohttp-timeout``).  Here a call
+    instead registers its task in the slot its deadline falls in (deadlines rounded up
+    to 1/``PER_SECOND`` s): the slot's one timer cancels the tasks still registered,
+    and the call turns that into a timeout (:meth:`_Slot.timed_out`).  A timeout fires
+    at most 10 ms late (plus event-loop lag), never early.  The owned session keeps
+    aiohttp's ``total`` as its default for requests made through ``client.session``.
     """
 
     PER_SECOND = 100
 
-    __slots__ = ("_slots", "_timers", "loop")
+    __slots__ = ("_slots", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._slots: dict[int, _Slot] = {}
-        self._timers: dict[int, asyncio.TimerHandle] = {}
 
     def arm(self, task: asyncio.Task[Any], total: float) -> _Slot:
         """Register ``task`` to be cancelled ``total`` s from now; its slot.
@@ -309,25 +315,17 @@ class _Deadlines:
         slot = self._slots.get(key)
         if slot is None:
             slot = self._slots[key] = _Slot()
-            self._timers[key] = loop.call_at(key / self.PER_SECOND, self._fire, key)
+            # Not cancelled when the slot empties (that would bring the heap churn back):
+            # it fires at most once per PER_SECOND-th of a second, and removes the slot.
+            loop.call_at(key / self.PER_SECOND, self._fire, key)
         slot.calls[task] = _cancelling(task)
         return slot
 
     def _fire(self, key: int) -> None:
-        self._timers.pop(key, None)
-        slot = self._slots.pop(key, None)
-        if slot is None:  # pragma: no cover - closed as the timer came due
-            return
+        slot = self._slots.pop(key)
         slot.fired = True
         for task in slot.calls:
             task.cancel()
-
-    def close(self) -> None:
-        """Cancel the timers; a call still armed then runs without its total timeout."""
-        for timer in self._timers.values():
-            timer.cancel()
-        self._timers.clear()
-        self._slots.clear()
 
     def __len__(self) -> int:
         """The calls armed now (for tests: nothing may stay registered)."""
@@ -406,7 +404,9 @@ class Transport:
         self.limiter = limiter
         self._owns_limiter = owns_limiter
         self.timeouts = timeouts
-        self._client_timeout = timeouts.to_aiohttp()  # connect only: the total is ours
+        self._client_timeout = timeouts.to_aiohttp()  # the owned session's defaults
+        # What the client's own calls give aiohttp: the total timeout is ours (_Deadlines).
+        self._request_timeout = timeouts._connect_only()
         self._deadlines: _Deadlines | None = None
         self.retry = retry
         self.time_sync = time_sync
@@ -473,18 +473,10 @@ class Transport:
             raise RuntimeError("PortfolioMarginClient calls must run in an asyncio task")
         deadlines = self._deadlines
         if deadlines is None or deadlines.loop is not loop:
-            if deadlines is not None:  # the client has moved to another event loop
-                deadlines.close()
+            # First use, or another event loop: calls still on the old one keep their slots
+            # and its timers (cancelling those from here could be from another thread).
             deadlines = self._deadlines = _Deadlines(loop)
         return task, deadlines
-
-    def arm_deadline(self, total: float) -> tuple[asyncio.Task[Any], _Slot]:
-        """Register the current task to be cancelled in ``total`` s (see :class:`_Deadlines`).
-
-        For a span outside :meth:`request` (the user stream's handshake).
-        """
-        task, deadlines = self._task_deadlines()
-        return task, deadlines.arm(task, total)
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         session = self._session
@@ -540,8 +532,7 @@ class Transport:
                 task.cancel()
             if self._owns_limiter and self.limiter is not None:
                 self.limiter.close()
-            if self._deadlines is not None:
-                self._deadlines.close()
+            # (The deadline timers stay: a call still in flight keeps its total timeout.)
             if self._owns_session and self._session is not None and not self._session.closed:
                 await self._session.close()
 
@@ -825,13 +816,14 @@ class Transport:
                         try:
                             # Awaited, not "async with": one coroutine level less per call.
                             if timeout is None and self._owns_session and not self._guard_writes:
-                                # The session was made with these timeouts, the proxy and
+                                # The session was made with the proxy and
                                 # raise_for_status=False: only what it cannot know is passed
                                 # (aiohttp binds every keyword of **kwargs by name).
                                 resp = await session.request(
                                     spec.method,
                                     url,
                                     headers=self._key_headers if spec.needs_key else _NO_HEADERS,
+                                    timeout=self._request_timeout,  # no timer per request
                                     allow_redirects=False,  # would carry the signed query away
                                 )
                             else:
@@ -839,9 +831,9 @@ class Transport:
                                     spec.method,
                                     url,
                                     headers=self._key_headers if spec.needs_key else _NO_HEADERS,
-                                    timeout=self._client_timeout
+                                    timeout=self._request_timeout
                                     if timeout is None
-                                    else timeout.to_aiohttp(),
+                                    else timeout._connect_only(),
                                     proxy=self._proxy,
                                     allow_redirects=False,
                                     raise_for_status=False,  # whatever an injected session says

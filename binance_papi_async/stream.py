@@ -578,29 +578,19 @@ class UserStream:
         aiohttp's errors carry the URL (the key): they are replaced by our own, raised
         outside the ``except`` block so that they are not even their ``__context__``.
         """
-        transport = self._client._transport
-        session = transport._ensure_session()
+        session = self._client._transport._ensure_session()
         error: UserStreamError
-        # The handshake is bounded by the client's total timeout, as a REST call is (the
-        # session's own aiohttp timeout has no total: the transport enforces it).
-        task, slot = transport.arm_deadline(transport.timeouts.total)
         try:
             return await session.ws_connect(
                 self._url(self._listen_key or ""),
                 autoping=True,
                 heartbeat=self.heartbeat,
-                proxy=transport._proxy,
+                proxy=self._client._transport._proxy,
             )
         except aiohttp.WSServerHandshakeError as exc:
             error = _HandshakeError(exc.status)
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             error = _SocketError(type(exc).__name__)
-        except asyncio.CancelledError:
-            if not slot.timed_out(task):
-                raise
-            error = _SocketError("TimeoutError")
-        finally:
-            slot.leave(task)
         raise error
 
     @staticmethod

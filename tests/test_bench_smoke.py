@@ -97,6 +97,7 @@ def test_bench_ab_runs_its_variants_and_a_revision() -> None:
             "sdk-rev",
             "sdk-nolimiter",
             "sdk-noobserve",
+            "sdk-aiohttp-timeout",
             "transport",
             "--rev",
             "HEAD",
@@ -122,6 +123,7 @@ def test_bench_ab_runs_its_variants_and_a_revision() -> None:
         "sdk-rev",
         "sdk-nolimiter",
         "sdk-noobserve",
+        "sdk-aiohttp-timeout",
         "transport",
     ]
     assert lines[1].split()[-1] == "1.000"  # every ratio is to the first variant

@@ -1,7 +1,8 @@
 """The client's own total timeout (``_Deadlines``): one loop timer per 10 ms slot of deadlines.
 
-aiohttp is given the connect timeout only; the total one is the client's.  Unit tests drive
-``_Deadlines`` with a fake loop clock (no sleeping); the rest cross real loopback sockets.
+The client's calls give aiohttp the connect timeout only; the total one is the client's.
+Unit tests drive ``_Deadlines`` with a fake loop clock (no sleeping); the rest cross real
+loopback sockets.
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ import pytest
 
 from binance_papi_async import (
     APITimeoutError,
+    Event,
     ExecutionStatusUnknown,
+    OutcomeUnknown,
     PortfolioMarginClient,
     RetryPolicy,
     Timeouts,
     UserStream,
 )
 from binance_papi_async._transport import _Deadlines
+from binance_papi_async.endpoints import Budget
 from binance_papi_async.testing import PapiSimulator, demo_state
 
 from .conftest import BIG_LIMITS
@@ -40,28 +44,20 @@ class FakeLoop:
 
     def __init__(self, now: float) -> None:
         self.now = now
-        self.timers: list[tuple[float, Callable[..., None], tuple[Any, ...], FakeTimer]] = []
+        self.timers: list[tuple[float, Callable[..., None], tuple[Any, ...]]] = []
 
     def time(self) -> float:
         return self.now
 
-    def call_at(self, when: float, callback: Callable[..., None], *args: Any) -> FakeTimer:
-        timer = FakeTimer()
-        self.timers.append((when, callback, args, timer))
-        return timer
+    def call_at(self, when: float, callback: Callable[..., None], *args: Any) -> None:
+        self.timers.append((when, callback, args))
 
     def fire_due(self) -> None:
-        for when, callback, args, timer in list(self.timers):
-            if when <= self.now and not timer.cancelled:
-                self.timers.remove((when, callback, args, timer))
+        for timer in list(self.timers):
+            when, callback, args = timer
+            if when <= self.now:
+                self.timers.remove(timer)
                 callback(*args)
-
-
-class FakeTimer:
-    cancelled = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
 
 
 async def parked() -> asyncio.Task[None]:
@@ -125,25 +121,47 @@ async def test_a_cancel_from_elsewhere_is_never_swallowed() -> None:
 async def test_leave_withdraws_a_cancellation_that_surfaced_as_another_error() -> None:
     loop = FakeLoop(0.0)
     deadlines = _Deadlines(loop)  # type: ignore[arg-type]
-    task = await parked()
-    slot = deadlines.arm(task, 0.1)
-    loop.now = 0.2
+    armed = asyncio.Event()
+    counts: list[int] = []
+
+    async def call() -> None:  # what aiohttp may do: turn the cancellation into its own error
+        task = asyncio.current_task()
+        assert task is not None
+        slot = deadlines.arm(task, 0.1)
+        armed.set()
+        try:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                raise ConnectionResetError("turned into another error") from None
+        finally:
+            slot.leave(task)
+            if sys.version_info >= (3, 11):
+                counts.append(task.cancelling())
+
+    task = asyncio.ensure_future(call())
+    await armed.wait()
+    loop.now = 0.1
     loop.fire_due()
-    slot.leave(task)
+    with pytest.raises(ConnectionResetError):
+        await task
     if sys.version_info >= (3, 11):
-        assert task.cancelling() == 0
+        assert counts == [0]  # withdrawn: nothing left to cancel the task's next await
     assert len(deadlines) == 0
-    await asyncio.sleep(0)
 
 
-async def test_close_cancels_every_timer() -> None:
+async def test_an_empty_slot_fires_once_and_is_gone() -> None:
     loop = FakeLoop(0.0)
     deadlines = _Deadlines(loop)  # type: ignore[arg-type]
     task = await parked()
-    deadlines.arm(task, 5.0)
-    deadlines.close()
-    assert all(timer.cancelled for *_, timer in loop.timers)
-    assert len(deadlines) == 0
+    slot = deadlines.arm(task, 5.0)
+    slot.leave(task)  # finished in time
+    loop.now = 5.0
+    loop.fire_due()
+    await asyncio.sleep(0)
+    assert not task.done() and not loop.timers and len(deadlines) == 0
+    assert deadlines.arm(task, 1.0) is not slot  # a new slot, a new timer
+    assert len(loop.timers) == 1
     task.cancel()
 
 
@@ -158,31 +176,51 @@ async def sim() -> AsyncIterator[PapiSimulator]:
         yield s
 
 
-def client_for(sim: PapiSimulator, total: float) -> PortfolioMarginClient:
+def client_for(sim: PapiSimulator, total: float, **kwargs: Any) -> PortfolioMarginClient:
+    kwargs.setdefault("rate_limits", BIG_LIMITS)
     return PortfolioMarginClient(
         KEY,
         SECRET,
         base_url=sim.url,
-        rate_limits=BIG_LIMITS,
         retry=NO_RETRY,
         timeouts=Timeouts(total=total, connect=1.0),
+        **kwargs,
     )
 
 
-async def test_aiohttp_gets_the_connect_timeout_only(sim: PapiSimulator) -> None:
+def used(client: PortfolioMarginClient, budget: Budget) -> int:
+    return next(b.used for b in client.rate_limits.budgets if b.budget is budget)
+
+
+async def test_calls_give_aiohttp_the_connect_timeout_only(sim: PapiSimulator) -> None:
     async with client_for(sim, 7.0) as client:
         await client.account.balance("BNB")
         session = client.session
         assert session is not None
-        assert session.timeout == aiohttp.ClientTimeout(total=None, connect=1.0)
-        assert Timeouts(total=2.5, connect=0.5).to_aiohttp() == aiohttp.ClientTimeout(
-            total=None, connect=0.5
-        )
+        # Requests of the user's own through client.session keep the total as a default.
+        assert session.timeout == aiohttp.ClientTimeout(total=7.0, connect=1.0)
+        assert client._transport._request_timeout == aiohttp.ClientTimeout(total=None, connect=1.0)
+
+
+async def test_aclose_leaves_calls_in_flight_their_total_timeout(sim: PapiSimulator) -> None:
+    loop = asyncio.get_running_loop()
+    async with aiohttp.ClientSession() as session:  # the caller's: aclose does not close it
+        client = client_for(sim, 0.3, session=session)
+        await client.account.balance("BNB")
+        sim.faults.latency(3.0, path=BALANCE)
+        started = loop.time()
+        call = asyncio.ensure_future(client.account.balance("BNB"))
+        await asyncio.sleep(0.05)
+        await client.aclose(timeout=0.05)  # gives up waiting; the call goes on
+        with pytest.raises(APITimeoutError):
+            await call
+        assert loop.time() - started < 1.5  # the call's total, not the server's 3 s
 
 
 async def test_the_total_timeout_bounds_a_read_and_a_write(sim: PapiSimulator) -> None:
     loop = asyncio.get_running_loop()
-    async with client_for(sim, 0.2) as client:
+    events: list[Event] = []
+    async with client_for(sim, 0.2, on_event=events.append) as client:
         await client.account.balance("BNB")  # connections open, clock synced
         sim.faults.latency(0.6, path=BALANCE)
         started = loop.time()
@@ -192,8 +230,13 @@ async def test_the_total_timeout_bounds_a_read_and_a_write(sim: PapiSimulator) -
         assert read.value.sent is True
         assert 0.2 <= took < 0.9  # the client's timeout, not the server's answer
         sim.faults.latency(0.6, path=REPAY)
-        with pytest.raises(ExecutionStatusUnknown):
+        orders_before = used(client, Budget.ORDERS)
+        with pytest.raises(ExecutionStatusUnknown) as write:
             await client.margin.repay_debt("BNB", Decimal("0.1"), specify_repay_assets=["USDT"])
+        assert "timed out" in write.value.reason
+        # It may have been sent: its budget stays charged, and it is reported once.
+        assert used(client, Budget.ORDERS) == orders_before + 1
+        assert [e.path for e in events if isinstance(e, OutcomeUnknown)] == [REPAY]
         task = asyncio.current_task()
         assert task is not None
         if sys.version_info >= (3, 11):
@@ -251,11 +294,9 @@ async def test_a_stream_handshake_that_never_answers_is_bounded() -> None:
         ) as client:
             stream = UserStream(client, stream_url=f"ws://127.0.0.1:{port}")
             started = loop.time()
-            with pytest.raises(Exception, match="TimeoutError"):
+            with pytest.raises(Exception, match=r"\bTimeoutError\b"):  # the total one
                 await stream._open()
             assert loop.time() - started < 0.9
-            deadlines = client._transport._deadlines
-            assert deadlines is not None and len(deadlines) == 0
     finally:
         for writer in accepted:
             writer.close()
