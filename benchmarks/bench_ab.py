@@ -76,7 +76,7 @@ def _sdk_aiohttp_timeout(url: str) -> Any:
     """The SDK with aiohttp's own total timeout too: a loop timer scheduled and cancelled
     per request, as before the client enforced ``total`` itself (and as the floor has)."""
     client = bc.SdkClient(url, 64)
-    client.client._transport._client_timeout = aiohttp.ClientTimeout(total=60, connect=60)
+    client.client._transport._request_timeout = aiohttp.ClientTimeout(total=60, connect=60)
     return client
 
 
@@ -174,7 +174,7 @@ async def run(
     for name in names:
         paired = statistics.median(a / b for a, b in zip(samples[name], base, strict=True))
         median = statistics.median(samples[name])
-        lines.append(f"{name:<16} {median:8.1f} µs/call   {paired:6.3f}")
+        lines.append(f"{name:<20} {median:8.1f} µs/call   {paired:6.3f}")
     return lines
 
 
