@@ -26,6 +26,7 @@ from yarl import URL
 
 from binance_papi_async import Budget, PortfolioMarginClient, RetryPolicy, TimeSync
 from binance_papi_async.ratelimit import BudgetLimit
+from binance_papi_async.testing import PapiSimulator, demo_state
 
 ORIGINAL_CLIENT_RESPONSE: type[aiohttp.ClientResponse] = vars(aioresponses.core)["ClientResponse"]
 
@@ -98,3 +99,16 @@ def unit_client(
 async def client() -> AsyncIterator[PortfolioMarginClient]:
     async with unit_client() as c:
         yield c
+
+
+@pytest.fixture
+async def sim(request: pytest.FixtureRequest) -> AsyncIterator[PapiSimulator]:
+    """The simulator over loopback, with the demo state and the test module's ``KEY`` and
+    ``SECRET``; IP weight limit raised (these tests are not about waiting for windows)."""
+    async with PapiSimulator(
+        api_key=request.module.KEY,
+        api_secret=request.module.SECRET,
+        state=demo_state(),
+        ip_weight_limit=10_000_000,
+    ) as s:
+        yield s

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +28,7 @@ from binance_papi_async import (
 )
 from binance_papi_async._transport import _Deadlines
 from binance_papi_async.endpoints import Budget
-from binance_papi_async.testing import PapiSimulator, demo_state
+from binance_papi_async.testing import PapiSimulator
 
 from .conftest import BIG_LIMITS
 
@@ -166,14 +166,6 @@ async def test_an_empty_slot_fires_once_and_is_gone() -> None:
 
 
 # -- through the client, over loopback ------------------------------------------------------
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[PapiSimulator]:
-    async with PapiSimulator(
-        api_key=KEY, api_secret=SECRET, state=demo_state(), ip_weight_limit=10_000_000
-    ) as s:
-        yield s
 
 
 def client_for(sim: PapiSimulator, total: float, **kwargs: Any) -> PortfolioMarginClient:

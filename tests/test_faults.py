@@ -39,7 +39,6 @@ from binance_papi_async.testing import (
     FaultPlan,
     PapiSimulator,
     SimState,
-    demo_state,
 )
 
 from .conftest import BIG_LIMITS
@@ -126,14 +125,6 @@ CASES = [
         "418", lambda f, p: f.ban(path=p, retry_after=120), IPBannedError, False, IPBannedError, 1
     ),
 ]
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[PapiSimulator]:
-    async with PapiSimulator(
-        api_key=KEY, api_secret=SECRET, state=demo_state(), ip_weight_limit=10_000_000
-    ) as s:
-        yield s
 
 
 def make_client(sim: PapiSimulator, events: list[Event] | None = None) -> PortfolioMarginClient:

@@ -9,7 +9,7 @@ import logging
 import re
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -36,7 +36,7 @@ from binance_papi_async.clock import FakeClock
 from binance_papi_async.endpoints import REPAY_DEBT, EndpointSpec, Security
 from binance_papi_async.events import ClockResynced, Event, OutcomeUnknown
 from binance_papi_async.ratelimit import BudgetLimit, RateLimiter, WindowKey
-from binance_papi_async.testing import PapiSimulator, demo_state
+from binance_papi_async.testing import PapiSimulator
 
 from .conftest import BIG_LIMITS
 
@@ -45,14 +45,6 @@ SECRET = "hardening-secret-0123456789abcdef"
 REPAY = "/papi/v1/margin/repay-debt"
 NO_SYNC = TimeSync(enabled=False)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[PapiSimulator]:
-    async with PapiSimulator(
-        api_key=KEY, api_secret=SECRET, state=demo_state(), ip_weight_limit=10_000_000
-    ) as s:
-        yield s
 
 
 class Server:

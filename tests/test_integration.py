@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +24,6 @@ from binance_papi_async.testing import (
     AssetState,
     PapiSimulator,
     SimState,
-    demo_state,
 )
 
 from .conftest import BIG_LIMITS
@@ -33,15 +31,6 @@ from .conftest import BIG_LIMITS
 KEY = "integration-key-0123456789abcdef"
 SECRET = "integration-secret-0123456789abcdef"
 REPAY = "/papi/v1/margin/repay-debt"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[PapiSimulator]:
-    # Limits raised: these tests are about business rules, not about waiting for windows.
-    async with PapiSimulator(
-        api_key=KEY, api_secret=SECRET, state=demo_state(), ip_weight_limit=10_000_000
-    ) as s:
-        yield s
 
 
 def sim_client(sim: PapiSimulator, **kwargs: Any) -> PortfolioMarginClient:

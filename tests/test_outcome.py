@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
@@ -14,7 +13,7 @@ from binance_papi_async import (
     ValidationError,
 )
 from binance_papi_async.outcome import judge_repay
-from binance_papi_async.testing import PapiSimulator, demo_state
+from binance_papi_async.testing import PapiSimulator
 
 from .conftest import BIG_LIMITS
 
@@ -41,14 +40,6 @@ def test_judge_repay(
     amount: Decimal | None, before: Decimal, after: Decimal, expected: RepayOutcome
 ) -> None:
     assert judge_repay(amount=amount, debt_before=before, debt_after=after) is expected
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[PapiSimulator]:
-    async with PapiSimulator(
-        api_key=KEY, api_secret=SECRET, state=demo_state(), ip_weight_limit=10_000_000
-    ) as s:
-        yield s
 
 
 async def _unknown_then_outcome(

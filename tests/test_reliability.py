@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
@@ -32,14 +31,6 @@ from .conftest import BIG_LIMITS
 KEY = "reliability-key-0123456789abcdef"
 SECRET = "reliability-secret-0123456789abcdef"
 REPAY = "/papi/v1/margin/repay-debt"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[PapiSimulator]:
-    async with PapiSimulator(
-        api_key=KEY, api_secret=SECRET, state=demo_state(), ip_weight_limit=10_000_000
-    ) as s:
-        yield s
 
 
 async def until(predicate: object, timeout: float = 2.0) -> None:

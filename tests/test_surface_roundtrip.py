@@ -38,7 +38,7 @@ from binance_papi_async.endpoints import Budget, EndpointSpec, Security
 from binance_papi_async.endpoints._table import TABLE
 from binance_papi_async.models_generated import RESPONSE_MODELS
 from binance_papi_async.signing import HmacSigner, encode_params, signed_query
-from binance_papi_async.testing import PapiSimulator, demo_state
+from binance_papi_async.testing import PapiSimulator
 
 from .conftest import BIG_LIMITS
 
@@ -51,14 +51,6 @@ HANDWRITTEN_MODELS: dict[str, type] = {
     "GET /papi/v1/rateLimit/order": OrderRateLimit,
     "POST /papi/v1/margin/repay-debt": RepayDebtResult,
 }
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[PapiSimulator]:
-    async with PapiSimulator(
-        api_key=KEY, api_secret=SECRET, state=demo_state(), ip_weight_limit=10_000_000
-    ) as s:
-        yield s
 
 
 @pytest.fixture

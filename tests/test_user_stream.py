@@ -241,14 +241,6 @@ def test_stream_url_for_real_and_loopback_hosts() -> None:
 # -- against the simulator ------------------------------------------------------------------
 
 
-@pytest.fixture
-async def sim() -> AsyncIterator[PapiSimulator]:
-    async with PapiSimulator(
-        api_key=KEY, api_secret=SECRET, state=demo_state(), ip_weight_limit=10_000_000
-    ) as s:
-        yield s
-
-
 def sim_client(sim: PapiSimulator, **kwargs: Any) -> PortfolioMarginClient:
     kwargs.setdefault("rate_limits", BIG_LIMITS)
     return PortfolioMarginClient(KEY, SECRET, base_url=sim.url, **kwargs)
