@@ -75,8 +75,8 @@ class Timeouts:
     of the response (and a user stream's handshake); ``connect`` bounds getting a
     connection (pool wait, DNS, TCP and TLS).  A request that hits ``connect`` was
     never sent; one that hits ``total`` may have been (and, for a write, raises
-    :class:`~binance_papi_async.ExecutionStatusUnknown`).  ``total`` is enforced by
-    the client, not by aiohttp, and fires at most 10 ms late.
+    :class:`~binance_papi_async.ExecutionStatusUnknown`).  For the client's REST calls
+    ``total`` is enforced by the client, not by aiohttp, and fires at most 10 ms late.
     """
 
     total: float = C.DEFAULT_TOTAL_TIMEOUT_S
@@ -287,8 +287,8 @@ class _Deadlines:
     aiohttp's ``ClientTimeout(total=...)`` schedules a timer per request and cancels
     it when the response is read.  At thousands of calls a second that is most of the
     event loop's heap traffic (each push and pop compares ``TimerHandle`` objects in
-    Python code, and the cancelled handles stay in the heap): about 8 % of a repay-debt
-    call's CPU (``benchmarks/bench_ab.py sdk sdk-aiohttp-timeout``).  Here a call
+    Python code, and the cancelled handles stay in the heap): about 9 % of the floor's
+    CPU per repay-debt call (``benchmarks/bench_ab.py floor sdk sdk-aiohttp-timeout``).  Here a call
     instead registers its task in the slot its deadline falls in (deadlines rounded up
     to 1/``PER_SECOND`` s): the slot's one timer cancels the tasks still registered,
     and the call turns that into a timeout (:meth:`_Slot.timed_out`).  A timeout fires
