@@ -1026,25 +1026,8 @@ class RateLimiter:
                     used = int(value)
                 except ValueError:
                     continue
-                if used < 0:
-                    continue
-                if now >= bucket.roll_at:
-                    bucket.roll(now)
-                # _observe, inlined
-                if reservation is not None:
-                    i = reservation._index.get(bucket)
-                    if i is not None:  # charged: S + what was charged here after admission
-                        if reservation._keys[i] is not bucket.key:
-                            continue  # the window rolled between admission and response
-                        used += bucket.charged - reservation._marks[i]
-                    elif _window_index(reservation._time, bucket.interval) != bucket.window:
-                        continue
-                counter = bucket.counter  # the bucket itself with the limiter's own store
-                if counter is not None and counter.window == bucket.window:
-                    if used > counter.used:
-                        counter.used = used
-                else:
-                    self._store.observe(bucket.key, used)
+                if used >= 0:
+                    self._observe(bucket, used, reservation, now)
             return
         for name, value in headers.items():
             if name[:1] not in ("x", "X"):
