@@ -1047,7 +1047,7 @@ class Transport:
                     error.retry_after, budget=Budget.ORDERS if error.code == -1015 else None
                 )
         if isinstance(error, ExecutionStatusUnknown):
-            self.emit(OutcomeUnknown(spec.method, spec.path, error.reason, sent_at, error.params))
+            self._report(error)
         if observing:
             self._end(spec, attempt, status, sent_at, error, headers)
         return error
@@ -1074,10 +1074,7 @@ class Transport:
                 headers=headers,
                 body=body,
             )
-            self.emit(
-                OutcomeUnknown(spec.method, spec.path, unknown.reason, sent_at, unknown.params)
-            )
-            return unknown
+            return self._report(unknown)
         return UnexpectedResponseError(
             status=status,
             code=None,
@@ -1088,6 +1085,15 @@ class Transport:
             body=body,
             hint=problem,
         )
+
+    def _report(self, unknown: ExecutionStatusUnknown) -> ExecutionStatusUnknown:
+        """Emit the :class:`OutcomeUnknown` event of ``unknown``; ``unknown``."""
+        self.emit(
+            OutcomeUnknown(
+                unknown.method, unknown.path, unknown.reason, unknown.sent_at, unknown.params
+            )
+        )
+        return unknown
 
     def _end(
         self,
@@ -1124,10 +1130,7 @@ class Transport:
                 params=params,
                 sent_at=sent_at,
             )
-            self.emit(
-                OutcomeUnknown(spec.method, spec.path, unknown.reason, sent_at, unknown.params)
-            )
-            return unknown
+            return self._report(unknown)
         cls = APITimeoutError if timed_out else APIConnectionError
         return cls(
             f"{spec.method} {spec.path} {what}", method=spec.method, path=spec.path, sent=True
