@@ -88,17 +88,20 @@ def test_make_bench_runs_with_a_tiny_call_count(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_bench_ab_runs_its_variants_and_a_revision() -> None:
+    variants = [
+        "floor",
+        "sdk",
+        "sdk-rev",
+        "sdk-nolimiter",
+        "sdk-noobserve",
+        "sdk-aiohttp-timeout",
+        "transport",
+    ]
     proc = subprocess.run(
         [
             sys.executable,
             "benchmarks/bench_ab.py",
-            "floor",
-            "sdk",
-            "sdk-rev",
-            "sdk-nolimiter",
-            "sdk-noobserve",
-            "sdk-aiohttp-timeout",
-            "transport",
+            *variants,
             "--rev",
             "HEAD",
             "--calls",
@@ -117,13 +120,5 @@ def test_bench_ab_runs_its_variants_and_a_revision() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("20 calls x 1 repeats")
-    assert [line.split()[0] for line in lines[1:]] == [
-        "floor",
-        "sdk",
-        "sdk-rev",
-        "sdk-nolimiter",
-        "sdk-noobserve",
-        "sdk-aiohttp-timeout",
-        "transport",
-    ]
+    assert [line.split()[0] for line in lines[1:]] == variants
     assert lines[1].split()[-1] == "1.000"  # every ratio is to the first variant
