@@ -287,13 +287,14 @@ class _Deadlines:
     aiohttp's ``ClientTimeout(total=...)`` schedules a timer per request and cancels
     it when the response is read.  At thousands of calls a second that is most of the
     event loop's heap traffic (each push and pop compares ``TimerHandle`` objects in
-    Python code, and the cancelled handles stay in the heap): about 9 % of the floor's
-    CPU per repay-debt call (``benchmarks/bench_ab.py floor sdk sdk-aiohttp-timeout``).  Here a call
-    instead registers its task in the slot its deadline falls in (deadlines rounded up
-    to 1/``PER_SECOND`` s): the slot's one timer cancels the tasks still registered,
-    and the call turns that into a timeout (:meth:`_Slot.timed_out`).  A timeout fires
-    at most 10 ms late (plus event-loop lag), never early.  The owned session keeps
-    aiohttp's ``total`` as its default for requests made through ``client.session``.
+    Python code, and the cancelled handles stay in the heap): about 9 % of the
+    floor's CPU per repay-debt call (``benchmarks/bench_ab.py floor sdk
+    sdk-aiohttp-timeout``).  Here a call instead registers its task in the slot its
+    deadline falls in (deadlines rounded up to 1/``PER_SECOND`` s): the slot's one timer
+    cancels the tasks still registered, and the call turns that into a timeout
+    (:meth:`_Slot.timed_out`).  A timeout fires at most 10 ms late (plus event-loop
+    lag), never early.  The owned session keeps aiohttp's ``total`` as its default for
+    requests made through ``client.session``.
     """
 
     PER_SECOND = 100
@@ -745,7 +746,7 @@ class Transport:
                 last = self._last_sync
                 if last is None:
                     await self.sync_clock()  # first use: the timestamp needs it
-                elif time.monotonic() - last >= self.time_sync.refresh_interval:
+                elif self._sync_due():
                     self._refresh_in_background()  # a trade never waits for a refresh
             attempt = 1
             started = time.monotonic()
