@@ -8,7 +8,7 @@ account is accounted for too.
 
 Budgets and windows
 -------------------
-papi counts two budgets (``../shared/papi/GENERAL.md`` section 4): the IP
+papi counts two budgets (``spec/papi/GENERAL.md`` section 4): the IP
 request weight, **6000 per minute per IP**, and the account's order count,
 **1200 per minute per account** (the account's real order limits come from
 ``GET /papi/v1/rateLimit/order``; feed them to :meth:`RateLimiter.set_limit`).

@@ -1,8 +1,7 @@
 """The generated papi surface: table, client methods, parameter encoders and models.
 
 The coverage tests compare the client with a list derived here, independently of
-the generator, from ../shared/papi/endpoints.json when that directory exists
-(else from the checked-in table).  Calls go to a fake transport that records the
+the generator, from spec/papi/endpoints.json.  Calls go to a fake transport that records the
 spec and parameters and answers with the doc example from responses.json.
 """
 
@@ -47,11 +46,7 @@ from binance_papi_async.models_generated import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "papi"
-HAVE_SHARED = (SHARED / "endpoints.json").exists() and (SHARED / "responses.json").exists()
-needs_shared = pytest.mark.skipif(
-    not HAVE_SHARED, reason=f"{SHARED} (the endpoint data) is not present on this machine"
-)
+SPEC = REPO / "spec" / "papi"
 
 # -- the independent list -----------------------------------------------------------------
 
@@ -83,43 +78,31 @@ _OPTIONAL = {("query_all_cm_orders", "symbol")}
 
 
 def _expected() -> list[Expected]:
-    if HAVE_SHARED:
-        ops = json.loads((SHARED / "endpoints.json").read_text(encoding="utf-8"))
-        responses = json.loads((SHARED / "responses.json").read_text(encoding="utf-8"))
-        out = []
-        for op in ops:
-            charges = [Charge(Budget.REQUEST_WEIGHT, op["weight"])]
-            n = _expected_orders(op["method"], op["path"], op["weight_kind"])
-            if n:
-                charges.append(Charge(Budget.ORDERS, n))
-            example = responses[f"{op['method']} {op['path']}"]["example"]
-            params = tuple(
-                (p["name"], p["type"], p["required"] and (op["name"], p["name"]) not in _OPTIONAL)
-                for p in op["params"]
-            )
-            out.append(
-                Expected(
-                    op["name"],
-                    op["method"],
-                    op["path"],
-                    op["security"],
-                    tuple(charges),
-                    params,
-                    example,
-                )
-            )
-        return out
-    return [  # pragma: no cover - only without ../shared/papi
-        Expected(
-            s.name,
-            s.method,
-            s.path,
-            s.security.value,
-            s.charges,
-            tuple((p.name, p.type, p.required) for p in s.params),
+    ops = json.loads((SPEC / "endpoints.json").read_text(encoding="utf-8"))
+    responses = json.loads((SPEC / "responses.json").read_text(encoding="utf-8"))
+    out = []
+    for op in ops:
+        charges = [Charge(Budget.REQUEST_WEIGHT, op["weight"])]
+        n = _expected_orders(op["method"], op["path"], op["weight_kind"])
+        if n:
+            charges.append(Charge(Budget.ORDERS, n))
+        example = responses[f"{op['method']} {op['path']}"]["example"]
+        params = tuple(
+            (p["name"], p["type"], p["required"] and (op["name"], p["name"]) not in _OPTIONAL)
+            for p in op["params"]
         )
-        for s in TABLE
-    ]
+        out.append(
+            Expected(
+                op["name"],
+                op["method"],
+                op["path"],
+                op["security"],
+                tuple(charges),
+                params,
+                example,
+            )
+        )
+    return out
 
 
 EXPECTED = _expected()
@@ -188,7 +171,7 @@ class FakeTransport:
     async def request(self, spec: EndpointSpec, params: dict[str, str], **kw: Any) -> Any:
         self.calls.append((spec, params, kw))
         parse = kw.get("parse")
-        if self.answer is None:  # no doc example (no ../shared/papi): an empty body of a shape
+        if self.answer is None:  # no doc example: an empty body of a shape
             empties: tuple[Any, ...] = ({}, [])
             for empty in empties:
                 try:
@@ -427,9 +410,7 @@ def _snake(name: str) -> str:
 
 
 def _examples() -> list[tuple[str, Any, dict[str, Any]]]:
-    if not HAVE_SHARED:  # pragma: no cover - only without ../shared/papi
-        return []
-    responses = json.loads((SHARED / "responses.json").read_text(encoding="utf-8"))
+    responses = json.loads((SPEC / "responses.json").read_text(encoding="utf-8"))
     out = []
     for key, resp in responses.items():
         if key not in RESPONSE_MODELS:
@@ -475,7 +456,6 @@ def _check_model(model: Any, body: Mapping[str, Any], spec: dict[str, Any], pref
                 _check_model(sub, item, spec, f"{path}[].")
 
 
-@needs_shared
 @pytest.mark.parametrize(
     "key,example,spec", _examples(), ids=lambda v: v if isinstance(v, str) else ""
 )
@@ -519,7 +499,6 @@ def test_big_ids_stay_exact() -> None:
     assert page.rows[0].interest == Decimal("0.00024995")
 
 
-@needs_shared
 def test_generated_files_are_up_to_date() -> None:
     proc = subprocess.run(
         [sys.executable, str(REPO / "tools" / "generate_endpoints.py"), "--check"],

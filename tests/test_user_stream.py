@@ -50,7 +50,7 @@ SECRET = "stream-secret-0123456789abcdef"
 LISTEN = "/papi/v1/listenKey"
 START = 1_700_000_000.0
 
-# -- parsers: the examples of ../shared/papi/USER_STREAM.md ---------------------------------
+# -- parsers: the examples of spec/papi/USER_STREAM.md ---------------------------------
 
 ORDER_TRADE_UPDATE: dict[str, Any] = {
     "e": "ORDER_TRADE_UPDATE", "fs": "UM", "E": 1568879465651, "T": 1568879465650, "i": "",

@@ -7,7 +7,7 @@ from ._table import TEST_CONNECTIVITY as PING
 
 __all__ = ["PING", "SERVER_TIME"]
 
-# Undocumented but served by papi (see ../shared/papi/GENERAL.md section 7):
+# Undocumented but served by papi (see spec/papi/GENERAL.md section 7):
 # returns {"serverTime": <ms>} and costs 1 IP weight.  Not in endpoints.json,
 # so not in the generated table.
 SERVER_TIME = EndpointSpec(

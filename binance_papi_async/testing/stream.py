@@ -1,7 +1,7 @@
 """The simulator's user data stream: listen keys, ``/pm/ws/<listenKey>`` and the events.
 
 Available as ``sim.stream`` (a :class:`StreamHub`).  Rules, following papi where it is
-documented (``../shared/papi/USER_STREAM.md``) and the simulator's choices where not:
+documented (``spec/papi/USER_STREAM.md``) and the simulator's choices where not:
 
 * **Listen keys**, one per account, valid 60 minutes on the simulator's clock:
   ``POST /papi/v1/listenKey`` returns the active key and extends it, or creates a new
