@@ -128,7 +128,7 @@ def _pick_url_from_parts() -> Callable[[str, str, str, str, str], URL]:
     all of them different (timestamp, signature), in an LRU cache: about 0.4 µs per call
     that yarl's own ``from_parts_uncached`` does not spend.  That function is not public,
     so it is used only if it exists and gives the same URLs as ``URL.build`` for a set of
-    samples (tests/test_fast_paths.py checks more); otherwise ``URL.build`` it is.
+    samples (tests/unit/test_fast_paths.py checks more); otherwise ``URL.build`` it is.
     """
     try:
         from yarl._url import from_parts_uncached

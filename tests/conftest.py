@@ -9,7 +9,7 @@ missing 1 required keyword-only argument: 'stream_writer'`` (aioresponses issue
 #289, fix pending in its PR #288).  aiohttp 3.14.0 is a security release, so we
 require it and patch aioresponses here instead: ``_ShimResponse`` supplies a
 stand-in writer that reports zero bytes written (the request is never really
-sent).  ``tests/test_shim.py`` fails as soon as an aioresponses release no
+sent).  ``tests/unit/test_aioresponses_shim.py`` fails as soon as an aioresponses release no
 longer needs this, so the shim gets removed then.
 """
 

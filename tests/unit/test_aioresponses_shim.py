@@ -8,7 +8,7 @@ from aioresponses import aioresponses
 from aioresponses.core import RequestMatch
 from yarl import URL
 
-from .conftest import ORIGINAL_CLIENT_RESPONSE
+from ..conftest import ORIGINAL_CLIENT_RESPONSE
 
 
 def test_aioresponses_still_omits_stream_writer() -> None:

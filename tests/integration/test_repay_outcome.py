@@ -15,7 +15,7 @@ from binance_papi_async import (
 from binance_papi_async.outcome import judge_repay
 from binance_papi_async.testing import PapiSimulator
 
-from .conftest import BIG_LIMITS
+from ..conftest import BIG_LIMITS
 
 KEY = "outcome-key-0123456789abcdef"
 SECRET = "outcome-secret-0123456789abcdef"

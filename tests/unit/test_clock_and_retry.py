@@ -27,7 +27,7 @@ from binance_papi_async.clock import estimate_offset
 from binance_papi_async.events import Event
 from binance_papi_async.testing import PapiSimulator, demo_state
 
-from .conftest import BIG_LIMITS, RecordingAioresponses, unit_client
+from ..conftest import BIG_LIMITS, RecordingAioresponses, unit_client
 
 BALANCE_URL = re.compile(r"^https://papi\.binance\.com/papi/v1/balance\?.*$")
 FAST = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.002, max_elapsed=5.0)

@@ -43,7 +43,7 @@ from binance_papi_async.stream_events import (
 from binance_papi_async.testing import PapiSimulator, demo_state
 from binance_papi_async.testing.stream import StreamHub
 
-from .conftest import BIG_LIMITS
+from ..conftest import BIG_LIMITS
 
 KEY = "stream-key-0123456789abcdef"
 SECRET = "stream-secret-0123456789abcdef"

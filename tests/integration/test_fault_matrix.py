@@ -41,7 +41,7 @@ from binance_papi_async.testing import (
     SimState,
 )
 
-from .conftest import BIG_LIMITS
+from ..conftest import BIG_LIMITS
 
 KEY = "faults-key-0123456789abcdef"
 SECRET = "faults-secret-0123456789abcdef"

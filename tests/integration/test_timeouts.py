@@ -30,7 +30,7 @@ from binance_papi_async._transport import _Deadlines
 from binance_papi_async.endpoints import Budget
 from binance_papi_async.testing import PapiSimulator
 
-from .conftest import BIG_LIMITS
+from ..conftest import BIG_LIMITS
 
 KEY = "deadline-key-0123456789abcdef"
 SECRET = "deadline-secret-0123456789abcdef"

@@ -45,7 +45,7 @@ from binance_papi_async.models_generated import (
     NewUmOrderResponse,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO / "spec" / "papi"
 
 # -- the independent list -----------------------------------------------------------------

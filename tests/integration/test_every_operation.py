@@ -40,7 +40,7 @@ from binance_papi_async.models_generated import RESPONSE_MODELS
 from binance_papi_async.signing import HmacSigner, encode_params, signed_query
 from binance_papi_async.testing import PapiSimulator
 
-from .conftest import BIG_LIMITS
+from ..conftest import BIG_LIMITS
 
 KEY = "surface-key-0123456789abcdef"
 SECRET = "surface-secret-0123456789abcdef"

@@ -39,7 +39,7 @@ from binance_papi_async import (
     WeightKind,
 )
 
-from .conftest import API_KEY, API_SECRET, RecordingAioresponses, unit_client
+from ..conftest import API_KEY, API_SECRET, RecordingAioresponses, unit_client
 
 REPAY_URL = re.compile(r"^https://papi\.binance\.com/papi/v1/margin/repay-debt\?.*$")
 BALANCE_URL = re.compile(r"^https://papi\.binance\.com/papi/v1/balance\?.*$")
@@ -353,7 +353,7 @@ async def test_per_call_connect_timeout_is_passed_to_aiohttp(
     mock_http.post(REPAY_URL, payload=REPAY_BODY)
     await client.margin.repay_debt("BNB", "1", timeout=Timeouts(total=2.5, connect=0.5))
     _, _, kwargs = only_request(mock_http)
-    # The total timeout is the client's own (tests/test_deadlines.py), not aiohttp's.
+    # The total timeout is the client's own (tests/integration/test_timeouts.py), not aiohttp's.
     assert kwargs["timeout"] == aiohttp.ClientTimeout(total=None, connect=0.5)
 
 

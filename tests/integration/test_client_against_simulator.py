@@ -26,7 +26,7 @@ from binance_papi_async.testing import (
     SimState,
 )
 
-from .conftest import BIG_LIMITS
+from ..conftest import BIG_LIMITS
 
 KEY = "integration-key-0123456789abcdef"
 SECRET = "integration-secret-0123456789abcdef"

@@ -38,7 +38,7 @@ from binance_papi_async.events import ClockResynced, Event, OutcomeUnknown
 from binance_papi_async.ratelimit import BudgetLimit, RateLimiter, WindowKey
 from binance_papi_async.testing import PapiSimulator
 
-from .conftest import BIG_LIMITS
+from ..conftest import BIG_LIMITS
 
 KEY = "hardening-key-0123456789abcdef"
 SECRET = "hardening-secret-0123456789abcdef"

@@ -26,7 +26,7 @@ from binance_papi_async.events import Event
 from binance_papi_async.ratelimit import BudgetLimit
 from binance_papi_async.testing import PapiSimulator, demo_state
 
-from .conftest import BIG_LIMITS
+from ..conftest import BIG_LIMITS
 
 KEY = "reliability-key-0123456789abcdef"
 SECRET = "reliability-secret-0123456789abcdef"
