@@ -19,7 +19,7 @@ from ..errors import ExecutionStatusUnknown, ValidationError
 from ..events import OutcomeUnknown
 from ..models import RepayDebtResult
 from ..outcome import RepayOutcome, judge_repay
-from ._generated import MarginAPIBase
+from ._generated.margin import MarginAPIBase
 
 __all__ = ["MarginAPI"]
 

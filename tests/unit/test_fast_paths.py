@@ -304,19 +304,28 @@ def test_repay_result_of_a_subclass_uses_its_constructor() -> None:
 
 
 @pytest.mark.parametrize(
-    ("field", "value"),
-    [("amount", 0.1), ("amount", 1), ("specifyRepayAssets", None), ("success", None)],
+    ("field", "value", "expected"),
+    [
+        ("amount", 1, Decimal(1)),
+        ("specifyRepayAssets", None, ()),
+        ("success", None, False),
+        ("success", "true", True),
+    ],
 )
-def test_repay_result_tolerates_what_the_constructor_path_tolerated(
-    field: str, value: object
+def test_repay_result_reads_values_by_the_decoding_rules(
+    field: str, value: object, expected: object
 ) -> None:
     result = RepayDebtResult.from_json({**REPAY_JSON, field: value})
-    if field == "amount":
-        assert result.amount == Decimal(repr(value)) if isinstance(value, float) else value
-    elif field == "specifyRepayAssets":
-        assert result.specify_repay_assets == ()
-    else:
-        assert result.success is False
+    attribute = {"amount": "amount", "specifyRepayAssets": "specify_repay_assets"}
+    assert getattr(result, attribute.get(field, field)) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("amount", 0.1), ("amount", "NaN"), ("success", 1), ("updateTime", 0)]
+)
+def test_repay_result_refuses_a_value_of_another_shape(field: str, value: object) -> None:
+    with pytest.raises(ValueError):
+        RepayDebtResult.from_json({**REPAY_JSON, field: value})
 
 
 # -- endpoint specs -----------------------------------------------------------------------------
