@@ -163,7 +163,9 @@ def to_bool(value: Any) -> bool:
 
 def to_bool_or_none(value: Any) -> bool | None:
     """:func:`to_bool`, or ``None`` for ``null`` or ``""``."""
-    if value is None or value == "":
+    if value is True or value is False or value is None:
+        return value  # type: ignore[no-any-return]
+    if value == "":
         return None
     return to_bool(value)
 
@@ -178,18 +180,18 @@ def ms_to_datetime(ms: int) -> datetime:
 
 def to_time_or_none(value: Any) -> datetime | None:
     """Epoch milliseconds to an aware UTC datetime; ``None`` for 0, -1, ``null`` or ``""``."""
-    if value is None or value == "":
-        return None
-    ms = to_int(value)
-    if 0 < ms <= MAX_MS:
+    ms = value if type(value) is int else to_int_or_none(value)
+    if ms is not None and 0 < ms <= MAX_MS:
         return EPOCH + _ONE_MS * ms
-    if ms == 0 or ms == -1:
+    if ms is None or ms == 0 or ms == -1:
         return None
     raise _bad("epoch milliseconds", value)
 
 
 def to_time(value: Any) -> datetime:
     """:func:`to_time_or_none` for a time that must be there (0 and -1 are errors)."""
+    if type(value) is int and 0 < value <= MAX_MS:
+        return EPOCH + _ONE_MS * value
     time = to_time_or_none(value)
     if time is None:
         raise _bad("epoch milliseconds", value)
@@ -220,7 +222,10 @@ def to_strs(value: Any) -> tuple[str, ...]:
         return ()
     if type(value) is not list:
         raise _bad("an array", value)
-    return tuple(to_str(item) for item in value)
+    for item in value:
+        if type(item) is not str:
+            return tuple(map(to_str, value))  # integers as their digits, or an error
+    return tuple(value)
 
 
 def to_strs_or_none(value: Any) -> tuple[str, ...] | None:
