@@ -164,7 +164,7 @@ def to_bool(value: Any) -> bool:
 def to_bool_or_none(value: Any) -> bool | None:
     """:func:`to_bool`, or ``None`` for ``null`` or ``""``."""
     if value is True or value is False or value is None:
-        return value  # type: ignore[no-any-return]
+        return value
     if value == "":
         return None
     return to_bool(value)
