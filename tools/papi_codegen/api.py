@@ -211,9 +211,11 @@ def _package_init(o: Overrides, ops: list[Op]) -> str:
         "``user_stream``, ``market``), each with the base class the hand-written",
         "``binance_papi_async.api.<namespace>`` class extends.",
         "",
-        *wrap(o.namespace_rule, 88),
-        "Method names come from the fixed table in spec/papi/overrides.json, so names never",
-        "change silently.",
+        *wrap(
+            o.namespace_rule + "  Method names come from the fixed table in "
+            "spec/papi/overrides.json, so they never change silently.",
+            88,
+        ),
         "",
         *wrap(
             "Operations with a hand-written method ("

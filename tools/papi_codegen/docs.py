@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from .spec import CHARGES_RULE, Op, Overrides, charges_text, rule_text, snake, summary_of
-from .text import HEADER, md
+from .text import HEADER, md, wrap
 
 DOCS_FILE = "docs/endpoints.md"
 EXAMPLES_FILE = "binance_papi_async/testing/_examples.py"
@@ -75,12 +75,18 @@ def gen_docs(ops: list[Op], o: Overrides) -> str:
         "",
         "# papi endpoint reference",
         "",
-        f"All {sum(op.documented for op in ops)} Portfolio Margin REST operations, and the "
-        f"{sum(not op.documented for op in ops)} undocumented one the client uses, grouped by "
-        "client namespace.",
+        *wrap(
+            f"All {sum(op.documented for op in ops)} Portfolio Margin REST operations, and "
+            f"the {sum(not op.documented for op in ops)} undocumented one the client uses, "
+            "grouped by client namespace.",
+            88,
+        ),
         "",
-        o.namespace_rule,
-        "Method names come from the fixed table in spec/papi/overrides.json.",
+        *wrap(
+            o.namespace_rule + "  Method names come from the fixed table in "
+            "spec/papi/overrides.json, so they never change silently.",
+            88,
+        ),
         "",
         "```",
         *CHARGES_RULE.splitlines(),

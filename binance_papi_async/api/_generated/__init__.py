@@ -8,9 +8,8 @@ One module per client namespace (``account``, ``margin``, ``um``, ``cm``,
 Namespaces by path: /papi/v1/um/ and /papi/v2/um/ -> um; /papi/v1/cm/ -> cm;
 /papi/v1/margin/, /papi/v1/marginLoan and /papi/v1/repayLoan -> margin;
 /papi/v1/listenKey -> user_stream; /papi/v1/ping and /papi/v1/time -> market; everything
-else -> account.
-Method names come from the fixed table in spec/papi/overrides.json, so names never
-change silently.
+else -> account.  Method names come from the fixed table in spec/papi/overrides.json, so
+they never change silently.
 
 Operations with a hand-written method (``account.balance``, ``account.information``,
 ``account.order_rate_limits``, ``margin.repay_debt``, ``market.ping``,
