@@ -8,8 +8,8 @@ exact times, no float): a value of the wrong shape is an error, never a guess.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -47,43 +47,14 @@ class RepayDebtResult:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> RepayDebtResult:
-        amount = to_decimal(d["amount"])
-        assets = to_strs(d.get("specifyRepayAssets"))
-        update_time = to_time(d["updateTime"])
-        success = to_bool_or_none(d.get("success")) is True
-        asset = to_str(d["asset"])
-        if cls is not RepayDebtResult:  # a subclass: its own __init__
-            return cls(
-                asset=asset,
-                amount=amount,
-                specify_repay_assets=assets,
-                update_time=update_time,
-                success=success,
-                raw=d,
-            )
-        # On every repay: the slots are filled directly, which is what the frozen
-        # dataclass __init__ does through object.__setattr__, at half the cost.
-        self = _new(cls)
-        _set_asset(self, asset)
-        _set_amount(self, amount)
-        _set_assets(self, assets)
-        _set_time(self, update_time)
-        _set_success(self, success)
-        _set_raw(self, d)
-        return self
-
-
-def _slot_setters(cls: type, *names: str) -> tuple[Callable[[object, object], None], ...]:
-    """The ``__set__`` of each slot ``names`` of ``cls`` (a slotted dataclass)."""
-    setters = tuple(getattr(cls, name).__set__ for name in names)
-    assert {f.name for f in fields(cls)} == set(names)  # every field, or a test fails
-    return setters
-
-
-_new = object.__new__
-_set_asset, _set_amount, _set_assets, _set_time, _set_success, _set_raw = _slot_setters(
-    RepayDebtResult, "asset", "amount", "specify_repay_assets", "update_time", "success", "raw"
-)
+        return cls(
+            asset=to_str(d["asset"]),
+            amount=to_decimal(d["amount"]),
+            specify_repay_assets=to_strs(d.get("specifyRepayAssets")),
+            update_time=to_time(d["updateTime"]),
+            success=to_bool_or_none(d.get("success")) is True,
+            raw=d,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,7 +10,6 @@ import asyncio
 import dataclasses
 import string
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -273,34 +272,6 @@ REPAY_JSON = {
     "updateTime": 1636371437000,
     "success": True,
 }
-
-
-def test_repay_result_fast_construction_equals_the_dataclass_constructor() -> None:
-    fast = RepayDebtResult.from_json(REPAY_JSON)
-    built = RepayDebtResult(
-        asset="BNB",
-        amount=Decimal("0.10000000"),
-        specify_repay_assets=("USDT", "BTC"),
-        update_time=datetime(2021, 11, 8, 11, 37, 17, tzinfo=timezone.utc),
-        success=True,
-        raw=REPAY_JSON,
-    )
-    assert fast == built and hash(fast.amount) == hash(built.amount)
-    assert repr(fast) == repr(built)
-    assert str(fast.amount) == "0.10000000"  # exact, trailing zeros kept
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        fast.asset = "BTC"  # type: ignore[misc]
-    assert dataclasses.replace(fast, asset="BTC").asset == "BTC"
-
-
-def test_repay_result_of_a_subclass_uses_its_constructor() -> None:
-    @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-    class Mine(RepayDebtResult):
-        def __post_init__(self) -> None:
-            object.__setattr__(self, "asset", self.asset.lower())
-
-    mine = Mine.from_json(REPAY_JSON)
-    assert type(mine) is Mine and mine.asset == "bnb"
 
 
 @pytest.mark.parametrize(
