@@ -6,7 +6,6 @@ for unusual inputs; these tests drive both with the same inputs and compare.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import string
 from collections.abc import Sequence
@@ -41,7 +40,6 @@ from binance_papi_async.ratelimit import (
     RateLimiter,
     Reservation,
 )
-from binance_papi_async.signing import encode_params
 
 W = Budget.REQUEST_WEIGHT
 OR = Budget.ORDERS
@@ -331,43 +329,7 @@ def test_a_spec_without_rules_is_its_own_variant() -> None:
     assert spec.for_params({"symbol": "BTCUSDT"}) is spec
 
 
-# -- repay_debt builds the query the transport would have built --------------------------------
-
-
-asset_codes = st.text(alphabet=string.ascii_uppercase + string.digits, min_size=1, max_size=8)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    asset=asset_codes,
-    amount=st.one_of(
-        st.decimals(min_value=Decimal("1e-8"), max_value=Decimal("1e12"), places=8),
-        st.integers(1, 10**9),
-    ),
-    repay_assets=st.one_of(st.none(), st.lists(asset_codes, min_size=1, max_size=4, unique=True)),
-    recv_window=st.one_of(st.none(), st.integers(1, 60000)),
-)
-def test_repay_debt_query_equals_the_encoded_params(
-    asset: str, amount: Decimal | int, repay_assets: list[str] | None, recv_window: int | None
-) -> None:
-    client = PortfolioMarginClient(api_key="k" * 64, api_secret="s" * 64)
-    seen: dict[str, Any] = {}
-
-    def request(spec: EndpointSpec, params: dict[str, str], **kwargs: Any) -> Any:
-        seen.update(params=dict(params), encoded=kwargs["encoded"])
-
-        async def result() -> Any:
-            return None
-
-        return result()
-
-    client._transport.request = request  # type: ignore[method-assign]
-    asyncio.run(
-        client.margin.repay_debt(
-            asset, amount, specify_repay_assets=repay_assets, recv_window=recv_window
-        )
-    )
-    assert seen["encoded"] == encode_params(seen["params"])
+# -- the transport -----------------------------------------------------------------------------
 
 
 async def test_an_owned_session_closed_by_hand_is_a_typed_error_and_refunds() -> None:

@@ -21,6 +21,7 @@ from binance_papi_async._decode import (
     EPOCH,
     MAX_MS,
     many,
+    ms_to_datetime,
     object_map_or_none,
     objects,
     to_bool,
@@ -99,7 +100,7 @@ def test_datetimes_encode_to_their_floored_millisecond(when: datetime) -> None:
     ms = datetime_to_ms(when)
     assert ms == reference_ms(when)
     assert wire_time(when, "t") == to_wire(when, "t") == str(ms)
-    assert to_time(ms) == when.replace(microsecond=when.microsecond // 1000 * 1000)
+    assert ms_to_datetime(ms) == when.replace(microsecond=when.microsecond // 1000 * 1000)
 
 
 def test_the_float_path_would_have_been_wrong_after_2038() -> None:
