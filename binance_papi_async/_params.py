@@ -47,7 +47,6 @@ __all__ = [
     "check_asset",
     "check_assets",
     "check_assets_encoded",
-    "check_positive_decimal",
     "check_recv_window",
     "datetime_to_ms",
     "decimal_to_wire",
@@ -67,6 +66,7 @@ __all__ = [
 ]
 
 _ASSET_RE = re.compile(r"[A-Z0-9]{1,32}")
+_ASSET_LIST_RE = re.compile(r"[A-Z0-9]{1,32}(?:,[A-Z0-9]{1,32})*")
 _ONE_MS = timedelta(milliseconds=1)
 
 # Bounds on what a decimal may expand to on the wire: papi amounts have at most 8 (a few
@@ -79,21 +79,33 @@ MAX_DECIMAL_DIGITS_BEFORE_POINT = 18
 # -- decimals ---------------------------------------------------------------------------------
 
 
-def _check_decimal_size(value: Decimal, name: str) -> None:
-    _, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int)  # finite values only reach here
-    beyond = -exponent - MAX_DECIMAL_PLACES  # digits after the 18th decimal place
-    # Trailing zeros there are fine ("1.5000...0"); any other digit is not.  (Not by
-    # quantize(): with more than 28 digits it raises InvalidOperation instead.)
-    if beyond > 0 and any(digits[-beyond:]):
+def _plain(value: Decimal, name: str) -> str:
+    """A finite ``value`` as a plain decimal string: at most 18 digits before the point
+    and 18 significant places after it (trailing zeros are kept, and are fine)."""
+    if value:
+        magnitude = value.adjusted()  # the power of ten of the first digit
+        if magnitude >= MAX_DECIMAL_DIGITS_BEFORE_POINT:
+            raise ValidationError(
+                f"{name} is too large (10**{MAX_DECIMAL_DIGITS_BEFORE_POINT} or more): {value}",
+                param=name,
+            )
+        if magnitude < -MAX_DECIMAL_PLACES:  # its first digit is beyond the 18th place
+            raise ValidationError(
+                f"{name} has more than {MAX_DECIMAL_PLACES} decimal places: {value}", param=name
+            )
+    elif value.adjusted() < -MAX_DECIMAL_PLACES:  # a zero such as 0E-999999999
         raise ValidationError(
             f"{name} has more than {MAX_DECIMAL_PLACES} decimal places: {value}", param=name
         )
-    if value.adjusted() >= MAX_DECIMAL_DIGITS_BEFORE_POINT:
+    # Bounded now ("1e-999999999" would otherwise be a gigabyte-long string): at most 18
+    # digits before the point, and after it no more than the coefficient's own digits.
+    text = format(value, "f")
+    point = text.find(".")
+    if point >= 0 and len(text.rstrip("0")) - point - 1 > MAX_DECIMAL_PLACES:
         raise ValidationError(
-            f"{name} is too large (10**{MAX_DECIMAL_DIGITS_BEFORE_POINT} or more): {value}",
-            param=name,
+            f"{name} has more than {MAX_DECIMAL_PLACES} decimal places: {value}", param=name
         )
+    return text
 
 
 def decimal_to_wire(value: Decimal, name: str = "value") -> str:
@@ -104,12 +116,12 @@ def decimal_to_wire(value: Decimal, name: str = "value") -> str:
     """
     if not value.is_finite():
         raise ValidationError(f"{name} must be finite, got {value}", param=name)
-    _check_decimal_size(value, name)
-    return format(value, "f")
+    return _plain(value, name)
 
 
-def check_positive_decimal(value: object, name: str) -> Decimal:
-    """A finite amount > 0 given as Decimal, str or int (never float or bool)."""
+def _decimal_argument(value: object, name: str) -> Decimal:
+    if type(value) is Decimal:
+        return value
     if isinstance(value, (bool, float)):
         raise ValidationError(
             f"{name} must be a Decimal, str or int, not {type(value).__name__} "
@@ -117,50 +129,30 @@ def check_positive_decimal(value: object, name: str) -> Decimal:
             param=name,
         )
     if isinstance(value, Decimal):
-        dec = value
-    elif isinstance(value, int):
-        dec = Decimal(value)
-    elif isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
         try:
-            dec = Decimal(value.strip())
+            return Decimal(value.strip())
         except InvalidOperation:
             raise ValidationError(
                 f"{name} is not a decimal number: {value!r}", param=name
             ) from None
-    else:
-        raise ValidationError(
-            f"{name} must be a Decimal, str or int, not {type(value).__name__}", param=name
-        )
+    raise ValidationError(
+        f"{name} must be a Decimal, str or int, not {type(value).__name__}", param=name
+    )
+
+
+def positive_decimal_wire(value: object, name: str) -> str:
+    """A finite amount > 0 given as ``Decimal``, ``str`` or ``int`` (never float or bool),
+    as the plain wire string (never exponent notation; trailing zeros kept)."""
+    dec = _decimal_argument(value, name)
     if not dec.is_finite():
         raise ValidationError(f"{name} must be finite, got {value!r}", param=name)
     if dec <= 0:
         raise ValidationError(f"{name} must be greater than 0, got {value!r}", param=name)
-    _check_decimal_size(dec, name)
-    return dec
-
-
-def positive_decimal_wire(value: object, name: str) -> str:
-    """:func:`check_positive_decimal`, then the plain wire string (never exponent notation).
-
-    The common case, a ``Decimal`` whose ``str()`` is already plain (digits and at most
-    one point: no sign, no exponent, not NaN or Infinity) with at most 18 digits before
-    and 18 after the point and not zero, is checked on that string alone: one call into
-    the decimal module instead of four.  Anything else goes through the full checks.
-    """
-    if type(value) is Decimal:
-        text = str(value)  # exponent notation only if the exponent is > 0 or the value < 1e-6
-        dot = text.find(".")
-        if dot < 0:
-            if len(text) <= MAX_DECIMAL_DIGITS_BEFORE_POINT and text.isdigit() and text != "0":
-                return text  # (a Decimal's str has no leading zeros: "0" is the only zero)
-        elif (
-            dot <= MAX_DECIMAL_DIGITS_BEFORE_POINT
-            and len(text) - dot - 1 <= MAX_DECIMAL_PLACES
-            and text.replace(".", "", 1).isdigit()
-            and text.strip("0.")
-        ):
-            return text
-    return format(check_positive_decimal(value, name), "f")
+    return _plain(dec, name)
 
 
 # -- times ------------------------------------------------------------------------------------
@@ -223,77 +215,48 @@ def wire_params(params: Mapping[str, Any] | None) -> dict[str, str]:
 
 # -- asset codes ------------------------------------------------------------------------------
 
-# Asset codes already found valid: engines repay and trade the same few assets, so the
-# check is a set lookup after the first time.  Bounded (emptied when full).
-_VALID_ASSETS: set[str] = set()
-
 
 def check_asset(value: object, name: str = "asset") -> str:
     """An asset code: non-empty uppercase letters and digits (``BNB``, ``USDT``, ``1000SATS``)."""
-    if type(value) is str and value in _VALID_ASSETS:
+    if type(value) is str and _ASSET_RE.fullmatch(value):
         return value
-    if not isinstance(value, str) or not _ASSET_RE.fullmatch(value):
-        raise ValidationError(
-            f"{name} must be an asset code of uppercase letters and digits, got {value!r}",
-            param=name,
-        )
-    if len(_VALID_ASSETS) >= 4096:
-        _VALID_ASSETS.clear()
-    _VALID_ASSETS.add(value)
-    return value
-
-
-# Lists of asset codes already found valid (as tuples) -> their comma-joined wire form and
-# that form percent-encoded ("," is "%2C"; asset codes need nothing).  Bounded like
-# _VALID_ASSETS.
-_VALID_ASSET_LISTS: dict[tuple[object, ...], tuple[str, str]] = {}
+    raise ValidationError(
+        f"{name} must be an asset code of uppercase letters and digits, got {value!r}",
+        param=name,
+    )
 
 
 def check_assets(value: object, name: str) -> str:
     """A non-empty sequence of distinct asset codes, comma-joined for the wire."""
-    return check_assets_encoded(value, name)[0]
+    kind = type(value)
+    if kind is not list and kind is not tuple:
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise ValidationError(
+                f"{name} must be a list of asset codes such as ['USDT', 'BTC'], got {value!r}",
+                param=name,
+            )
+        value = tuple(value)
+    assert isinstance(value, (list, tuple))
+    if not value:
+        raise ValidationError(f"{name} must not be empty (pass None to omit it)", param=name)
+    try:
+        joined = ",".join(value)
+    except TypeError:  # not all str
+        joined = ""
+    # One match for the whole list: as many codes as items, so no item holds a comma.
+    if not _ASSET_LIST_RE.fullmatch(joined) or joined.count(",") != len(value) - 1:
+        for item in value:
+            check_asset(item, name)  # names the first item at fault
+    if len(set(value)) != len(value):
+        raise ValidationError(f"{name} lists an asset twice: {list(value)}", param=name)
+    return joined
 
 
 def check_assets_encoded(value: object, name: str) -> tuple[str, str]:
-    """:func:`check_assets`, and the result percent-encoded for the query string."""
-    if type(value) is list or type(value) is tuple:  # the common case: seen before
-        key = tuple(value)
-        try:
-            known = _VALID_ASSET_LISTS.get(key)
-        except TypeError:  # an unhashable item: not an asset code
-            known = None
-        if known is not None:  # only valid lists are ever stored (equal ones are the same)
-            return known
-        joined = _check_assets(value, name)
-        known = (joined, joined.replace(",", "%2C"))
-        if len(_VALID_ASSET_LISTS) >= 1024:
-            _VALID_ASSET_LISTS.clear()
-        _VALID_ASSET_LISTS[key] = known
-        return known
-    joined = _check_assets(value, name)
+    """:func:`check_assets`, and the result percent-encoded (``,`` is ``%2C``) for a
+    query string built by hand."""
+    joined = check_assets(value, name)
     return joined, joined.replace(",", "%2C")
-
-
-def _check_assets(value: object, name: str) -> str:
-    items: Sequence[object]
-    # list and tuple first: the common case, without the slower ABC check.
-    if (
-        type(value) is list
-        or type(value) is tuple
-        or (isinstance(value, Sequence) and not isinstance(value, (str, bytes)))
-    ):
-        items = value
-    else:
-        raise ValidationError(
-            f"{name} must be a list of asset codes such as ['USDT', 'BTC'], got {value!r}",
-            param=name,
-        )
-    if not items:
-        raise ValidationError(f"{name} must not be empty (pass None to omit it)", param=name)
-    assets = [check_asset(v, name) for v in items]
-    if len(set(assets)) != len(assets):
-        raise ValidationError(f"{name} lists an asset twice: {assets}", param=name)
-    return ",".join(assets)
 
 
 def check_recv_window(value: object, name: str = "recv_window") -> int:
@@ -341,9 +304,8 @@ def wire_int(value: object, name: str) -> str:
     return str(value)
 
 
-def wire_decimal(value: object, name: str) -> str:
-    """A finite number > 0 given as ``Decimal``, ``str`` or ``int`` (never float), plain."""
-    return positive_decimal_wire(value, name)
+#: A DECIMAL parameter: :func:`positive_decimal_wire`.
+wire_decimal = positive_decimal_wire
 
 
 def wire_time(value: object, name: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import string
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -22,18 +21,11 @@ from binance_papi_async import (
     ConfigurationError,
     PortfolioMarginClient,
     TimeSync,
-    ValidationError,
     _transport,
-)
-from binance_papi_async._params import (
-    check_assets,
-    check_positive_decimal,
-    positive_decimal_wire,
 )
 from binance_papi_async.clock import FakeClock
 from binance_papi_async.endpoints import Budget, Charge, EndpointSpec, Security
 from binance_papi_async.endpoints._table import TABLE as ALL_SPECS
-from binance_papi_async.models import RepayDebtResult
 from binance_papi_async.ratelimit import (
     BudgetLimit,
     InMemoryBudgetStore,
@@ -162,139 +154,6 @@ def test_a_header_raises_the_count_on_the_fast_path() -> None:
     clock.advance(60)
     limiter.observe_headers(_headers(90, None), reservation=second)  # an old window: ignored
     assert limiter.snapshot().get(W).used == 0
-
-
-# -- repay-debt arguments --------------------------------------------------------------------
-
-
-decimals = st.one_of(
-    st.decimals(allow_nan=True, allow_infinity=True),
-    st.decimals(min_value=Decimal("1e-20"), max_value=Decimal("1e19"), places=20),
-    st.builds(
-        lambda digits, exp: Decimal(f"{digits}E{exp}"),
-        st.integers(0, 10**25),
-        st.integers(-40, 25),
-    ),
-    # trailing zeros beyond the 18th place, and more digits than the default precision
-    st.builds(
-        lambda d: Decimal(f"{d}{'0' * 30}") if "." in str(d) and "E" not in str(d) else d,
-        st.decimals(0, 10, places=8),
-    ),
-    st.just(Decimal("9999999999.99999999999999999950")),
-)
-
-
-@settings(max_examples=500, deadline=None)
-@given(decimals)
-def test_positive_decimal_wire_is_the_full_check_then_plain_format(value: Decimal) -> None:
-    try:
-        expected: str | type[ValidationError] = format(check_positive_decimal(value, "x"), "f")
-    except ValidationError:
-        expected = ValidationError
-    if expected is ValidationError:
-        with pytest.raises(ValidationError):
-            positive_decimal_wire(value, "x")
-    else:
-        got = positive_decimal_wire(value, "x")
-        assert got == expected and "E" not in got and "e" not in got
-
-
-@pytest.mark.parametrize("value", ["0.001", 5, " 1.5 "])
-def test_positive_decimal_wire_takes_str_and_int(value: object) -> None:
-    assert positive_decimal_wire(value, "x") == format(check_positive_decimal(value, "x"), "f")
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        *("1", "100", "1E+2", "1E+17", "0.1", "0.000001", "1E-7", "1.50", "1.5E-10"),
-        *("123456789012345678", "0.123456789012345678", "999999999999999999.999999999999999999"),
-    ],
-)
-def test_positive_decimal_wire_edges_match_the_full_check(value: str) -> None:
-    expected = format(check_positive_decimal(Decimal(value), "x"), "f")
-    assert positive_decimal_wire(Decimal(value), "x") == expected
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        *(0.5, True, None, Decimal("-1"), Decimal("0"), "1e-30"),
-        *map(Decimal, ("-0", "-0.5", "0E+3", "0.000", "0E-30", "NaN", "-NaN", "sNaN")),
-        *map(Decimal, ("Infinity", "-Infinity", "1E+18", "1234567890123456789")),
-        *map(Decimal, ("0.1234567890123456789", "1.0000000000000000001")),
-    ],
-)
-def test_positive_decimal_wire_refuses_what_the_full_check_refuses(value: object) -> None:
-    with pytest.raises(ValidationError):
-        positive_decimal_wire(value, "x")
-
-
-assets = st.text(alphabet=string.ascii_uppercase + string.digits + "a,-", min_size=0, max_size=5)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(assets, max_size=4), st.booleans())
-def test_cached_asset_lists_give_what_the_first_check_gave(
-    items: list[str], as_tuple: bool
-) -> None:
-    value: Sequence[str] = tuple(items) if as_tuple else list(items)
-    outcomes = []
-    for _ in range(2):  # the second call may come from the cache
-        try:
-            outcomes.append(check_assets(value, "x"))
-        except ValidationError:
-            outcomes.append("error")
-    assert outcomes[0] == outcomes[1]
-    valid = (
-        bool(items)
-        and all(i and i.isalnum() and i == i.upper() and i.isascii() for i in items)
-        and len(set(items)) == len(items)
-    )
-    assert (outcomes[0] != "error") == valid
-    if valid:
-        assert outcomes[0] == ",".join(items)
-
-
-def test_an_unhashable_item_is_a_validation_error() -> None:
-    with pytest.raises(ValidationError):
-        check_assets([["USDT"]], "x")
-
-
-# -- the typed result ---------------------------------------------------------------------------
-
-REPAY_JSON = {
-    "amount": "0.10000000",
-    "asset": "BNB",
-    "specifyRepayAssets": ["USDT", "BTC"],
-    "updateTime": 1636371437000,
-    "success": True,
-}
-
-
-@pytest.mark.parametrize(
-    ("field", "value", "expected"),
-    [
-        ("amount", 1, Decimal(1)),
-        ("specifyRepayAssets", None, ()),
-        ("success", None, False),
-        ("success", "true", True),
-    ],
-)
-def test_repay_result_reads_values_by_the_decoding_rules(
-    field: str, value: object, expected: object
-) -> None:
-    result = RepayDebtResult.from_json({**REPAY_JSON, field: value})
-    attribute = {"amount": "amount", "specifyRepayAssets": "specify_repay_assets"}
-    assert getattr(result, attribute.get(field, field)) == expected
-
-
-@pytest.mark.parametrize(
-    ("field", "value"), [("amount", 0.1), ("amount", "NaN"), ("success", 1), ("updateTime", 0)]
-)
-def test_repay_result_refuses_a_value_of_another_shape(field: str, value: object) -> None:
-    with pytest.raises(ValueError):
-        RepayDebtResult.from_json({**REPAY_JSON, field: value})
 
 
 # -- endpoint specs -----------------------------------------------------------------------------

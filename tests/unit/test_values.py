@@ -5,8 +5,10 @@ One set of rules for REST results and stream events; exact integer arithmetic fo
 
 from __future__ import annotations
 
+import collections
 import enum
-from collections.abc import Callable
+import string
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -40,6 +42,7 @@ from binance_papi_async._decode import (
 from binance_papi_async._params import (
     Arg,
     Arguments,
+    check_assets,
     datetime_to_ms,
     exclusive,
     one_of,
@@ -53,7 +56,7 @@ from binance_papi_async._params import (
     wire_str,
     wire_time,
 )
-from binance_papi_async.models import AssetBalance
+from binance_papi_async.models import AssetBalance, RepayDebtResult
 from binance_papi_async.models_generated import (
     GetUmAccountDetailResponse,
     UmFuturesSymbolConfigurationItem,
@@ -84,7 +87,7 @@ def reference_ms(when: datetime) -> int:
 # -- times: exact both ways, over the whole range of datetime ---------------------------------
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(st.integers(1, MAX_MS))
 def test_epoch_milliseconds_round_trip_exactly(ms: int) -> None:
     when = to_time(ms)
@@ -94,7 +97,7 @@ def test_epoch_milliseconds_round_trip_exactly(ms: int) -> None:
     assert to_time(str(ms)) == when  # Binance sends some times as digit strings
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(aware)
 def test_datetimes_encode_to_their_floored_millisecond(when: datetime) -> None:
     ms = datetime_to_ms(when)
@@ -146,7 +149,7 @@ def test_time_arguments_of_another_shape_are_refused(value: object) -> None:
 # -- decimals ------------------------------------------------------------------------------
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.decimals(allow_nan=False, allow_infinity=False))
 def test_decimal_strings_are_read_exactly(value: Decimal) -> None:
     got = to_decimal(str(value))
@@ -154,7 +157,7 @@ def test_decimal_strings_are_read_exactly(value: Decimal) -> None:
     assert to_decimal_or_none(str(value)) == got == to_number_or_none(str(value))
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.integers())
 def test_integers_are_exact_decimals_and_ints(value: int) -> None:
     assert to_decimal(value) == Decimal(value)
@@ -162,7 +165,7 @@ def test_integers_are_exact_decimals_and_ints(value: int) -> None:
     assert to_str(value) == str(value)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.decimals(min_value=-(10**9), max_value=10**9, places=6, allow_nan=False))
 def test_a_json_number_field_reads_the_json_text(value: Decimal) -> None:
     # Binance's "number" fields (ratios, brackets): orjson gives a float, its shortest repr
@@ -354,3 +357,161 @@ def test_arguments_encode_given_values_and_leave_out_none() -> None:
     assert sent == {"symbol": "BTCUSDT", "type": "BUY", "quantity": "0.010", "orderId": "7"}
     with pytest.raises((IndexError, ValueError)):
         ORDER.encode("BTCUSDT")  # a value per declared parameter, or a generator bug
+
+
+# -- decimal arguments: plain on the wire, or refused ------------------------------------------
+
+decimal_arguments = st.one_of(
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.decimals(min_value=Decimal("1e-20"), max_value=Decimal("1e19"), places=20),
+    st.builds(
+        lambda digits, exp: Decimal(f"{digits}E{exp}"),
+        st.integers(-(10**25), 10**25),
+        st.integers(-40, 25),
+    ),
+    # trailing zeros beyond the 18th place, and more digits than the default precision
+    st.builds(lambda d: Decimal(f"{d:f}{'0' * 30}"), st.decimals(1, 10, places=8)),
+)
+
+
+def plain_or_refused(value: Decimal) -> str | None:
+    """The rule, independently: finite, > 0, below 10**18, no digit beyond the 18th place."""
+    if not value.is_finite() or value <= 0 or value >= Decimal(10) ** 18:
+        return None
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if exponent + trailing_zeros < -18:
+        return None
+    return format(value, "f")
+
+
+@settings(max_examples=500, deadline=None)
+@given(decimal_arguments)
+def test_decimal_arguments_are_sent_plain_or_refused(value: Decimal) -> None:
+    expected = plain_or_refused(value)
+    if expected is None:
+        with pytest.raises(ValidationError):
+            wire_decimal(value, "x")
+    else:
+        got = wire_decimal(value, "x")
+        assert got == expected and "E" not in got and "e" not in got
+        assert wire_decimal(str(value), "x") == got  # a str is read as the same number
+
+
+@pytest.mark.parametrize(
+    ("value", "wire"),
+    [
+        (Decimal("1E+2"), "100"), (Decimal("1E+17"), "100000000000000000"),
+        (Decimal("1E-7"), "0.0000001"), (Decimal("1.50"), "1.50"), (5, "5"),
+        (" 1.5 ", "1.5"), ("0.001", "0.001"),
+        (Decimal("999999999999999999.999999999999999999"), "999999999999999999.999999999999999999"),
+        (Decimal("0.1" + "0" * 30), "0.1" + "0" * 30),  # trailing zeros are kept
+    ],
+)  # fmt: skip
+def test_decimal_argument_edges(value: object, wire: str) -> None:
+    assert wire_decimal(value, "x") == wire
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        *(0.5, True, None, "1e-30", "abc", [1]),
+        *map(Decimal, ("-0", "-0.5", "0", "0E+3", "0.000", "0E-30", "NaN", "-NaN", "sNaN")),
+        *map(Decimal, ("Infinity", "-Infinity", "1E+18", "1234567890123456789")),
+        *map(Decimal, ("0.1234567890123456789", "1.0000000000000000001", "1E-999999999")),
+    ],
+)
+def test_decimal_arguments_refused(value: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        wire_decimal(value, "amount")
+    assert info.value.param == "amount"
+
+
+def test_generic_decimals_keep_their_sign_and_bounds() -> None:
+    assert to_wire(Decimal("-1.50")) == "-1.50" and to_wire(Decimal("0E-5")) == "0.00000"
+    for bad in (Decimal("0E-999999999"), Decimal("-1E+18"), Decimal("1E-19")):
+        with pytest.raises(ValidationError):
+            to_wire(bad, "x")
+
+
+# -- asset codes ----------------------------------------------------------------------------
+
+asset_texts = st.text(alphabet=string.ascii_uppercase + string.digits + "a,-", max_size=5)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(asset_texts, max_size=4), st.booleans())
+def test_asset_lists_are_distinct_codes_comma_joined(items: list[str], as_tuple: bool) -> None:
+    value: Sequence[str] = tuple(items) if as_tuple else list(items)
+    valid = (
+        bool(items)
+        and all(i and i.isalnum() and i == i.upper() and i.isascii() for i in items)
+        and len(set(items)) == len(items)
+    )
+    if valid:
+        assert check_assets(value, "x") == ",".join(items)
+    else:
+        with pytest.raises(ValidationError):
+            check_assets(value, "x")
+
+
+@pytest.mark.parametrize("value", [[["USDT"]], ["USDT", 5], "USDT", b"USDT", [], ["A,B"], None])
+def test_asset_lists_of_another_shape_are_refused(value: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        check_assets(value, "specify_repay_assets")
+    assert info.value.param == "specify_repay_assets"
+
+
+def test_any_sequence_of_asset_codes_is_a_list() -> None:
+    assert check_assets(("BTC",), "x") == "BTC"
+    assert check_assets(collections.UserList(["USDT", "BTC"]), "x") == "USDT,BTC"
+
+
+# -- RepayDebtResult reads its values by the rules -----------------------------------------
+
+REPAY_JSON: dict[str, Any] = {
+    "amount": "0.10000000",
+    "asset": "BNB",
+    "specifyRepayAssets": ["USDT", "BTC"],
+    "updateTime": 1636371437000,
+    "success": True,
+}
+
+
+def test_repay_result_is_exact() -> None:
+    result = RepayDebtResult.from_json(REPAY_JSON)
+    assert result == RepayDebtResult(
+        asset="BNB",
+        amount=Decimal("0.10000000"),
+        specify_repay_assets=("USDT", "BTC"),
+        update_time=datetime(2021, 11, 8, 11, 37, 17, tzinfo=UTC),
+        success=True,
+        raw=REPAY_JSON,
+    )
+    assert str(result.amount) == "0.10000000"  # trailing zeros kept
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("amount", 1, Decimal(1)),
+        ("specifyRepayAssets", None, ()),
+        ("success", None, False),
+        ("success", "true", True),
+    ],
+)
+def test_repay_result_reads_values_by_the_decoding_rules(
+    field: str, value: object, expected: object
+) -> None:
+    result = RepayDebtResult.from_json({**REPAY_JSON, field: value})
+    attribute = {"amount": "amount", "specifyRepayAssets": "specify_repay_assets"}
+    assert getattr(result, attribute.get(field, field)) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("amount", 0.1), ("amount", "NaN"), ("success", 1), ("updateTime", 0)]
+)
+def test_repay_result_refuses_a_value_of_another_shape(field: str, value: object) -> None:
+    with pytest.raises(ValueError):
+        RepayDebtResult.from_json({**REPAY_JSON, field: value})
