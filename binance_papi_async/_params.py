@@ -120,7 +120,7 @@ def decimal_to_wire(value: Decimal, name: str = "value") -> str:
 
 
 def _decimal_argument(value: object, name: str) -> Decimal:
-    if type(value) is Decimal:
+    if isinstance(value, Decimal):
         return value
     if isinstance(value, (bool, float)):
         raise ValidationError(
@@ -128,8 +128,6 @@ def _decimal_argument(value: object, name: str) -> Decimal:
             "(binary floats are inexact)",
             param=name,
         )
-    if isinstance(value, Decimal):
-        return value
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, str):
