@@ -33,7 +33,16 @@ from ._examples import EXAMPLES
 from .faults import Fault
 from .state import Account
 
-__all__ = ["FAPI_TIME", "FORM", "Call", "Handler", "Route", "RouteKey", "build_routes"]
+__all__ = [
+    "FAPI_TIME",
+    "FORM",
+    "Call",
+    "Handler",
+    "Route",
+    "RouteKey",
+    "build_routes",
+    "merge_handlers",
+]
 
 #: The body content type whose parameters count (as on Binance).
 FORM = "application/x-www-form-urlencoded"
@@ -136,7 +145,10 @@ class Route:
 
 def _example_handler(key: str) -> Handler:
     """A handler answering the doc example of ``key`` (``"METHOD /path"``), byte for byte."""
-    body = orjson.Fragment(EXAMPLES[key].encode())
+    example = EXAMPLES.get(key)
+    if example is None:
+        raise ValueError(f"{key} has neither a handler nor a doc example")
+    body = orjson.Fragment(example.encode())
 
     def handler(call: Call, account: Account | None, params: dict[str, str]) -> Any:
         return body
@@ -144,11 +156,23 @@ def _example_handler(key: str) -> Handler:
     return handler
 
 
+def merge_handlers(*groups: Mapping[RouteKey, Handler]) -> dict[RouteKey, Handler]:
+    """The handlers of every group; an operation served by two groups is a ``ValueError``."""
+    merged: dict[RouteKey, Handler] = {}
+    for group in groups:
+        twice = sorted(merged.keys() & group.keys())
+        if twice:
+            raise ValueError(f"operations with two handlers: {twice}")
+        merged.update(group)
+    return merged
+
+
 def build_routes(handlers: Mapping[RouteKey, Handler]) -> dict[RouteKey, Route]:
     """Every operation of the endpoint table, plus ``/papi/v1/time`` and ``/fapi/v1/time``.
 
-    Each gets its handler from ``handlers`` or, without one, its doc example.
-    A handler for an operation the table does not have is a ``ValueError``.
+    Each gets its handler from ``handlers`` or, without one, its doc example (the
+    two server-time routes have none: they need a handler).  A handler for an
+    operation the table does not have is a ``ValueError``.
     """
     routes: dict[RouteKey, Route] = {}
     for spec in (*TABLE, SERVER_TIME, FAPI_TIME):

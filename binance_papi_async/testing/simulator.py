@@ -44,7 +44,7 @@ from .faults import FaultPlan
 from .limits import RateLimits
 from .pipeline import Pipeline
 from .records import RequestLog, RequestRecord
-from .routing import Call, Handler, RouteKey, build_routes
+from .routing import Call, Handler, RouteKey, build_routes, merge_handlers
 from .state import (
     DEFAULT_ACCOUNT,
     DEMO_API_KEY,
@@ -132,7 +132,9 @@ class PapiSimulator:
         self.stream = StreamHub(self)
         #: The trading engine: orders, positions, loans (see :mod:`.trading`).
         self.exchange = Exchange(self)
-        handlers = {**self._server_routes(), **self.stream.routes(), **self.exchange.routes()}
+        handlers = merge_handlers(
+            self._server_routes(), self.stream.routes(), self.exchange.routes()
+        )
         self._pipeline = Pipeline(
             routes=build_routes(handlers),
             keys=self._keys,

@@ -8,7 +8,7 @@ new mark crosses fill at their own price.
 
 from __future__ import annotations
 
-from ..routing import Handler, RouteKey
+from ..routing import Handler, RouteKey, merge_handlers
 from ..state import Account
 from .conditional import ConditionalDesk
 from .events import StreamEvents
@@ -40,14 +40,8 @@ class Exchange:
 
     def routes(self) -> dict[RouteKey, Handler]:
         """The handlers of every desk, by ``(method, path)``."""
-        routes: dict[RouteKey, Handler] = {}
-        for desk in (self.futures, self.conditional, self.portfolio, self.margin, self.loans):
-            desk_routes = desk.routes()
-            overlap = routes.keys() & desk_routes.keys()
-            if overlap:
-                raise ValueError(f"two desks serve {sorted(overlap)}")
-            routes.update(desk_routes)
-        return routes
+        desks = (self.futures, self.conditional, self.portfolio, self.margin, self.loans)
+        return merge_handlers(*(desk.routes() for desk in desks))
 
     def on_mark(self, symbol: str, now: int) -> None:
         """The mark of ``symbol`` moved: trigger conditional orders, fill crossed LIMIT orders."""
