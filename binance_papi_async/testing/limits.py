@@ -25,7 +25,7 @@ from ._errors import SimulatedError
 
 __all__ = ["MSG_BANNED", "MSG_TOO_MANY", "WINDOW_MS", "RateLimits", "seconds_until"]
 
-#: The length of a rate-limit window.
+#: The length of a rate-limit window (Binance's limits are per minute).
 WINDOW_MS = 60_000
 
 MSG_TOO_MANY = (
@@ -45,12 +45,16 @@ def seconds_until(now_ms: int, until_ms: int) -> int:
 
 @dataclass(slots=True)
 class RateLimits:
-    """The limits (settable at any time) and this window's counters."""
+    """The limits (settable at any time) and this window's counters.
+
+    ``window`` numbers the current window: server ms // ``window_ms``.
+    """
 
     ip_weight_limit: int
     order_limit: int
     enabled: bool = True
     ban_seconds: int = 120
+    window_ms: int = WINDOW_MS
     window: int = -1
     ip_used: int = 0
     orders: dict[str, int] = field(default_factory=dict)
@@ -67,7 +71,7 @@ class RateLimits:
 
     def roll(self, now_ms: int) -> None:
         """Start a new window (counters at 0) if ``now_ms`` is past the current one."""
-        window = now_ms // WINDOW_MS
+        window = now_ms // self.window_ms
         if window != self.window:
             self.window = window
             self.ip_used = 0
@@ -75,7 +79,7 @@ class RateLimits:
 
     def window_end(self) -> int:
         """The end of the current window (server ms)."""
-        return (self.window + 1) * WINDOW_MS
+        return (self.window + 1) * self.window_ms
 
     def ban_answer(self, now_ms: int) -> int | None:
         """The ban end to answer 418 with, or ``None`` when the request may go on.
