@@ -91,6 +91,7 @@ def make_client(
         api_secret=credentials.api_secret,
         base_url=args.base_url,
         max_wait=args.max_wait,
+        recv_window=args.recv_window,
         on_event=on_event,
         **options,
     )

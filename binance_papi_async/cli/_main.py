@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import sys
 import traceback
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +52,10 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def _configure_logging(verbose: int, stream: Any) -> logging.Handler:
-    """The SDK's log records on stderr: WARNING and above, -v INFO, -vv DEBUG."""
+@contextlib.contextmanager
+def _logging_to(stream: Any, verbose: int) -> Iterator[None]:
+    """The SDK's log records on ``stream`` while the command runs: WARNING and above,
+    -v INFO, -vv DEBUG.  The logger's handlers and level are restored afterwards."""
     level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = logging.StreamHandler(stream)
     fmt = "%(levelname)s %(name)s: %(message)s"
@@ -60,9 +63,14 @@ def _configure_logging(verbose: int, stream: Any) -> logging.Handler:
         fmt = "%(asctime)s " + fmt
     handler.setFormatter(logging.Formatter(fmt))
     logger = logging.getLogger(_LOGGER)
+    previous = logger.level
     logger.addHandler(handler)
     logger.setLevel(level)
-    return handler
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
 
 
 async def _run(command: Command, ctx: Context, prepared: Any) -> int:
@@ -129,11 +137,11 @@ def main(
     except SystemExit as exc:  # --help, --version, usage errors (argparse printed them)
         return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
     command = COMMANDS[args.command]
-    handler = _configure_logging(getattr(args, "verbose", 0), io.stderr)
     env = env if env is not None else os.environ
     try:
-        prepared = command.prepare(args, io, env)
-        return asyncio.run(_run(command, Context(args, io, env), prepared))
+        with _logging_to(io.stderr, getattr(args, "verbose", 0)):
+            prepared = command.prepare(args, io, env)
+            return asyncio.run(_run(command, Context(args, io, env), prepared))
     except KeyboardInterrupt:  # Ctrl-C before the event loop ran (e.g. at the prompt)
         io.stderr.write("\ninterrupted\n")
         return ExitCode.INTERRUPTED
@@ -148,8 +156,6 @@ def main(
             return ExitCode.INTERNAL
         io.stderr.write(f"{prog} {args.command}: {exc}\n")
         return int(code)
-    finally:
-        logging.getLogger(_LOGGER).removeHandler(handler)
 
 
 def _silence_stdout() -> None:

@@ -69,6 +69,12 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _recv_window(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 60000:
+        raise argparse.ArgumentTypeError(f"must be an integer 1..60000 (ms), got {text!r}")
+    return int(text)
+
+
 def _common(*, suppress: bool) -> argparse.ArgumentParser:
     """Options every client subcommand takes (before or after the subcommand name).
 
@@ -96,6 +102,13 @@ def _common(*, suppress: bool) -> argparse.ArgumentParser:
         type=_seconds,
         default=default(None),
         help="give up a call that would wait longer than this for rate budget",
+    )
+    g.add_argument(
+        "--recv-window",
+        metavar="MS",
+        type=_recv_window,
+        default=default(None),
+        help="recvWindow of signed calls, 1..60000 ms (papi's default 5000)",
     )
     g.add_argument(
         "-q",
