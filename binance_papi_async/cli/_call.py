@@ -113,7 +113,6 @@ def prepare_call(args: argparse.Namespace, io: IO, env: Mapping[str, str]) -> Ca
 
 
 async def run_call(ctx: Context, plan: CallPlan) -> int:
-    assert ctx.progress is not None
     credentials = read_credentials(ctx.env, required=plan.security.signed)
     async with ctx.client(credentials) as client:
         call: Any

@@ -58,7 +58,6 @@ def prepare_balance(args: argparse.Namespace) -> str | None:
 
 
 async def run_balance(ctx: Context, asset: str | None) -> int:
-    assert ctx.progress is not None
     async with ctx.client(read_credentials(ctx.env, required=True)) as client:
         if asset is not None:
             one = await ctx.progress.run(client.account.balance(asset), f"balance of {asset}")
@@ -88,7 +87,6 @@ def _with_times(raw: Mapping[str, Any]) -> list[tuple[str, object]]:
 
 
 async def run_account(ctx: Context, _: None) -> int:
-    assert ctx.progress is not None
     async with ctx.client(read_credentials(ctx.env, required=True)) as client:
         info = await ctx.progress.run(client.account.information(), "account")
     ctx.out(dumps(dict(info.raw)) if ctx.json else key_values(_with_times(info.raw)))
@@ -130,7 +128,6 @@ def _limits_json(snap: RateLimitSnapshot, order_limits: list[Mapping[str, Any]])
 async def run_limits(ctx: Context, _: None) -> int:
     """The account's order limits from papi, applied to the limiter, and every budget
     as the limiter holds it after papi's usage headers of that call."""
-    assert ctx.progress is not None
     async with ctx.client(read_credentials(ctx.env, required=True)) as client:
         limits = await ctx.progress.run(client.refresh_order_limits(), "rate limits")
         snap = client.rate_limits

@@ -41,11 +41,10 @@ class Context:
     env: Mapping[str, str]
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     unknown_outcomes: list[OutcomeUnknown] = field(default_factory=list)
-    progress: Progress | None = None
+    progress: Progress = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.progress is None:
-            self.progress = Progress(self.io.stderr, enabled=not getattr(self.args, "quiet", False))
+        self.progress = Progress(self.io.stderr, enabled=not getattr(self.args, "quiet", False))
 
     @property
     def json(self) -> bool:
@@ -53,14 +52,12 @@ class Context:
 
     def on_event(self, event: Event) -> None:
         """The client's event hook: progress bookkeeping and unknown outcomes."""
-        assert self.progress is not None
         self.progress.on_event(event)
         if isinstance(event, OutcomeUnknown):
             self.unknown_outcomes.append(event)
 
     def client(self, credentials: Credentials, **options: Any) -> PortfolioMarginClient:
         """A client for this run, its events wired to the progress line."""
-        assert self.progress is not None
         client = make_client(self.args, credentials, on_event=self.on_event, **options)
         self.progress.bind(client)
         return client

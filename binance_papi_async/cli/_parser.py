@@ -147,9 +147,6 @@ def _add_sim(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--ip-weight-limit", type=int, default=6000, help="IP weight per minute")
     p.add_argument("--order-limit", type=int, default=1200, help="orders per minute")
-    p.add_argument(
-        "-v", "--verbose", action="count", default=argparse.SUPPRESS, help="log on stderr"
-    )
 
 
 def _add_client_commands(

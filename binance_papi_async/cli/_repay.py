@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from .._params import check_asset
 from ..errors import ExecutionStatusUnknown, ValidationError
@@ -72,7 +72,7 @@ class RepayPlan:
         return f"repay {what} (cross margin), {using}"
 
 
-def prepare_repay(args: argparse.Namespace, io: IO, env: Any) -> RepayPlan:
+def prepare_repay(args: argparse.Namespace, io: IO, env: Mapping[str, str]) -> RepayPlan:
     """Check the arguments and, for a remote base URL without ``--yes``, confirm."""
     asset = check_asset(args.asset, "ASSET")
     if (args.amount is None) == (not args.all):
@@ -92,13 +92,8 @@ def prepare_repay(args: argparse.Namespace, io: IO, env: Any) -> RepayPlan:
     return plan
 
 
-def _result_json(plan: RepayPlan, debt_before: Decimal, raw: Any) -> Any:
-    return {**dict(raw), "debtBefore": plain(debt_before, trim=False)}
-
-
 async def run_repay(ctx: Context, plan: RepayPlan) -> int:
     progress = ctx.progress
-    assert progress is not None
     async with ctx.client(read_credentials(ctx.env, required=True)) as client:
         before = await progress.run(
             client.account.balance(plan.asset), f"reading the {plan.asset} debt"
@@ -116,14 +111,22 @@ async def run_repay(ctx: Context, plan: RepayPlan) -> int:
             )
         except ExecutionStatusUnknown as exc:
             ctx.note(f"papi repay-debt: {exc}")
-            outcome = await progress.run(
-                client.margin.repay_debt_outcome(exc, debt_before=debt_before),
-                "finding out whether the repay was applied (waiting until it can no "
-                f"longer execute, then reading the {plan.asset} debt)",
-            )
+            try:
+                outcome = await progress.run(
+                    client.margin.repay_debt_outcome(exc, debt_before=debt_before),
+                    "finding out whether the repay was applied (waiting until it can no "
+                    f"longer execute, then reading the {plan.asset} debt)",
+                )
+            except BaseException:
+                ctx.note(
+                    "papi repay-debt: the outcome is still unknown: the repay may have been "
+                    f"applied; check the {plan.asset} debt (papi balance {plan.asset}) before "
+                    "repaying again"
+                )
+                raise
             return _report_outcome(ctx, plan, debt_before, outcome)
     if ctx.json:
-        ctx.out(dumps(_result_json(plan, debt_before, result.raw)))
+        ctx.out(dumps({**dict(result.raw), "debtBefore": plain(debt_before, trim=False)}))
     else:
         ctx.out(
             key_values(
