@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["CLOSE_TIMEOUT", "load_state", "prepare_sim", "run_sim"]
 
 #: Seconds a stopping simulator gives requests in flight before it closes them.
-CLOSE_TIMEOUT = 0.5
+CLOSE_TIMEOUT = 0.25
 
 _LOAD_ERRORS = (OSError, ValueError, TypeError, KeyError, RuntimeError)
 
