@@ -71,6 +71,32 @@ SEED_FILE = (
     '{"prices": {"BTC": "60000"}, "accounts": {"main": {"assets": {"BTC": {"free": "0.5"}}}}}'
 )
 
+OVERRIDE_CONFTEST = """\
+import pytest
+from binance_papi_async.testing import Account, AssetState, SimState
+
+
+@pytest.fixture
+def papi_state():
+    account = Account(assets={"ETH": AssetState(free=2)})
+    return SimState(prices={"ETH": 3000}, accounts={"main": account})
+
+
+@pytest.fixture
+def papi_simulator_options():
+    return {"api_key": "my-test-key", "api_secret": "my-test-secret"}
+"""
+
+OVERRIDE_TEST = """\
+import pytest
+
+
+@pytest.mark.asyncio
+async def test_override(papi_client):
+    # Signed with the key pair of papi_simulator_options (another key would get -2015).
+    assert (await papi_client.account.balance("ETH")).cross_margin_free == 2
+"""
+
 ANYIO_HEADER = """\
 pytestmark = pytest.mark.anyio
 
@@ -81,9 +107,9 @@ def anyio_backend():
 """
 
 
-def user_project(tmp_path: Path, *, mark: str, header: str = "") -> Path:
+def user_project(tmp_path: Path, *, mark: str, header: str = "", name: str = "engine") -> Path:
     tmp_path.joinpath("seed.json").write_text(SEED_FILE)
-    tmp_path.joinpath("test_engine.py").write_text(USER_TESTS.format(mark=mark, header=header))
+    tmp_path.joinpath(f"test_{name}.py").write_text(USER_TESTS.format(mark=mark, header=header))
     return tmp_path
 
 
@@ -123,7 +149,15 @@ def assert_passed(result: subprocess.CompletedProcess[str], count: int) -> None:
 
 def test_strict_mode_with_marked_tests_and_no_configuration(tmp_path: Path) -> None:
     project = user_project(tmp_path, mark="@pytest.mark.asyncio")
-    assert_passed(run_pytest(project), 3)
+    # A wider loop scope: the fixtures run in that loop (a simulator in the function
+    # loop would never answer a test running in the module loop).
+    user_project(tmp_path, mark='@pytest.mark.asyncio(loop_scope="module")', name="module_loop")
+    # A folder whose conftest.py overrides the seed and the simulator's keys.
+    override = tmp_path / "override"
+    override.mkdir()
+    override.joinpath("conftest.py").write_text(OVERRIDE_CONFTEST)
+    override.joinpath("test_override.py").write_text(OVERRIDE_TEST)
+    assert_passed(run_pytest(project), 3 + 3 + 1)
 
 
 def test_auto_mode_with_unmarked_tests(tmp_path: Path) -> None:
@@ -131,11 +165,6 @@ def test_auto_mode_with_unmarked_tests(tmp_path: Path) -> None:
     config = tmp_path / "pytest.ini"
     config.write_text("[pytest]\nasyncio_mode = auto\n")
     assert_passed(run_pytest(project, config=config), 3)
-
-
-def test_a_wider_loop_scope_runs_the_fixtures_in_that_loop(tmp_path: Path) -> None:
-    project = user_project(tmp_path, mark='@pytest.mark.asyncio(loop_scope="module")')
-    assert_passed(run_pytest(project), 3)
 
 
 def test_anyio_plugin_beside_pytest_asyncio_in_strict_mode(tmp_path: Path) -> None:
@@ -146,43 +175,6 @@ def test_anyio_plugin_beside_pytest_asyncio_in_strict_mode(tmp_path: Path) -> No
 def test_anyio_plugin_alone(tmp_path: Path) -> None:
     project = user_project(tmp_path, mark="", header=ANYIO_HEADER)
     assert_passed(run_pytest(project, "-p", "no:asyncio"), 3)
-
-
-def test_papi_state_fixture_override_and_options(tmp_path: Path) -> None:
-    tmp_path.joinpath("conftest.py").write_text(
-        textwrap.dedent(
-            """\
-            import pytest
-            from binance_papi_async.testing import Account, AssetState, SimState
-
-
-            @pytest.fixture
-            def papi_state():
-                return SimState(
-                    prices={"ETH": 3000},
-                    accounts={"main": Account(assets={"ETH": AssetState(free=2)})},
-                )
-
-
-            @pytest.fixture
-            def papi_simulator_options():
-                return {"api_key": "my-test-key", "api_secret": "my-test-secret"}
-            """
-        )
-    )
-    tmp_path.joinpath("test_override.py").write_text(
-        textwrap.dedent(
-            """\
-            import pytest
-
-
-            @pytest.mark.asyncio
-            async def test_override(papi_client):
-                assert (await papi_client.account.balance("ETH")).cross_margin_free == 2
-            """
-        )
-    )
-    assert_passed(run_pytest(tmp_path), 1)
 
 
 def test_the_plugin_imports_nothing_heavy_until_a_fixture_is_used(tmp_path: Path) -> None:
