@@ -89,8 +89,8 @@ def runtime_imports(tree: ast.Module, name: str, is_package: bool) -> set[str]:
                 module = node.module or ""
             found.add(module)
             found.update(f"{module}.{alias.name}" for alias in node.names)
-        for sub in ast.iter_child_nodes(node):
-            visit(sub)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
 
     visit(tree)
     return {m for m in found if m == PACKAGE or m.startswith(PACKAGE + ".")}
