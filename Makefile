@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: venv test lint typecheck pytest demo clean
+.PHONY: venv test lint typecheck pytest pytest-uvloop demo clean
 
 venv: $(STAMP)
 
@@ -24,7 +24,11 @@ typecheck: venv
 pytest: venv
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# The suite once more on uvloop's event loop (tests/conftest.py reads PAPI_TEST_LOOP).
+pytest-uvloop: venv
+	PAPI_TEST_LOOP=uvloop $(BIN)/pytest -q
+
+test: lint typecheck pytest pytest-uvloop
 
 demo: venv
 	$(BIN)/python examples/demo.py $(ARGS)
