@@ -39,8 +39,9 @@ examples: venv
 	$(BIN)/python examples/order_lifecycle.py
 	$(BIN)/python examples/borrow_repay.py
 
-# CPU per signed call vs the raw-aiohttp floor, memory, micro-benchmarks (benchmarks/README.md).
-# Shrink it with e.g. BENCH_ARGS="--calls 500 --repeats 1 --memory-calls 5000".
+# CPU per signed call vs the raw-aiohttp floor and order/cancel latency vs hand-written aiohttp,
+# on asyncio and uvloop; memory; micro-benchmarks (benchmarks/README.md). Shrink it with e.g.
+# BENCH_ARGS="--calls 500 --repeats 1 --latency-pairs 200 --memory-calls 5000 --micro-n 10000".
 BENCH_ARGS ?=
 
 .PHONY: bench
