@@ -66,7 +66,7 @@ from bench_harness import (
 )
 from bench_latency import Samples, latency_repeat, summarize_latency
 from bench_memory import run_memory
-from bench_micro import limiter_micro, micro
+from bench_micro import limiter_micro, micro, timer_micro
 from bench_report import TARGET, environment, print_report
 from papi_server import pin_to_cpu
 
@@ -310,6 +310,8 @@ def run_benchmark(args: argparse.Namespace, placement: Placement) -> dict[str, A
         log("micro-benchmarks...")
         rows = micro(args.micro_n, 3)
         rows += run_on(first_loop, limiter_micro(args.micro_n, 3))
+        for loop in args.loops:
+            rows += run_on(loop, timer_micro(args.micro_n, 3))
         report["micro"] = rows
     with server_process(args.server, placement.server_cpu) as base_url:
         log(f"server ({args.server}) at {base_url}")

@@ -7,11 +7,14 @@ Two cases time private functions of the package (the transport's URL builder and
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import gc
 import hashlib
 import hmac
 import importlib
 import itertools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -19,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp.helpers
 import bench_limiter
 import orjson
 from bench_clients import AMOUNT, ASSET, HUGE, PATH, REPAY_ASSETS
@@ -227,3 +231,60 @@ async def limiter_micro(n: int, repeats: int) -> list[dict[str, Any]]:
             {"group": "limiter", "name": name, "n": n, "us_per_op": per_op_us(sync_fn, n, repeats)}
         )
     return out
+
+
+async def timer_micro(n: int, repeats: int) -> list[dict[str, Any]]:
+    """What a per-request timer costs the running event loop, above one loop iteration.
+
+    With 32 requests in flight: ``loop.call_at`` + ``cancel`` (asyncio keeps timers in a
+    heap of Python objects compared by ``TimerHandle.__lt__``, uvloop in libuv), and
+    aiohttp's whole total-timeout machinery per request (its ``TimeoutHandle``, the
+    ``TimerContext`` entered for the request and for two reads of the answer, the timer).
+    """
+    loop = asyncio.get_running_loop()
+    timeout_handle: Any = getattr(aiohttp.helpers, "TimeoutHandle", None)
+
+    def noop() -> None:
+        pass
+
+    async def iterations(kind: str) -> float:
+        pending: collections.deque[asyncio.TimerHandle | None] = collections.deque()
+        start = time.perf_counter()
+        for _ in range(n):
+            if kind == "call_at":
+                pending.append(loop.call_at(math.ceil(loop.time() + 60), noop))
+            elif kind == "aiohttp":
+                handle = timeout_handle(loop, 60, ceil_threshold=5)
+                pending.append(handle.start())
+                timer = handle.timer()
+                for _ in range(3):
+                    with timer:
+                        pass
+            if len(pending) > 32:
+                timer_handle = pending.popleft()
+                if timer_handle is not None:
+                    timer_handle.cancel()
+            await asyncio.sleep(0)
+        for timer_handle in pending:
+            if timer_handle is not None:
+                timer_handle.cancel()
+        return (time.perf_counter() - start) / n * 1e6
+
+    async def best(kind: str) -> float:
+        runs = []
+        for _ in range(repeats):
+            gc.collect()
+            runs.append(await iterations(kind))
+        return min(runs)
+
+    base = await best("none")
+    name = "uvloop" if type(loop).__module__.startswith("uvloop") else "asyncio"
+    rows = [
+        (f"{name}: one loop iteration (await asyncio.sleep(0))", base),
+        (f"{name}: + loop.call_at + cancel, 32 pending", await best("call_at") - base),
+    ]
+    if timeout_handle is not None:
+        rows.append(
+            (f"{name}: + aiohttp's total timeout per request", await best("aiohttp") - base)
+        )
+    return [{"group": "timer", "name": label, "n": n, "us_per_op": us} for label, us in rows]
