@@ -266,6 +266,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--latency-concurrency", type=int, nargs="+", default=[1, 32])
     add("--memory-calls", type=int, default=100_000, help="SDK calls of the memory run (0: skip)")
     add("--memory-concurrency", type=int, default=256)
+    add("--memory-impl", choices=IMPLS, default="sdk", help="the client of the memory run")
     add("--micro-n", type=int, default=100_000, help="iterations per micro-benchmark (0: skip)")
     add("--results-dir", type=Path, default=DEFAULT_RESULTS)
     add("--json", type=Path, default=None, help="report path (default: RESULTS_DIR/...json)")
@@ -317,7 +318,7 @@ def run_benchmark(args: argparse.Namespace, placement: Placement) -> dict[str, A
         log(f"server ({args.server}) at {base_url}")
         report["loops"] = run_loops(args, base_url, log)
         if args.memory_calls:
-            log(f"memory: {args.memory_calls:,} SDK calls at c={args.memory_concurrency}...")
+            log(f"memory: {args.memory_calls:,} {args.memory_impl} calls...")
             report["memory"] = run_on(
                 first_loop,
                 run_memory(
@@ -325,6 +326,7 @@ def run_benchmark(args: argparse.Namespace, placement: Placement) -> dict[str, A
                     calls=args.memory_calls,
                     concurrency=args.memory_concurrency,
                     pool_size=args.pool_size,
+                    impl=args.memory_impl,
                 ),
             )
     return report

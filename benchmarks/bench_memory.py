@@ -1,8 +1,9 @@
-"""The memory run: many SDK calls through one pool; RSS and open sockets as it goes.
+"""The memory run: many calls through one pool; RSS and open sockets as it goes.
 
-``calls`` repay-debt calls at ``concurrency`` tasks through a pool of ``pool_size``
-connections: RSS (``/proc/self/statm``) at every tenth of the way, the sockets open in
-the process (``/proc/self/fd``, sampled every 100 calls) and the slowest call.
+``calls`` repay-debt calls of one client (the SDK by default) at ``concurrency`` tasks
+through a pool of ``pool_size`` connections: RSS (``/proc/self/statm``) at every tenth of
+the way, the sockets open in the process (``/proc/self/fd``, sampled every 100 calls) and
+the slowest call, which shows whether a pool serves its waiters in turn.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from bench_clients import SdkClient
+from bench_clients import make_client
 from bench_harness import drive
 
 
@@ -46,12 +47,13 @@ def open_sockets() -> int | None:
 
 
 async def run_memory(
-    base_url: str, *, calls: int, concurrency: int, pool_size: int
+    base_url: str, *, calls: int, concurrency: int, pool_size: int, impl: str = "sdk"
 ) -> dict[str, Any]:
-    """``calls`` SDK calls; RSS every tenth of the way and the most connections ever open."""
+    """``calls`` calls of ``impl``; RSS every tenth of the way, the most connections open."""
     await asyncio.sleep(0.2)  # sockets of the clients closed before are gone
     base_sockets = open_sockets()
-    client = SdkClient(base_url, pool_size)
+    client = make_client(impl, base_url, pool_size)
+    await client.start()
     step = max(1, calls // 10)
     checkpoints = [min(calls, step * k) for k in range(1, 11)]
     samples: list[dict[str, Any]] = []
@@ -89,6 +91,7 @@ async def run_memory(
     elapsed = time.perf_counter() - started
     first, last = samples[0], samples[-1]
     return {
+        "impl": impl,
         "calls": calls,
         "concurrency": concurrency,
         "pool_size": pool_size,

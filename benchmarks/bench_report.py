@@ -85,7 +85,7 @@ def memory_line(mem: dict[str, Any]) -> str:
     """The memory run in one sentence."""
     first = mem["samples"][0]
     return (
-        f"memory: {mem['calls']:,} SDK calls at c={mem['concurrency']} "
+        f"memory: {mem['calls']:,} {mem['impl']} calls at c={mem['concurrency']} "
         f"({mem['seconds']:.1f} s): RSS {mem['rss_first_checkpoint_mib']:.1f} MiB after "
         f"{first['calls']:,} calls, {mem['rss_end_mib']:.1f} MiB after {mem['calls']:,} "
         f"({mem['rss_growth_mib']:+.2f} MiB); max open connections "

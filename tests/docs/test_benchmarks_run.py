@@ -85,7 +85,7 @@ def test_make_bench_runs_with_a_tiny_call_count(tmp_path: Path) -> None:
         check_latency_cells(cells["latency"])
 
     memory = report["memory"]
-    assert memory["calls"] == 300 and memory["pool_size"] == 64
+    assert memory["impl"] == "sdk" and memory["calls"] == 300 and memory["pool_size"] == 64
     assert memory["samples"][-1]["calls"] == 300 and memory["rss_end_mib"] > 0
     if memory["max_open_connections"] is not None:  # counted from /proc/self/fd on Linux
         assert memory["connections_bounded_by_pool"] is True
