@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: venv test lint typecheck pytest demo clean
+.PHONY: venv test lint typecheck pytest pytest-uvloop demo clean
 
 venv: $(STAMP)
 
@@ -24,7 +24,11 @@ typecheck: venv
 pytest: venv
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# The suite once more on uvloop's event loop (tests/conftest.py reads PAPI_TEST_LOOP).
+pytest-uvloop: venv
+	PAPI_TEST_LOOP=uvloop $(BIN)/pytest -q
+
+test: lint typecheck pytest pytest-uvloop
 
 demo: venv
 	$(BIN)/python examples/demo.py $(ARGS)
@@ -35,8 +39,9 @@ examples: venv
 	$(BIN)/python examples/order_lifecycle.py
 	$(BIN)/python examples/borrow_repay.py
 
-# CPU per signed call vs the raw-aiohttp floor, memory, micro-benchmarks (benchmarks/README.md).
-# Shrink it with e.g. BENCH_ARGS="--calls 500 --repeats 1 --memory-calls 5000".
+# CPU per signed call vs the raw-aiohttp floor and order/cancel latency vs hand-written aiohttp,
+# on asyncio and uvloop; memory; micro-benchmarks (benchmarks/README.md). Shrink it with e.g.
+# BENCH_ARGS="--calls 500 --repeats 1 --latency-pairs 200 --memory-calls 5000 --micro-n 10000".
 BENCH_ARGS ?=
 
 .PHONY: bench

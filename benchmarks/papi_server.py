@@ -3,17 +3,23 @@
 Two kinds (``--kind``):
 
 * ``fast`` (the default): a minimal HTTP/1.1 keep-alive server on a bare
-  :class:`asyncio.Protocol`.  It verifies nothing: every
-  ``POST /papi/v1/margin/repay-debt`` gets the documented repay-debt JSON with
-  Binance-like headers (``X-MBX-USED-WEIGHT-1M`` / ``X-MBX-ORDER-COUNT-1M``
-  counted in one-minute windows, so the SDK's limiter reconciles with real
-  values); ``GET /papi/v1/time`` and ``/fapi/v1/time`` answer the server time;
-  anything else is a 404.  It costs a few tens of microseconds of its own CPU
-  per request, so the client, not the server, is the bottleneck.
+  :class:`asyncio.Protocol`.  It verifies no signature: every
+  ``POST /papi/v1/margin/repay-debt`` gets the documented repay-debt JSON;
+  ``POST /papi/v1/um/order`` opens an order and answers it as Binance does
+  (the request's symbol, side, type, time in force, quantity, price and client
+  order id echoed, status ``NEW``, a new ``orderId``); ``DELETE /papi/v1/um/order``
+  cancels it by ``orderId`` or ``origClientOrderId`` (status ``CANCELED``, or
+  -2011 "Unknown order sent." for an order that is not open).  Answers carry
+  Binance-like headers (``X-MBX-USED-WEIGHT-1M``, and ``X-MBX-ORDER-COUNT-1M`` on
+  order-counting calls, counted in one-minute windows, so the SDK's limiter
+  reconciles with real values); ``GET /papi/v1/time`` and ``/fapi/v1/time``
+  answer the server time; anything else is a 404.  It costs a few tens of
+  microseconds of its own CPU per request, so the client, not the server, is the
+  bottleneck.
 * ``sim``: the package's :class:`~binance_papi_async.testing.PapiSimulator`
   with rate limits off and an account owing a practically endless BNB debt.
   It checks every signature, timestamp and parameter: the smoke test uses it
-  to prove that the three benchmarked clients send valid signed calls.
+  to prove that every benchmarked client sends valid signed calls.
 
 ``python benchmarks/papi_server.py --port 0 --cpu 1`` pins itself to CPU 1,
 prints ``listening on http://127.0.0.1:PORT`` and serves until SIGTERM/SIGINT
@@ -26,11 +32,14 @@ import argparse
 import asyncio
 import contextlib
 import email.utils
+import itertools
 import os
 import signal
 import stat
 import sys
 import time
+from typing import Any, cast
+from urllib.parse import unquote_to_bytes
 
 import orjson
 
@@ -40,6 +49,7 @@ API_SECRET = "bench-secret-0123456789abcdef0123456789abcdef0123456789abcdef0123"
 
 REPAY_PATH = b"/papi/v1/margin/repay-debt"
 REPAY_WEIGHT = 3000
+UM_ORDER_PATH = b"/papi/v1/um/order"
 _TIME_PATHS = (b"/papi/v1/time", b"/fapi/v1/time")
 #: The documented example answer (the amount echoes the benchmark's request).
 REPAY_BODY = orjson.dumps(
@@ -55,6 +65,69 @@ _NOT_FOUND = (
     b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 9\r\n"
     b"Connection: keep-alive\r\n\r\nnot found"
 )
+_UNKNOWN_ORDER = orjson.dumps({"code": -2011, "msg": "Unknown order sent."})
+
+
+def _query(target: bytes) -> dict[str, str]:
+    """The query parameters of a request target (``a=1&b=2``), percent-decoded."""
+    out: dict[str, str] = {}
+    for pair in target.partition(b"?")[2].split(b"&"):
+        name, _, value = pair.partition(b"=")
+        out[name.decode()] = unquote_to_bytes(value).decode() if b"%" in value else value.decode()
+    return out
+
+
+class Orders:
+    """The UM orders open on this server: placed by ``POST``, cancelled by ``DELETE``."""
+
+    __slots__ = ("by_client_id", "ids", "open")
+
+    def __init__(self) -> None:
+        self.open: dict[int, dict[str, Any]] = {}
+        self.by_client_id: dict[str, int] = {}
+        # Binance's UM order ids are 64-bit; start past 2**53 as the simulator does.
+        self.ids = itertools.count(2**53 + 1)
+
+    def place(self, params: dict[str, str]) -> tuple[int, bytes]:
+        """Open an order from the request's parameters; (HTTP status, JSON answer)."""
+        order_id = next(self.ids)
+        client_id = params.get("newClientOrderId") or f"web_{order_id}"
+        order = {
+            "clientOrderId": client_id,
+            "cumQty": "0",
+            "executedQty": "0",
+            "orderId": order_id,
+            "origQty": params.get("quantity", "0"),
+            "price": params.get("price", "0"),
+            "reduceOnly": params.get("reduceOnly") == "true",
+            "side": params.get("side", "BUY"),
+            "positionSide": params.get("positionSide", "BOTH"),
+            "status": "NEW",
+            "symbol": params.get("symbol", ""),
+            "timeInForce": params.get("timeInForce", "GTC"),
+            "type": params.get("type", "LIMIT"),
+            "selfTradePreventionMode": params.get("selfTradePreventionMode", "NONE"),
+            "goodTillDate": 0,
+            "updateTime": int(time.time() * 1000),
+            "priceMatch": params.get("priceMatch", "NONE"),
+        }
+        self.open[order_id] = order
+        self.by_client_id[client_id] = order_id
+        return 200, orjson.dumps(order)
+
+    def cancel(self, params: dict[str, str]) -> tuple[int, bytes]:
+        """Cancel an open order by ``orderId`` or ``origClientOrderId``."""
+        if "orderId" in params:
+            order_id: int | None = int(params["orderId"])
+        else:
+            order_id = self.by_client_id.get(params.get("origClientOrderId", ""))
+        order = self.open.pop(order_id, None) if order_id is not None else None
+        if order is None:
+            return 400, _UNKNOWN_ORDER
+        del self.by_client_id[order["clientOrderId"]]
+        order["status"] = "CANCELED"
+        order["updateTime"] = int(time.time() * 1000)
+        return 200, orjson.dumps(order)
 
 
 class _Counters:
@@ -89,14 +162,15 @@ class _Counters:
 class _Connection(asyncio.Protocol):
     """One keep-alive connection: parse requests (pipelining-safe), answer each in turn."""
 
-    def __init__(self, counters: _Counters) -> None:
+    def __init__(self, counters: _Counters, orders: Orders) -> None:
         self._counters = counters
+        self._orders = orders
         self._transport: asyncio.Transport | None = None
         self._buffer = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # A cast, not an isinstance check: uvloop's transports do not subclass asyncio's.
+        self._transport = cast("asyncio.Transport", transport)
 
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer + data if self._buffer else data
@@ -138,6 +212,28 @@ class _Connection(asyncio.Protocol):
                     b"X-Cache: Miss from cloudfront\r\n\r\n"
                     % (len(REPAY_BODY), date, weight, orders),
                     REPAY_BODY,
+                )
+            )
+        if path == UM_ORDER_PATH and method in (b"POST", b"DELETE"):
+            placing = method == b"POST"
+            params = _query(target)
+            status, body = (self._orders.place if placing else self._orders.cancel)(params)
+            weight, orders, date = self._counters.charge(1, 1 if placing else 0)
+            counted = b"X-MBX-ORDER-COUNT-1M: %d\r\n" % orders if placing else b""
+            return b"".join(
+                (
+                    b"HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\nConnection: keep-alive\r\nDate: %s\r\n"
+                    b"Server: Tengine\r\nVary: Accept-Encoding\r\n"
+                    b"X-MBX-USED-WEIGHT-1M: %d\r\n%sX-Cache: Miss from cloudfront\r\n\r\n"
+                    % (
+                        b"200 OK" if status == 200 else b"400 Bad Request",
+                        len(body),
+                        date,
+                        weight,
+                        counted,
+                    ),
+                    body,
                 )
             )
         if method == b"GET" and path in _TIME_PATHS:
@@ -194,8 +290,9 @@ async def _serve_until_stopped(kind: str, port: int) -> None:
             loop.add_signal_handler(sig, stop.set)
     if kind == "fast":
         counters = _Counters()
+        orders = Orders()
         server = await loop.create_server(
-            lambda: _Connection(counters), "127.0.0.1", port, backlog=1024
+            lambda: _Connection(counters, orders), "127.0.0.1", port, backlog=1024
         )
         bound = server.sockets[0].getsockname()[1]
         url = f"http://127.0.0.1:{bound}"

@@ -11,11 +11,19 @@ require it and patch aioresponses here instead: ``_ShimResponse`` supplies a
 stand-in writer that reports zero bytes written (the request is never really
 sent).  ``tests/unit/test_aioresponses_shim.py`` fails as soon as an aioresponses release no
 longer needs this, so the shim gets removed then.
+
+Event loop
+----------
+Tests run on asyncio's own event loop.  ``PAPI_TEST_LOOP=uvloop pytest`` runs them on
+uvloop's instead (``make test`` does both), through pytest-asyncio's
+``pytest_asyncio_loop_factories`` hook; any other value is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -44,6 +52,20 @@ class _ShimResponse(aiohttp.ClientResponse):
 
 
 setattr(aioresponses.core, "ClientResponse", _ShimResponse)  # noqa: B010
+
+TEST_LOOP = os.environ.get("PAPI_TEST_LOOP", "asyncio")
+if TEST_LOOP not in ("asyncio", "uvloop"):
+    raise pytest.UsageError(f"PAPI_TEST_LOOP={TEST_LOOP!r}: expected 'asyncio' or 'uvloop'")
+
+if TEST_LOOP == "uvloop":
+    import uvloop
+
+    def pytest_asyncio_loop_factories(
+        config: pytest.Config, item: pytest.Item
+    ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+        """Every asyncio test and fixture on a uvloop event loop."""
+        return {"uvloop": uvloop.new_event_loop}
+
 
 # Unit tests on aioresponses do not measure the clock offset (tests of the sync do).
 NO_SYNC = TimeSync(enabled=False)

@@ -13,14 +13,35 @@ order count, 429 / 418) and faults on demand::
         ...  # point the client at sim.url
 
 From a shell: ``python -m binance_papi_async.testing --port 8765``.
-See :mod:`.simulator` for the exact rules, :mod:`.trading` for the fill model and
-:mod:`.faults` for faults.
+
+Where things are:
+
+* :mod:`.simulator`: :class:`PapiSimulator`, the object users hold: configuration,
+  the aiohttp server's lifecycle, keys, state, reset, marks;
+* the request path, in the order a request meets it: :mod:`.pipeline` (the steps),
+  :mod:`.faults` (the fault registry), :mod:`.limits` (IP weight, order counts,
+  bans), :mod:`.auth` (API keys, signatures, parameters, timestamps),
+  :mod:`.routing` (the route table: spec and handler per operation),
+  :mod:`.answers` (how answers and headers are written) and :mod:`.records` (the
+  request log);
+* the handlers: :mod:`.trading` (the exchange: one desk per product over a shared
+  market), :mod:`.stream` (listen keys and the user data stream); operations
+  without a handler answer their doc example (:mod:`.routing`);
+* :mod:`.control`: the ``/_sim/`` HTTP control API;
+* the data: :mod:`.state` (accounts, balances, prices, seed files) and :mod:`.book`
+  (orders, positions, loans); :mod:`._errors` (the error answers handlers raise).
+
+The modules import each other in that direction only: the simulator builds the
+others and nothing imports it back (collaborators reach it through small
+protocols: ``trading.market.Host``, ``stream.Host``, ``control.Controlled``).
 """
 
 from __future__ import annotations
 
+from ._errors import SimulatedError
 from .faults import Fault, FaultKind, FaultPlan
-from .simulator import MAX_REPAY_USD, PapiSimulator, RequestRecord, SimulatedError, is_loopback
+from .records import RequestRecord
+from .simulator import PapiSimulator, is_loopback
 from .state import (
     DEFAULT_ACCOUNT,
     DEMO_API_KEY,
@@ -32,6 +53,7 @@ from .state import (
     SimState,
     demo_state,
 )
+from .trading import MAX_REPAY_USD
 
 __all__ = [
     "DEFAULT_ACCOUNT",

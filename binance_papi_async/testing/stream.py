@@ -41,16 +41,15 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import WSMsgType, web
 
-from ..clock import TimerHandle
-from .state import Account, RepayRecord, fmt8
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .simulator import PapiSimulator
+from ..clock import Clock, TimerHandle
+from ._errors import SimulatedError
+from .routing import Call, Handler, RouteKey
+from .state import Account, RepayRecord, SimState, fmt8
 
 __all__ = ["LISTEN_KEY_VALIDITY_S", "MAX_CONNECTION_AGE_S", "StreamHub"]
 
@@ -85,10 +84,22 @@ class _Conn:
     timer: TimerHandle | None = None
 
 
-class StreamHub:
-    """Listen keys, stream connections and event fan-out of one :class:`PapiSimulator`."""
+class Host(Protocol):
+    """What the stream needs of the simulator: its clock and its live state."""
 
-    def __init__(self, sim: PapiSimulator) -> None:
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def state(self) -> SimState: ...
+
+    def server_time_ms(self) -> int: ...
+
+
+class StreamHub:
+    """Listen keys, stream connections and event fan-out of one simulator."""
+
+    def __init__(self, sim: Host) -> None:
         self._sim = sim
         self._keys: dict[str, _ListenKey] = {}  # listen key -> state
         self._by_account: dict[str, str] = {}  # account -> its active listen key
@@ -98,6 +109,30 @@ class StreamHub:
         self._closed = False
 
     # -- listen keys (the REST side) ----------------------------------------------------------
+
+    def routes(self) -> dict[RouteKey, Handler]:
+        """The listen-key routes (``POST``, ``PUT``, ``DELETE /papi/v1/listenKey``)."""
+        return {
+            ("POST", "/papi/v1/listenKey"): self._start_handler,
+            ("PUT", "/papi/v1/listenKey"): self._keepalive_handler,
+            ("DELETE", "/papi/v1/listenKey"): self._close_handler,
+        }
+
+    def _start_handler(self, call: Call, account: Account | None, params: dict[str, str]) -> Any:
+        assert call.account is not None
+        return {"listenKey": self.create_key(call.account)}
+
+    def _keepalive_handler(
+        self, call: Call, account: Account | None, params: dict[str, str]
+    ) -> Any:
+        assert call.account is not None
+        self.keepalive(call.account)
+        return {}
+
+    def _close_handler(self, call: Call, account: Account | None, params: dict[str, str]) -> Any:
+        assert call.account is not None
+        self.delete(call.account)
+        return {}
 
     def _now(self) -> float:
         return self._sim.clock.time()
@@ -117,8 +152,6 @@ class StreamHub:
 
     def keepalive(self, account: str) -> None:
         """``PUT``: extend the active key; ``SimulatedError`` -1125 when there is none."""
-        from .simulator import SimulatedError
-
         active = self._active(account)
         if active is None:
             raise SimulatedError(400, _INVALID_CODE, _INVALID_MSG)

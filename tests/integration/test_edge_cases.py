@@ -11,7 +11,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
@@ -62,9 +62,7 @@ class Server:
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.Server)
-        self.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}"
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -389,8 +387,8 @@ async def test_a_session_closed_while_the_answer_is_awaited_is_an_unknown_outcom
 
     class HeadersOnly(asyncio.Protocol):
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            assert isinstance(transport, asyncio.Transport)
-            self.transport = transport
+            # uvloop's transports implement asyncio.Transport without subclassing it.
+            self.transport = cast("asyncio.Transport", transport)
 
         def data_received(self, data: bytes) -> None:
             received.extend(data)

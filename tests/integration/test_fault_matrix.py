@@ -21,6 +21,7 @@ from binance_papi_async import (
     APIConnectionError,
     BinancePapiError,
     ExecutionStatusUnknown,
+    FakeClock,
     IPBannedError,
     OutcomeUnknown,
     PortfolioMarginClient,
@@ -316,8 +317,14 @@ def property_state() -> SimState:
 
 @pytest.fixture
 async def property_sim() -> AsyncIterator[PapiSimulator]:
+    """The simulator on a FakeClock the client shares: every ``recvWindow`` in 1..60000
+    is then met whatever the machine's load (on the wall clock 1 ms can pass)."""
     async with PapiSimulator(
-        api_key=KEY, api_secret=SECRET, state=property_state(), ip_weight_limit=10_000_000
+        api_key=KEY,
+        api_secret=SECRET,
+        state=property_state(),
+        ip_weight_limit=10_000_000,
+        clock=FakeClock(1_700_000_040.0),
     ) as s:
         yield s
 
@@ -348,7 +355,7 @@ async def test_repay_debt_outcome_is_validation_error_or_accepted(
     sim = property_sim
     sim.reset()  # full debts again: every valid request is one the account can honour
     async with PortfolioMarginClient(
-        KEY, SECRET, base_url=sim.url, rate_limits=BIG_LIMITS
+        KEY, SECRET, base_url=sim.url, rate_limits=BIG_LIMITS, clock=sim.clock
     ) as client:
         try:
             result = await client.margin.repay_debt(

@@ -1,0 +1,97 @@
+"""Instructions per call under callgrind: an A/B of ``bench_ab`` variants that the load of a
+shared machine does not move, on asyncio's event loop or uvloop's.
+
+    python benchmarks/bench_icount.py floor sdk sdk-aiohttp-timeout --loops asyncio uvloop
+
+For each variant and loop it runs the variant in a child process under
+``valgrind --tool=callgrind`` twice, sending ``--calls`` and then 3 x ``--calls`` calls at
+``--concurrency`` after the same warm-up, against ``papi_server.py`` (not under valgrind),
+and reports ``(Ir(3N) - Ir(N)) / 2N``: the instructions this client process executes per
+call, startup, imports and warm-up cancelled out.  Instructions are not time (cache
+misses and mispredicted branches are not counted), but two runs give the same figure to
+a few tenths of a percent however busy the machine is.  Needs valgrind; one child takes
+about a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench_harness import LOOPS, available_loops, drive, plan_cpus, run_on, server_process
+
+HERE = Path(__file__).resolve().parent
+
+
+async def _child(variant: str, url: str, calls: int, concurrency: int) -> None:
+    """Warm up, then ``calls`` calls of ``variant`` (runs under valgrind)."""
+    from bench_ab import VARIANTS
+
+    client = VARIANTS[variant](url)
+    await client.start()
+    try:
+        await drive(client.call, max(200, 2 * concurrency), concurrency)
+        await drive(client.call, calls, concurrency)
+    finally:
+        await client.close()
+
+
+def instructions(variant: str, loop: str, url: str, calls: int, concurrency: int) -> int:
+    """Total instructions (Ir) of one child process that sends ``calls`` calls."""
+    with tempfile.TemporaryDirectory(prefix="icount-") as tmp:
+        out = Path(tmp) / "callgrind.out"
+        child = [sys.executable, str(Path(__file__).resolve()), "--child", variant, loop, url]
+        child += [str(calls), str(concurrency)]
+        subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *child],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for line in out.read_text().splitlines():
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise RuntimeError(f"no instruction total in the callgrind output of {variant}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments; run the children (or be one); print instructions per call."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--child"]:
+        variant, loop, url, calls, concurrency = argv[1:6]
+        run_on(loop, _child(variant, url, int(calls), int(concurrency)))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("variants", nargs="+", help="names from bench_ab.py's VARIANTS")
+    parser.add_argument("--loops", nargs="+", choices=LOOPS, default=["asyncio"])
+    parser.add_argument("--calls", type=int, default=1000, help="N: the runs send N and 3N")
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args(argv)
+    from bench_ab import VARIANTS
+
+    unknown = [name for name in args.variants if name not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variants {unknown}; known: {sorted(VARIANTS)}")
+    missing = sorted(set(args.loops) - set(available_loops()))
+    if missing:
+        parser.error(f"{missing} not installed (pip install -e '.[bench]')")
+    placement = plan_cpus(True)
+    print(f"{args.calls:,} and {3 * args.calls:,} calls, concurrency {args.concurrency}")
+    print(f"{'variant':<20} " + "".join(f"{loop + ' instr/call':>22}" for loop in args.loops))
+    with server_process("fast", placement.server_cpu) as url:
+        for variant in args.variants:
+            cells = []
+            for loop in args.loops:
+                low = instructions(variant, loop, url, args.calls, args.concurrency)
+                high = instructions(variant, loop, url, 3 * args.calls, args.concurrency)
+                cells.append(f"{(high - low) / (2 * args.calls):>22,.0f}")
+            print(f"{variant:<20} " + "".join(cells), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

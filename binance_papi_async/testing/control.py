@@ -1,0 +1,120 @@
+"""The control API under ``/_sim/``: faults, the request log, reset and state, over HTTP.
+
+For engines under test in another process (``python -m binance_papi_async.testing``).
+These routes are never rate-limited, faulted or logged:
+
+* ``GET /_sim/faults``: the pending faults and the clock skew;
+* ``POST /_sim/faults``: add faults (one JSON object or a list; see
+  :meth:`.FaultPlan.add_from_json` and, for ``stream_*`` kinds, :mod:`.stream`);
+* ``DELETE /_sim/faults``: remove every fault and reset the skew;
+* ``GET /_sim/requests`` / ``DELETE /_sim/requests``: the request log, or empty it;
+* ``POST /_sim/reset``: back to the seed state (see ``PapiSimulator.reset``);
+* ``GET /_sim/state``: prices, marks and accounts, plus ``usedWeight1m`` and
+  ``serverTime``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+import orjson
+from aiohttp import web
+
+from .faults import FaultPlan
+from .records import RequestRecord
+from .state import SimState
+
+__all__ = ["Controlled", "add_control_routes"]
+
+_JSON = "application/json"
+
+
+class _StreamFaults(Protocol):
+    def is_stream_fault(self, data: Mapping[str, Any]) -> bool: ...
+
+    def apply_fault(self, data: Mapping[str, Any]) -> dict[str, Any] | None: ...
+
+
+class Controlled(Protocol):
+    """What the control API reads and changes (a :class:`~.simulator.PapiSimulator`)."""
+
+    @property
+    def faults(self) -> FaultPlan: ...
+
+    @property
+    def stream(self) -> _StreamFaults: ...
+
+    @property
+    def state(self) -> SimState: ...
+
+    @property
+    def requests(self) -> Iterable[RequestRecord]: ...
+
+    @property
+    def used_weight(self) -> int: ...
+
+    def clear_requests(self) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def server_time_ms(self) -> int: ...
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, body=orjson.dumps(data), content_type=_JSON)
+
+
+def add_control_routes(router: web.UrlDispatcher, sim: Controlled) -> None:
+    """Add the ``/_sim/`` routes of ``sim`` to ``router``."""
+
+    async def get_faults(request: web.Request) -> web.Response:
+        plan = sim.faults
+        return _json({"faults": [f.to_dict() for f in plan.faults], "skew_ms": plan.skew_ms})
+
+    async def add_faults(request: web.Request) -> web.Response:
+        try:
+            data = orjson.loads(await request.read())
+            added = [_add_fault(sim, item) for item in (data if isinstance(data, list) else [data])]
+        except (orjson.JSONDecodeError, ValueError) as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json({"added": [a for a in added if a is not None], "skew_ms": sim.faults.skew_ms})
+
+    async def clear_faults(request: web.Request) -> web.Response:
+        sim.faults.clear()
+        return _json({"cleared": True})
+
+    async def get_requests(request: web.Request) -> web.Response:
+        return _json({"requests": [r.to_dict() for r in sim.requests]})
+
+    async def clear_requests(request: web.Request) -> web.Response:
+        sim.clear_requests()
+        return _json({"cleared": True})
+
+    async def reset(request: web.Request) -> web.Response:
+        sim.reset()
+        return _json({"reset": True})
+
+    async def state(request: web.Request) -> web.Response:
+        data = sim.state.to_dict()
+        data["usedWeight1m"] = sim.used_weight
+        data["serverTime"] = sim.server_time_ms()
+        return _json(data)
+
+    router.add_route("GET", "/_sim/faults", get_faults)
+    router.add_route("POST", "/_sim/faults", add_faults)
+    router.add_route("DELETE", "/_sim/faults", clear_faults)
+    router.add_route("GET", "/_sim/requests", get_requests)
+    router.add_route("DELETE", "/_sim/requests", clear_requests)
+    router.add_route("POST", "/_sim/reset", reset)
+    router.add_route("GET", "/_sim/state", state)
+
+
+def _add_fault(sim: Controlled, item: object) -> dict[str, Any] | None:
+    """Add one fault from its JSON; its description, or ``None`` for a skew."""
+    if not isinstance(item, dict):
+        raise ValueError("a fault is a JSON object")
+    if sim.stream.is_stream_fault(item):
+        return sim.stream.apply_fault(item)
+    fault = sim.faults.add_from_json(item)
+    return fault.to_dict() if fault is not None else None
