@@ -46,7 +46,6 @@ __all__ = [
     "Rule",
     "check_asset",
     "check_assets",
-    "check_assets_encoded",
     "check_recv_window",
     "datetime_to_ms",
     "decimal_to_wire",
@@ -248,13 +247,6 @@ def check_assets(value: object, name: str) -> str:
     if len(set(value)) != len(value):
         raise ValidationError(f"{name} lists an asset twice: {list(value)}", param=name)
     return joined
-
-
-def check_assets_encoded(value: object, name: str) -> tuple[str, str]:
-    """:func:`check_assets`, and the result percent-encoded (``,`` is ``%2C``) for a
-    query string built by hand."""
-    joined = check_assets(value, name)
-    return joined, joined.replace(",", "%2C")
 
 
 def check_recv_window(value: object, name: str = "recv_window") -> int:
