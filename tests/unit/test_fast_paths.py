@@ -1,6 +1,6 @@
 """The per-call fast paths give the same results as the general code they short-cut.
 
-Each fast path (issue 7: CPU per call) has a general counterpart that stays in use
+Each fast path (kept for the CPU it saves per call) has a general counterpart that stays in use
 for unusual inputs; these tests drive both with the same inputs and compare.
 """
 
