@@ -1,35 +1,72 @@
-"""Python values to papi wire strings, and the argument checks shared by endpoints.
+"""Python arguments to papi wire strings: the one encoder of every endpoint's arguments.
 
 Every check raises :class:`~binance_papi_async.errors.ValidationError` naming the
-parameter, before any network I/O and before any rate budget is spent.
+parameter (its Python name), before any network I/O and before any rate budget is
+spent.  The rules:
+
+* **decimal** (prices, quantities, amounts): a ``Decimal``, ``str`` or ``int`` > 0,
+  finite, at most 18 digits before and 18 after the point; never a ``float`` (binary
+  floats are inexact) or a ``bool``.  Sent as a plain decimal, never in exponent
+  notation: ``Decimal("1E-8")`` is ``0.00000001``, trailing zeros are kept.
+* **time**: an aware ``datetime`` (naive ones are refused: their zone is a guess) or
+  epoch milliseconds as an ``int`` >= 0.  A datetime becomes milliseconds by integer
+  arithmetic on ``timedelta`` (floor to the millisecond), exact over the whole range of
+  ``datetime``; nothing goes through a float.
+* **bool**: a ``bool``, sent as ``true``/``false`` (``1`` and ``"true"`` are refused).
+* **int**: an ``int`` (not a ``bool``, not a ``float``).
+* **str** / **enum**: a non-empty ``str`` (a ``str``-valued ``Enum`` member gives its
+  value).  An enum's allowed values are in the method's ``Literal`` annotation, for
+  type checkers; at run time only the type is checked, so a value Binance adds later
+  is not refused by an older SDK.
+* **asset codes**: uppercase letters and digits; lists of them are comma-joined.
+* ``recvWindow``: an ``int`` from 1 to 60000 ms.
+
+:class:`Arguments` declares a generated endpoint method's parameters as data (encoder,
+required or not, and the rules between them: "either A or B", "not A with B", "B with
+A", and the parameters an order type makes mandatory) and encodes a call's values in
+one pass.  :func:`to_wire` encodes the values of the generic ``client.call``.
 """
 
 from __future__ import annotations
 
+import enum
 import re
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._constants import MAX_RECV_WINDOW_MS
+from ._decode import EPOCH
 from .errors import ValidationError
 
 __all__ = [
+    "Arg",
+    "Arguments",
+    "Rule",
     "check_asset",
     "check_assets",
-    "check_assets_encoded",
-    "check_positive_decimal",
     "check_recv_window",
+    "datetime_to_ms",
     "decimal_to_wire",
+    "exclusive",
+    "one_of",
     "positive_decimal_wire",
+    "requires",
     "to_wire",
+    "wire_bool",
+    "wire_decimal",
+    "wire_enum",
+    "wire_int",
     "wire_params",
+    "wire_recv_window",
+    "wire_str",
+    "wire_time",
 ]
 
 _ASSET_RE = re.compile(r"[A-Z0-9]{1,32}")
-
+_ASSET_LIST_RE = re.compile(r"[A-Z0-9]{1,32}(?:,[A-Z0-9]{1,32})*")
+_ONE_MS = timedelta(milliseconds=1)
 
 # Bounds on what a decimal may expand to on the wire: papi amounts have at most 8 (a few
 # assets 18) decimals and are far below 10**18.  "1e-999999999" would otherwise become a
@@ -38,21 +75,36 @@ MAX_DECIMAL_PLACES = 18
 MAX_DECIMAL_DIGITS_BEFORE_POINT = 18
 
 
-def _check_decimal_size(value: Decimal, name: str) -> None:
-    _, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int)  # finite values only reach here
-    beyond = -exponent - MAX_DECIMAL_PLACES  # digits after the 18th decimal place
-    # Trailing zeros there are fine ("1.5000...0"); any other digit is not.  (Not by
-    # quantize(): with more than 28 digits it raises InvalidOperation instead.)
-    if beyond > 0 and any(digits[-beyond:]):
+# -- decimals ---------------------------------------------------------------------------------
+
+
+def _plain(value: Decimal, name: str) -> str:
+    """A finite ``value`` as a plain decimal string: at most 18 digits before the point
+    and 18 significant places after it (trailing zeros are kept, and are fine)."""
+    if value:
+        magnitude = value.adjusted()  # the power of ten of the first digit
+        if magnitude >= MAX_DECIMAL_DIGITS_BEFORE_POINT:
+            raise ValidationError(
+                f"{name} is too large (10**{MAX_DECIMAL_DIGITS_BEFORE_POINT} or more): {value}",
+                param=name,
+            )
+        if magnitude < -MAX_DECIMAL_PLACES:  # its first digit is beyond the 18th place
+            raise ValidationError(
+                f"{name} has more than {MAX_DECIMAL_PLACES} decimal places: {value}", param=name
+            )
+    elif value.adjusted() < -MAX_DECIMAL_PLACES:  # a zero such as 0E-999999999
         raise ValidationError(
             f"{name} has more than {MAX_DECIMAL_PLACES} decimal places: {value}", param=name
         )
-    if value.adjusted() >= MAX_DECIMAL_DIGITS_BEFORE_POINT:
+    # Bounded now ("1e-999999999" would otherwise be a gigabyte-long string): at most 18
+    # digits before the point, and after it no more than the coefficient's own digits.
+    text = format(value, "f")
+    point = text.find(".")
+    if point >= 0 and len(text.rstrip("0")) - point - 1 > MAX_DECIMAL_PLACES:
         raise ValidationError(
-            f"{name} is too large (10**{MAX_DECIMAL_DIGITS_BEFORE_POINT} or more): {value}",
-            param=name,
+            f"{name} has more than {MAX_DECIMAL_PLACES} decimal places: {value}", param=name
         )
+    return text
 
 
 def decimal_to_wire(value: Decimal, name: str = "value") -> str:
@@ -63,8 +115,68 @@ def decimal_to_wire(value: Decimal, name: str = "value") -> str:
     """
     if not value.is_finite():
         raise ValidationError(f"{name} must be finite, got {value}", param=name)
-    _check_decimal_size(value, name)
-    return format(value, "f")
+    return _plain(value, name)
+
+
+def _decimal_argument(value: object, name: str) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, (bool, float)):
+        raise ValidationError(
+            f"{name} must be a Decimal, str or int, not {type(value).__name__} "
+            "(binary floats are inexact)",
+            param=name,
+        )
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            raise ValidationError(
+                f"{name} is not a decimal number: {value!r}", param=name
+            ) from None
+    raise ValidationError(
+        f"{name} must be a Decimal, str or int, not {type(value).__name__}", param=name
+    )
+
+
+def positive_decimal_wire(value: object, name: str) -> str:
+    """A finite amount > 0 given as ``Decimal``, ``str`` or ``int`` (never float or bool),
+    as the plain wire string (never exponent notation; trailing zeros kept)."""
+    dec = _decimal_argument(value, name)
+    if not dec.is_finite():
+        raise ValidationError(f"{name} must be finite, got {value!r}", param=name)
+    if dec <= 0:
+        raise ValidationError(f"{name} must be greater than 0, got {value!r}", param=name)
+    return _plain(dec, name)
+
+
+# -- times ------------------------------------------------------------------------------------
+
+
+def datetime_to_ms(value: datetime, name: str = "value") -> int:
+    """Epoch milliseconds of an aware datetime, floored, by exact integer arithmetic."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(f"{name} must be a timezone-aware datetime", param=name)
+    return (value - EPOCH) // _ONE_MS
+
+
+def _time_ms(value: object, name: str) -> int:
+    if isinstance(value, datetime):
+        ms = datetime_to_ms(value, name)
+    elif isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(
+            f"{name} must be an aware datetime or int milliseconds, got {value!r}", param=name
+        )
+    else:
+        ms = value
+    if ms < 0:
+        raise ValidationError(f"{name} must be at or after 1970-01-01 (>= 0 ms)", param=name)
+    return ms
+
+
+# -- the generic encoder of client.call -------------------------------------------------------
 
 
 def to_wire(value: Any, name: str = "value") -> str:
@@ -77,12 +189,10 @@ def to_wire(value: Any, name: str = "value") -> str:
         return str(value)
     if isinstance(value, Decimal):
         return decimal_to_wire(value, name)
-    if isinstance(value, Enum):
+    if isinstance(value, enum.Enum):
         return str(value.value)
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValidationError(f"{name} must be a timezone-aware datetime", param=name)
-        return str(int(value.timestamp() * 1000))
+        return str(_time_ms(value, name))
     if isinstance(value, float):
         raise ValidationError(
             f"{name} must not be a float (binary floats are inexact); pass a Decimal or a str",
@@ -100,137 +210,43 @@ def wire_params(params: Mapping[str, Any] | None) -> dict[str, str]:
     return {k: to_wire(v, k) for k, v in params.items() if v is not None}
 
 
-# Asset codes already found valid: engines repay and trade the same few assets, so the
-# check is a set lookup after the first time.  Bounded (emptied when full).
-_VALID_ASSETS: set[str] = set()
+# -- asset codes ------------------------------------------------------------------------------
 
 
 def check_asset(value: object, name: str = "asset") -> str:
     """An asset code: non-empty uppercase letters and digits (``BNB``, ``USDT``, ``1000SATS``)."""
-    if type(value) is str and value in _VALID_ASSETS:
+    if type(value) is str and _ASSET_RE.fullmatch(value):
         return value
-    if not isinstance(value, str) or not _ASSET_RE.fullmatch(value):
-        raise ValidationError(
-            f"{name} must be an asset code of uppercase letters and digits, got {value!r}",
-            param=name,
-        )
-    if len(_VALID_ASSETS) >= 4096:
-        _VALID_ASSETS.clear()
-    _VALID_ASSETS.add(value)
-    return value
-
-
-# Lists of asset codes already found valid (as tuples) -> their comma-joined wire form and
-# that form percent-encoded ("," is "%2C"; asset codes need nothing).  Bounded like
-# _VALID_ASSETS.
-_VALID_ASSET_LISTS: dict[tuple[object, ...], tuple[str, str]] = {}
+    raise ValidationError(
+        f"{name} must be an asset code of uppercase letters and digits, got {value!r}",
+        param=name,
+    )
 
 
 def check_assets(value: object, name: str) -> str:
     """A non-empty sequence of distinct asset codes, comma-joined for the wire."""
-    return check_assets_encoded(value, name)[0]
-
-
-def check_assets_encoded(value: object, name: str) -> tuple[str, str]:
-    """:func:`check_assets`, and the result percent-encoded for the query string."""
-    if type(value) is list or type(value) is tuple:  # the common case: seen before
-        key = tuple(value)
-        try:
-            known = _VALID_ASSET_LISTS.get(key)
-        except TypeError:  # an unhashable item: not an asset code
-            known = None
-        if known is not None:  # only valid lists are ever stored (equal ones are the same)
-            return known
-        joined = _check_assets(value, name)
-        known = (joined, joined.replace(",", "%2C"))
-        if len(_VALID_ASSET_LISTS) >= 1024:
-            _VALID_ASSET_LISTS.clear()
-        _VALID_ASSET_LISTS[key] = known
-        return known
-    joined = _check_assets(value, name)
-    return joined, joined.replace(",", "%2C")
-
-
-def _check_assets(value: object, name: str) -> str:
-    items: Sequence[object]
-    # list and tuple first: the common case, without the slower ABC check.
-    if (
-        type(value) is list
-        or type(value) is tuple
-        or (isinstance(value, Sequence) and not isinstance(value, (str, bytes)))
-    ):
-        items = value
-    else:
-        raise ValidationError(
-            f"{name} must be a list of asset codes such as ['USDT', 'BTC'], got {value!r}",
-            param=name,
-        )
-    if not items:
-        raise ValidationError(f"{name} must not be empty (pass None to omit it)", param=name)
-    assets = [check_asset(v, name) for v in items]
-    if len(set(assets)) != len(assets):
-        raise ValidationError(f"{name} lists an asset twice: {assets}", param=name)
-    return ",".join(assets)
-
-
-def check_positive_decimal(value: object, name: str) -> Decimal:
-    """A finite amount > 0 given as Decimal, str or int (never float or bool)."""
-    if type(value) is Decimal:  # the common case first
-        dec = value
-        if dec.is_finite() and dec > 0:
-            _check_decimal_size(dec, name)
-            return dec
-    if isinstance(value, (bool, float)):
-        raise ValidationError(
-            f"{name} must be a Decimal, str or int, not {type(value).__name__} "
-            "(binary floats are inexact)",
-            param=name,
-        )
-    if isinstance(value, Decimal):
-        dec = value
-    elif isinstance(value, int):
-        dec = Decimal(value)
-    elif isinstance(value, str):
-        try:
-            dec = Decimal(value.strip())
-        except InvalidOperation:
+    kind = type(value)
+    if kind is not list and kind is not tuple:
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
             raise ValidationError(
-                f"{name} is not a decimal number: {value!r}", param=name
-            ) from None
-    else:
-        raise ValidationError(
-            f"{name} must be a Decimal, str or int, not {type(value).__name__}", param=name
-        )
-    if not dec.is_finite():
-        raise ValidationError(f"{name} must be finite, got {value!r}", param=name)
-    if dec <= 0:
-        raise ValidationError(f"{name} must be greater than 0, got {value!r}", param=name)
-    _check_decimal_size(dec, name)
-    return dec
-
-
-def positive_decimal_wire(value: object, name: str) -> str:
-    """:func:`check_positive_decimal`, then the plain wire string (never exponent notation).
-
-    The common case, a ``Decimal`` whose ``str()`` is already plain (digits and at most
-    one point: no sign, no exponent, not NaN or Infinity) with at most 18 digits before
-    and 18 after the point and not zero, is checked on that string alone: one call into
-    the decimal module instead of four.  Anything else goes through the full checks.
-    """
-    if type(value) is Decimal:
-        text = str(value)  # exponent notation only if the exponent is > 0 or the value < 1e-6
-        dot = text.find(".")
-        if dot < 0:
-            if len(text) <= MAX_DECIMAL_DIGITS_BEFORE_POINT and text.isdigit() and text != "0":
-                return text  # (a Decimal's str has no leading zeros: "0" is the only zero)
-        elif (
-            dot <= MAX_DECIMAL_DIGITS_BEFORE_POINT
-            and len(text) - dot - 1 <= MAX_DECIMAL_PLACES
-            and text.replace(".", "", 1).isdigit()
-            and text.strip("0.")
-        ):
-            return text
-    return format(check_positive_decimal(value, name), "f")
+                f"{name} must be a list of asset codes such as ['USDT', 'BTC'], got {value!r}",
+                param=name,
+            )
+        value = tuple(value)
+    assert isinstance(value, (list, tuple))
+    if not value:
+        raise ValidationError(f"{name} must not be empty (pass None to omit it)", param=name)
+    try:
+        joined = ",".join(value)
+    except TypeError:  # not all str
+        joined = ""
+    # One match for the whole list: as many codes as items, so no item holds a comma.
+    if not _ASSET_LIST_RE.fullmatch(joined) or joined.count(",") != len(value) - 1:
+        for item in value:
+            check_asset(item, name)  # names the first item at fault
+    if len(set(value)) != len(value):
+        raise ValidationError(f"{name} lists an asset twice: {list(value)}", param=name)
+    return joined
 
 
 def check_recv_window(value: object, name: str = "recv_window") -> int:
@@ -242,3 +258,162 @@ def check_recv_window(value: object, name: str = "recv_window") -> int:
             f"{name} must be between 1 and {MAX_RECV_WINDOW_MS} ms, got {value}", param=name
         )
     return value
+
+
+# -- one encoder per parameter kind (the generated methods' Arg declarations) ------------------
+
+Encoder = Callable[[Any, str], str]
+
+
+def wire_str(value: object, name: str) -> str:
+    """A non-empty ``str`` (a ``str``-valued Enum member gives its value)."""
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if not isinstance(value, str) or not value:
+        raise ValidationError(f"{name} must be a non-empty str, got {value!r}", param=name)
+    return value
+
+
+#: An ENUM parameter: checked like a str (the allowed values are in the ``Literal`` type).
+wire_enum = wire_str
+
+
+def wire_bool(value: object, name: str) -> str:
+    """A ``bool``, sent as ``true`` / ``false``."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    raise ValidationError(f"{name} must be a bool, got {value!r}", param=name)
+
+
+def wire_int(value: object, name: str) -> str:
+    """An ``int`` (not a bool, not a float)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{name} must be an int, got {value!r}", param=name)
+    return str(value)
+
+
+#: A DECIMAL parameter: :func:`positive_decimal_wire`.
+wire_decimal = positive_decimal_wire
+
+
+def wire_time(value: object, name: str) -> str:
+    """A time: an aware ``datetime`` or epoch milliseconds as an ``int`` >= 0."""
+    return str(_time_ms(value, name))
+
+
+def wire_recv_window(value: object, name: str = "recv_window") -> str:
+    """``recvWindow``: an int from 1 to 60000 ms."""
+    return str(check_recv_window(value, name))
+
+
+# -- a method's parameters as data ------------------------------------------------------------
+
+
+class Arg(NamedTuple):
+    """One parameter: Binance's name, the Python name, its encoder, whether it is required."""
+
+    wire: str
+    name: str
+    encode: Encoder
+    required: bool = False
+
+
+class Rule(NamedTuple):
+    """A rule between two parameters (by Python name); see :func:`one_of` and friends."""
+
+    kind: str  # "one_of" | "exclusive" | "requires"
+    first: str
+    second: str
+
+
+def one_of(first: str, second: str) -> Rule:
+    """At least one of the two must be given."""
+    return Rule("one_of", first, second)
+
+
+def exclusive(first: str, second: str) -> Rule:
+    """The two must not both be given."""
+    return Rule("exclusive", first, second)
+
+
+def requires(given: str, needed: str) -> Rule:
+    """When ``given`` is given, ``needed`` must be given too."""
+    return Rule("requires", given, needed)
+
+
+_RuleCheck = tuple[str, int, int, str, str]
+_Mandatory = tuple[str, str, dict[str, tuple[tuple[int, str], ...]]]
+
+
+class Arguments:
+    """The parameters of one endpoint method, declared once at import, encoded per call.
+
+    ``Arguments(Arg(...), ..., rules=(one_of("a", "b"), ...), mandatory={"type":
+    {"LIMIT": ("price", ...)}})``; :meth:`encode` takes the call's values in the order
+    of the ``Arg`` declarations and returns the wire parameters.  Checks, in order: the
+    rules (on which values are given), each value (missing required ones first named),
+    then the parameters the value of another makes mandatory (e.g. ``type=LIMIT``).
+    """
+
+    __slots__ = ("_args", "_mandatory", "_rules")
+
+    def __init__(
+        self,
+        *args: Arg,
+        rules: Sequence[Rule] = (),
+        mandatory: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+    ) -> None:
+        index = {arg.name: i for i, arg in enumerate(args)}
+        self._args = args
+        self._rules: tuple[_RuleCheck, ...] = tuple(
+            (r.kind, index[r.first], index[r.second], r.first, r.second) for r in rules
+        )
+        self._mandatory: tuple[_Mandatory, ...] = tuple(
+            (
+                args[index[name]].wire,
+                name,
+                {value: tuple((index[n], n) for n in needed) for value, needed in table.items()},
+            )
+            for name, table in (mandatory or {}).items()
+        )
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The Python names of the parameters, in the order :meth:`encode` takes them."""
+        return tuple(arg.name for arg in self._args)
+
+    def encode(self, *values: object) -> dict[str, str]:
+        """The wire parameters of one call (``None`` values are not sent)."""
+        if self._rules:
+            self._check_rules(values)
+        params: dict[str, str] = {}
+        for (wire, name, encode, required), value in zip(self._args, values, strict=True):
+            if value is not None:
+                params[wire] = encode(value, name)
+            elif required:
+                raise ValidationError(f"{name} is required", param=name)
+        for wire, decider, table in self._mandatory:
+            needed = table.get(params.get(wire, ""))
+            if needed is not None:
+                for i, name in needed:
+                    if values[i] is None:
+                        raise ValidationError(
+                            f"{name} is required when {decider}={params[wire]}", param=name
+                        )
+        return params
+
+    def _check_rules(self, values: tuple[object, ...]) -> None:
+        for kind, i, j, first, second in self._rules:
+            a, b = values[i], values[j]
+            if kind == "one_of":
+                if a is None and b is None:
+                    raise ValidationError(f"give {first} or {second}", param=first)
+            elif kind == "exclusive":
+                if a is not None and b is not None:
+                    raise ValidationError(
+                        f"{first} and {second} cannot be sent together", param=second
+                    )
+            elif a is not None and b is None:
+                raise ValidationError(f"{second} is required with {first}", param=second)

@@ -6,8 +6,9 @@ import ipaddress
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -15,10 +16,6 @@ from yarl import URL
 from . import _constants as C
 from ._params import wire_params
 from ._transport import Timeouts, Transport
-from .api import AccountAPI, MarginAPI, MarketAPI
-from .api.cm import CmAPI
-from .api.um import UmAPI
-from .api.user_stream import UserStreamAPI
 from .clock import Clock, ServerClock, TimeSync
 from .endpoints import Budget, Charge, EndpointSpec, HttpMethod, Security, WeightKind
 from .errors import ConfigurationError
@@ -28,9 +25,26 @@ from .ratelimit import DEFAULT_LIMITS, BudgetLimit, RateLimiter, RateLimitSnapsh
 from .retry import RetryPolicy
 from .signing import HmacSigner, Signer, load_private_key
 
+if TYPE_CHECKING:  # the namespaces load with the client's first use (see _api)
+    from .api.account import AccountAPI
+    from .api.cm import CmAPI
+    from .api.margin import MarginAPI
+    from .api.market import MarketAPI
+    from .api.um import UmAPI
+    from .api.user_stream import UserStreamAPI
+
 _C = TypeVar("_C", bound="PortfolioMarginClient")
 
 __all__ = ["PortfolioMarginClient"]
+
+
+class _Namespaces(NamedTuple):
+    account: AccountAPI
+    margin: MarginAPI
+    um: UmAPI
+    cm: CmAPI
+    user_stream: UserStreamAPI
+    market: MarketAPI
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -207,12 +221,55 @@ class PortfolioMarginClient:
                 if not all(isinstance(c, Charge) for c in items):
                     raise ConfigurationError(f"charges[{route!r}] must be Charge objects")
                 self._transport.charge_overrides[route] = tuple(items)
-        self.margin = MarginAPI(self)
-        self.um = UmAPI(self)
-        self.cm = CmAPI(self)
-        self.user_stream = UserStreamAPI(self)
-        self.account = AccountAPI(self)
-        self.market = MarketAPI(self)
+
+    # -- endpoint namespaces -----------------------------------------------------------------
+    # Their modules and the response models they return (about 300 dataclasses) load on
+    # the first use of any of them, or when the client opens (__aenter__), never in the
+    # first call of an engine that opened it: importing the package stays cheap.
+
+    @cached_property
+    def _api(self) -> _Namespaces:
+        from .api.account import AccountAPI
+        from .api.cm import CmAPI
+        from .api.margin import MarginAPI
+        from .api.market import MarketAPI
+        from .api.um import UmAPI
+        from .api.user_stream import UserStreamAPI
+
+        return _Namespaces(
+            AccountAPI(self), MarginAPI(self), UmAPI(self), CmAPI(self),
+            UserStreamAPI(self), MarketAPI(self),
+        )  # fmt: skip
+
+    @cached_property
+    def account(self) -> AccountAPI:
+        """Account-wide endpoints (balances, transfers, collections, negative balance)."""
+        return self._api.account
+
+    @cached_property
+    def margin(self) -> MarginAPI:
+        """Cross-margin endpoints (orders, OCO, loans, repays, margin records)."""
+        return self._api.margin
+
+    @cached_property
+    def um(self) -> UmAPI:
+        """USDⓈ-M futures endpoints (orders, conditional/algo orders, positions, income)."""
+        return self._api.um
+
+    @cached_property
+    def cm(self) -> CmAPI:
+        """COIN-M futures endpoints (orders, conditional orders, positions, income)."""
+        return self._api.cm
+
+    @cached_property
+    def user_stream(self) -> UserStreamAPI:
+        """The user data stream (``client.user_stream()``) and its listenKey endpoints."""
+        return self._api.user_stream
+
+    @cached_property
+    def market(self) -> MarketAPI:
+        """Unsigned connectivity endpoints."""
+        return self._api.market
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -269,6 +326,7 @@ class PortfolioMarginClient:
         await self._transport.aclose(timeout)
 
     async def __aenter__(self: _C) -> _C:
+        _ = self._api  # load the namespaces and their models now, not in a first call
         return self
 
     async def __aexit__(

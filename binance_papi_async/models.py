@@ -1,43 +1,31 @@
 """Typed results: frozen, slotted dataclasses with Decimal money and aware UTC datetimes.
 
 Every model keeps the parsed body in ``raw``, so fields Binance adds later are
-never lost, and tolerates fields Binance removes (they become ``None``).
+never lost; its optional fields tolerate Binance removing them (they become ``None``).
+Values are read by the rules of :mod:`binance_papi_async._decode` (exact decimals,
+exact times, no float): a value of the wrong shape is an error, never a guess.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta, timezone
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ._decode import (
+    to_bool_or_none,
+    to_decimal,
+    to_decimal_or_none,
+    to_int,
+    to_str,
+    to_strs,
+    to_time,
+    to_time_or_none,
+)
+
 __all__ = ["AccountInformation", "AssetBalance", "OrderRateLimit", "RepayDebtResult"]
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_ONE_MS = timedelta(milliseconds=1)
-
-
-def ms_to_datetime(value: Any) -> datetime:
-    """Binance epoch milliseconds to an aware UTC datetime (exact: no float on the way)."""
-    return _EPOCH + _ONE_MS * int(value)  # exact integer arithmetic on microseconds
-
-
-def _dec(value: Any) -> Decimal:
-    """A Decimal from Binance's string (or integer) representation; never via float.
-
-    (``models_generated`` uses :func:`_dec_or_none` for every amount.)"""
-    if isinstance(value, float):  # orjson gives floats only for JSON numbers like 1.5
-        return Decimal(repr(value))
-    return Decimal(value)
-
-
-def _dec_or_none(value: Any) -> Decimal | None:
-    """Like :func:`_dec`, but ``None`` for a missing field or Binance's empty string."""
-    if value is None or value == "":
-        return None
-    return _dec(value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,7 +34,8 @@ class RepayDebtResult:
 
     ``amount`` is the amount of ``asset`` debt repaid, exact as Binance sent it
     (``"0.10000000"`` keeps its eight digits); ``specify_repay_assets`` are the
-    assets used to repay it.
+    assets used to repay it.  ``success`` is ``False`` when Binance does not say
+    ``true``.
     """
 
     asset: str
@@ -58,42 +47,14 @@ class RepayDebtResult:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> RepayDebtResult:
-        amount = _dec(d["amount"])
-        assets = tuple(d.get("specifyRepayAssets") or ())
-        update_time = ms_to_datetime(d["updateTime"])
-        success = bool(d.get("success", False))
-        if cls is not RepayDebtResult:  # a subclass: its own __init__
-            return cls(
-                asset=d["asset"],
-                amount=amount,
-                specify_repay_assets=assets,
-                update_time=update_time,
-                success=success,
-                raw=d,
-            )
-        # On every repay: the slots are filled directly, which is what the frozen
-        # dataclass __init__ does through object.__setattr__, at half the cost.
-        self = _new(cls)
-        _set_asset(self, d["asset"])
-        _set_amount(self, amount)
-        _set_assets(self, assets)
-        _set_time(self, update_time)
-        _set_success(self, success)
-        _set_raw(self, d)
-        return self
-
-
-def _slot_setters(cls: type, *names: str) -> tuple[Callable[[object, object], None], ...]:
-    """The ``__set__`` of each slot ``names`` of ``cls`` (a slotted dataclass)."""
-    setters = tuple(getattr(cls, name).__set__ for name in names)
-    assert {f.name for f in fields(cls)} == set(names)  # every field, or a test fails
-    return setters
-
-
-_new = object.__new__
-_set_asset, _set_amount, _set_assets, _set_time, _set_success, _set_raw = _slot_setters(
-    RepayDebtResult, "asset", "amount", "specify_repay_assets", "update_time", "success", "raw"
-)
+        return cls(
+            asset=to_str(d["asset"]),
+            amount=to_decimal(d["amount"]),
+            specify_repay_assets=to_strs(d.get("specifyRepayAssets")),
+            update_time=to_time(d["updateTime"]),
+            success=to_bool_or_none(d.get("success")) is True,
+            raw=d,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,7 +63,8 @@ class AssetBalance:
 
     ``cross_margin_asset`` is free + locked; it is absent (``None``) in the
     single-asset variant of the doc example.  ``cm_unrealized_pnl`` may be
-    empty on Binance's side, which gives ``None``.
+    empty on Binance's side, which gives ``None``; ``update_time`` is ``None`` for
+    Binance's "never" (``0``).
     """
 
     asset: str
@@ -117,7 +79,7 @@ class AssetBalance:
     cm_wallet_balance: Decimal
     cm_unrealized_pnl: Decimal | None
     negative_balance: Decimal | None
-    update_time: datetime
+    update_time: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
     @property
@@ -128,19 +90,19 @@ class AssetBalance:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> AssetBalance:
         return cls(
-            asset=d["asset"],
-            total_wallet_balance=_dec(d["totalWalletBalance"]),
-            cross_margin_asset=_dec_or_none(d.get("crossMarginAsset")),
-            cross_margin_borrowed=_dec(d["crossMarginBorrowed"]),
-            cross_margin_free=_dec(d["crossMarginFree"]),
-            cross_margin_interest=_dec(d["crossMarginInterest"]),
-            cross_margin_locked=_dec(d["crossMarginLocked"]),
-            um_wallet_balance=_dec(d["umWalletBalance"]),
-            um_unrealized_pnl=_dec_or_none(d.get("umUnrealizedPNL")),
-            cm_wallet_balance=_dec(d["cmWalletBalance"]),
-            cm_unrealized_pnl=_dec_or_none(d.get("cmUnrealizedPNL")),
-            negative_balance=_dec_or_none(d.get("negativeBalance")),
-            update_time=ms_to_datetime(d["updateTime"]),
+            asset=to_str(d["asset"]),
+            total_wallet_balance=to_decimal(d["totalWalletBalance"]),
+            cross_margin_asset=to_decimal_or_none(d.get("crossMarginAsset")),
+            cross_margin_borrowed=to_decimal(d["crossMarginBorrowed"]),
+            cross_margin_free=to_decimal(d["crossMarginFree"]),
+            cross_margin_interest=to_decimal(d["crossMarginInterest"]),
+            cross_margin_locked=to_decimal(d["crossMarginLocked"]),
+            um_wallet_balance=to_decimal(d["umWalletBalance"]),
+            um_unrealized_pnl=to_decimal_or_none(d.get("umUnrealizedPNL")),
+            cm_wallet_balance=to_decimal(d["cmWalletBalance"]),
+            cm_unrealized_pnl=to_decimal_or_none(d.get("cmUnrealizedPNL")),
+            negative_balance=to_decimal_or_none(d.get("negativeBalance")),
+            update_time=to_time_or_none(d.get("updateTime")),
             raw=d,
         )
 
@@ -150,7 +112,8 @@ class AccountInformation:
     """``GET /papi/v1/account``: the Portfolio Margin account summary (USD values).
 
     ``total_available_balance`` and ``total_margin_open_loss`` are empty strings
-    in the doc example, which gives ``None``.
+    in the doc example, which gives ``None``; ``update_time`` is ``None`` for
+    Binance's "never" (``0``).
     """
 
     uni_mmr: Decimal | None
@@ -162,22 +125,22 @@ class AccountInformation:
     virtual_max_withdraw_amount: Decimal
     total_available_balance: Decimal | None
     total_margin_open_loss: Decimal | None
-    update_time: datetime
+    update_time: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> AccountInformation:
         return cls(
-            uni_mmr=_dec_or_none(d.get("uniMMR")),
-            account_equity=_dec(d["accountEquity"]),
-            actual_equity=_dec(d["actualEquity"]),
-            account_initial_margin=_dec(d["accountInitialMargin"]),
-            account_maint_margin=_dec(d["accountMaintMargin"]),
-            account_status=d["accountStatus"],
-            virtual_max_withdraw_amount=_dec(d["virtualMaxWithdrawAmount"]),
-            total_available_balance=_dec_or_none(d.get("totalAvailableBalance")),
-            total_margin_open_loss=_dec_or_none(d.get("totalMarginOpenLoss")),
-            update_time=ms_to_datetime(d["updateTime"]),
+            uni_mmr=to_decimal_or_none(d.get("uniMMR")),
+            account_equity=to_decimal(d["accountEquity"]),
+            actual_equity=to_decimal(d["actualEquity"]),
+            account_initial_margin=to_decimal(d["accountInitialMargin"]),
+            account_maint_margin=to_decimal(d["accountMaintMargin"]),
+            account_status=to_str(d["accountStatus"]),
+            virtual_max_withdraw_amount=to_decimal(d["virtualMaxWithdrawAmount"]),
+            total_available_balance=to_decimal_or_none(d.get("totalAvailableBalance")),
+            total_margin_open_loss=to_decimal_or_none(d.get("totalMarginOpenLoss")),
+            update_time=to_time_or_none(d.get("updateTime")),
             raw=d,
         )
 
@@ -200,9 +163,9 @@ class OrderRateLimit:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> OrderRateLimit:
         return cls(
-            rate_limit_type=d["rateLimitType"],
-            interval=d["interval"],
-            interval_num=int(d["intervalNum"]),
-            limit=int(d["limit"]),
+            rate_limit_type=to_str(d["rateLimitType"]),
+            interval=to_str(d["interval"]),
+            interval_num=to_int(d["intervalNum"]),
+            limit=to_int(d["limit"]),
             raw=d,
         )

@@ -76,6 +76,7 @@ import aiohttp
 import orjson
 from yarl import URL
 
+from ._decode import ms_to_datetime
 from ._transport import mask_key
 from .clock import Clock, TimerHandle
 from .endpoints.user_stream import (
@@ -92,7 +93,6 @@ from .errors import (
     RateLimitError,
     ServerError,
 )
-from .models import ms_to_datetime
 from .stream_events import (
     StreamItem,
     StreamOverflow,

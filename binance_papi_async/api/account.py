@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, overload
 
+from .._decode import many
 from .._params import check_asset, check_recv_window
 from .._transport import Timeouts
 from ..endpoints import ACCOUNT_BALANCE, ACCOUNT_INFORMATION, QUERY_USER_RATE_LIMIT
 from ..models import AccountInformation, AssetBalance, OrderRateLimit
 from ..retry import RetryPolicy
-from ._generated import AccountAPIBase
-from ._wire import many
+from ._generated.account import AccountAPIBase
 
 __all__ = ["AccountAPI"]
 

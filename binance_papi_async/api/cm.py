@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._generated import CmAPIBase
+from ._generated.cm import CmAPIBase
 
 __all__ = ["CmAPI"]
 

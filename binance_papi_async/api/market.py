@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .._decode import to_time
 from .._transport import Timeouts
 from ..endpoints import PING, SERVER_TIME
-from ..models import ms_to_datetime
-from ._generated import MarketAPIBase
+from ._generated.market import MarketAPIBase
 
 __all__ = ["MarketAPI"]
 
 
 def _server_time(data: Any) -> datetime:
-    return ms_to_datetime(data["serverTime"])
+    return to_time(data["serverTime"])
 
 
 class MarketAPI(MarketAPIBase):

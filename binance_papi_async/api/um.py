@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._generated import UmAPIBase
+from ._generated.um import UmAPIBase
 
 __all__ = ["UmAPI"]
 

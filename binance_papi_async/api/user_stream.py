@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..clock import Clock
 from ..stream import OverflowPolicy, ReconnectHook, UserStream
-from ._generated import UserStreamAPIBase
+from ._generated.user_stream import UserStreamAPIBase
 
 __all__ = ["UserStreamAPI"]
 

@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from .._decode import ms_to_datetime
 from .._params import check_asset
-from ..models import AssetBalance, ms_to_datetime
+from ..models import AssetBalance
 from ..ratelimit import RateLimitSnapshot
 from ..stream import UserStream
 from ..stream_events import StreamItem, StreamOverflow, StreamReconnected

@@ -210,7 +210,8 @@ async def test_account_information_and_order_limits(sim: PapiSimulator) -> None:
         server = await client.market.server_time()
     assert info.account_status == "NORMAL"
     assert info.account_equity > 0
-    assert info.update_time.tzinfo is not None and server.tzinfo is not None
+    assert info.update_time is not None and info.update_time.tzinfo is not None
+    assert server.tzinfo is not None
     assert [(x.rate_limit_type, x.limit, x.interval_seconds) for x in limits] == [
         ("ORDERS", 1200, 60.0)
     ]

@@ -1,16 +1,13 @@
 """The per-call fast paths give the same results as the general code they short-cut.
 
-Each fast path (issue 7: CPU per call) has a general counterpart that stays in use
+Each fast path (kept for the CPU it saves per call) has a general counterpart that stays in use
 for unusual inputs; these tests drive both with the same inputs and compare.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import string
-from collections.abc import Sequence
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -24,25 +21,17 @@ from binance_papi_async import (
     ConfigurationError,
     PortfolioMarginClient,
     TimeSync,
-    ValidationError,
     _transport,
-)
-from binance_papi_async._params import (
-    check_assets,
-    check_positive_decimal,
-    positive_decimal_wire,
 )
 from binance_papi_async.clock import FakeClock
 from binance_papi_async.endpoints import Budget, Charge, EndpointSpec, Security
 from binance_papi_async.endpoints._table import TABLE as ALL_SPECS
-from binance_papi_async.models import RepayDebtResult
 from binance_papi_async.ratelimit import (
     BudgetLimit,
     InMemoryBudgetStore,
     RateLimiter,
     Reservation,
 )
-from binance_papi_async.signing import encode_params
 
 W = Budget.REQUEST_WEIGHT
 OR = Budget.ORDERS
@@ -167,158 +156,6 @@ def test_a_header_raises_the_count_on_the_fast_path() -> None:
     assert limiter.snapshot().get(W).used == 0
 
 
-# -- repay-debt arguments --------------------------------------------------------------------
-
-
-decimals = st.one_of(
-    st.decimals(allow_nan=True, allow_infinity=True),
-    st.decimals(min_value=Decimal("1e-20"), max_value=Decimal("1e19"), places=20),
-    st.builds(
-        lambda digits, exp: Decimal(f"{digits}E{exp}"),
-        st.integers(0, 10**25),
-        st.integers(-40, 25),
-    ),
-    # trailing zeros beyond the 18th place, and more digits than the default precision
-    st.builds(
-        lambda d: Decimal(f"{d}{'0' * 30}") if "." in str(d) and "E" not in str(d) else d,
-        st.decimals(0, 10, places=8),
-    ),
-    st.just(Decimal("9999999999.99999999999999999950")),
-)
-
-
-@settings(max_examples=500, deadline=None)
-@given(decimals)
-def test_positive_decimal_wire_is_the_full_check_then_plain_format(value: Decimal) -> None:
-    try:
-        expected: str | type[ValidationError] = format(check_positive_decimal(value, "x"), "f")
-    except ValidationError:
-        expected = ValidationError
-    if expected is ValidationError:
-        with pytest.raises(ValidationError):
-            positive_decimal_wire(value, "x")
-    else:
-        got = positive_decimal_wire(value, "x")
-        assert got == expected and "E" not in got and "e" not in got
-
-
-@pytest.mark.parametrize("value", ["0.001", 5, " 1.5 "])
-def test_positive_decimal_wire_takes_str_and_int(value: object) -> None:
-    assert positive_decimal_wire(value, "x") == format(check_positive_decimal(value, "x"), "f")
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        *("1", "100", "1E+2", "1E+17", "0.1", "0.000001", "1E-7", "1.50", "1.5E-10"),
-        *("123456789012345678", "0.123456789012345678", "999999999999999999.999999999999999999"),
-    ],
-)
-def test_positive_decimal_wire_edges_match_the_full_check(value: str) -> None:
-    expected = format(check_positive_decimal(Decimal(value), "x"), "f")
-    assert positive_decimal_wire(Decimal(value), "x") == expected
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        *(0.5, True, None, Decimal("-1"), Decimal("0"), "1e-30"),
-        *map(Decimal, ("-0", "-0.5", "0E+3", "0.000", "0E-30", "NaN", "-NaN", "sNaN")),
-        *map(Decimal, ("Infinity", "-Infinity", "1E+18", "1234567890123456789")),
-        *map(Decimal, ("0.1234567890123456789", "1.0000000000000000001")),
-    ],
-)
-def test_positive_decimal_wire_refuses_what_the_full_check_refuses(value: object) -> None:
-    with pytest.raises(ValidationError):
-        positive_decimal_wire(value, "x")
-
-
-assets = st.text(alphabet=string.ascii_uppercase + string.digits + "a,-", min_size=0, max_size=5)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(assets, max_size=4), st.booleans())
-def test_cached_asset_lists_give_what_the_first_check_gave(
-    items: list[str], as_tuple: bool
-) -> None:
-    value: Sequence[str] = tuple(items) if as_tuple else list(items)
-    outcomes = []
-    for _ in range(2):  # the second call may come from the cache
-        try:
-            outcomes.append(check_assets(value, "x"))
-        except ValidationError:
-            outcomes.append("error")
-    assert outcomes[0] == outcomes[1]
-    valid = (
-        bool(items)
-        and all(i and i.isalnum() and i == i.upper() and i.isascii() for i in items)
-        and len(set(items)) == len(items)
-    )
-    assert (outcomes[0] != "error") == valid
-    if valid:
-        assert outcomes[0] == ",".join(items)
-
-
-def test_an_unhashable_item_is_a_validation_error() -> None:
-    with pytest.raises(ValidationError):
-        check_assets([["USDT"]], "x")
-
-
-# -- the typed result ---------------------------------------------------------------------------
-
-REPAY_JSON = {
-    "amount": "0.10000000",
-    "asset": "BNB",
-    "specifyRepayAssets": ["USDT", "BTC"],
-    "updateTime": 1636371437000,
-    "success": True,
-}
-
-
-def test_repay_result_fast_construction_equals_the_dataclass_constructor() -> None:
-    fast = RepayDebtResult.from_json(REPAY_JSON)
-    built = RepayDebtResult(
-        asset="BNB",
-        amount=Decimal("0.10000000"),
-        specify_repay_assets=("USDT", "BTC"),
-        update_time=datetime(2021, 11, 8, 11, 37, 17, tzinfo=timezone.utc),
-        success=True,
-        raw=REPAY_JSON,
-    )
-    assert fast == built and hash(fast.amount) == hash(built.amount)
-    assert repr(fast) == repr(built)
-    assert str(fast.amount) == "0.10000000"  # exact, trailing zeros kept
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        fast.asset = "BTC"  # type: ignore[misc]
-    assert dataclasses.replace(fast, asset="BTC").asset == "BTC"
-
-
-def test_repay_result_of_a_subclass_uses_its_constructor() -> None:
-    @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-    class Mine(RepayDebtResult):
-        def __post_init__(self) -> None:
-            object.__setattr__(self, "asset", self.asset.lower())
-
-    mine = Mine.from_json(REPAY_JSON)
-    assert type(mine) is Mine and mine.asset == "bnb"
-
-
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [("amount", 0.1), ("amount", 1), ("specifyRepayAssets", None), ("success", None)],
-)
-def test_repay_result_tolerates_what_the_constructor_path_tolerated(
-    field: str, value: object
-) -> None:
-    result = RepayDebtResult.from_json({**REPAY_JSON, field: value})
-    if field == "amount":
-        assert result.amount == Decimal(repr(value)) if isinstance(value, float) else value
-    elif field == "specifyRepayAssets":
-        assert result.specify_repay_assets == ()
-    else:
-        assert result.success is False
-
-
 # -- endpoint specs -----------------------------------------------------------------------------
 
 
@@ -351,43 +188,7 @@ def test_a_spec_without_rules_is_its_own_variant() -> None:
     assert spec.for_params({"symbol": "BTCUSDT"}) is spec
 
 
-# -- repay_debt builds the query the transport would have built --------------------------------
-
-
-asset_codes = st.text(alphabet=string.ascii_uppercase + string.digits, min_size=1, max_size=8)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    asset=asset_codes,
-    amount=st.one_of(
-        st.decimals(min_value=Decimal("1e-8"), max_value=Decimal("1e12"), places=8),
-        st.integers(1, 10**9),
-    ),
-    repay_assets=st.one_of(st.none(), st.lists(asset_codes, min_size=1, max_size=4, unique=True)),
-    recv_window=st.one_of(st.none(), st.integers(1, 60000)),
-)
-def test_repay_debt_query_equals_the_encoded_params(
-    asset: str, amount: Decimal | int, repay_assets: list[str] | None, recv_window: int | None
-) -> None:
-    client = PortfolioMarginClient(api_key="k" * 64, api_secret="s" * 64)
-    seen: dict[str, Any] = {}
-
-    def request(spec: EndpointSpec, params: dict[str, str], **kwargs: Any) -> Any:
-        seen.update(params=dict(params), encoded=kwargs["encoded"])
-
-        async def result() -> Any:
-            return None
-
-        return result()
-
-    client._transport.request = request  # type: ignore[method-assign]
-    asyncio.run(
-        client.margin.repay_debt(
-            asset, amount, specify_repay_assets=repay_assets, recv_window=recv_window
-        )
-    )
-    assert seen["encoded"] == encode_params(seen["params"])
+# -- the transport -----------------------------------------------------------------------------
 
 
 async def test_an_owned_session_closed_by_hand_is_a_typed_error_and_refunds() -> None:

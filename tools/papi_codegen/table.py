@@ -1,0 +1,68 @@
+"""``binance_papi_async/endpoints/_table.py``: one ``EndpointSpec`` per operation, and ``TABLE``."""
+
+from __future__ import annotations
+
+from .spec import CHARGES_RULE, Op, charges_of, summary_of, weight_rules
+from .text import HEADER, wrap
+
+TABLE_FILE = "binance_papi_async/endpoints/_table.py"
+
+
+def _spec_line(op: Op) -> str:
+    r = op.raw
+    charges = ", ".join(f"Charge(Budget.{b}, {n})" for b, n in charges_of(r))
+    rules = "".join(
+        f"WeightRule({param!r}, {present!r}, {weight}),"
+        for param, present, weight in weight_rules(r)
+    )
+    params = "".join(
+        f"Param({p.name!r}, {p.py!r}, {p.type!r}, {p.required!r}, {p.note!r})," for p in op.params
+    )
+    return (
+        f"{op.const} = EndpointSpec(name={op.name!r}, method={r['method']!r}, "
+        f"path={r['path']!r}, security=Security.{r['security']}, weight={r['weight']}, "
+        f"weight_kind=WeightKind.{r['weight_kind']}, charges=({charges},), "
+        f"summary={summary_of(r)!r}, params=({params}),"
+        + (f" weight_rules=({rules})," if rules else "")
+        + ")"
+    )
+
+
+def gen_table(ops: list[Op]) -> str:
+    out = [
+        HEADER,
+        "# ruff: noqa: E501, RUF001",
+        '"""The papi endpoint table: every REST operation the SDK knows, as data.',
+        "",
+        "The operations of spec/papi/endpoints.json, and the undocumented ones papi serves",
+        "(spec/papi/overrides.json, ``undocumented_endpoints``).  ``TABLE`` lists them all;",
+        "``binance_papi_async.endpoints`` exposes it with lookups by route and name.",
+        "",
+        *CHARGES_RULE.splitlines(),
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from ._spec import Budget, Charge, EndpointSpec, Param, Security, WeightKind, WeightRule",
+        "",
+    ]
+    for op in ops:
+        r = op.raw
+        out.append("")
+        out.append(
+            f"# {summary_of(r)} ({r['security']}): {r.get('weight_label', '')} {r['weight']}"
+        )
+        if not op.documented:
+            out.append(f"# undocumented: {r['source']}")
+        if "weight_note" in r:
+            out.append(f"# weight: {r['weight_note']}")
+        for note in r.get("uncertain_notes", []):
+            out.extend(wrap(f"uncertain: {note}", 96, "# ", "#   "))
+        out.append(_spec_line(op))
+    out.append("")
+    out.append("TABLE: tuple[EndpointSpec, ...] = (" + ", ".join(op.const for op in ops) + ",)")
+    out.append("")
+    out.append(
+        "__all__ = [" + ", ".join(repr(n) for n in sorted([o.const for o in ops] + ["TABLE"])) + "]"
+    )
+    return "\n".join(out) + "\n"
