@@ -144,7 +144,7 @@ def assert_passed(result: subprocess.CompletedProcess[str], count: int) -> None:
     # No warning from the plugin's fixtures (pytest-asyncio's own configuration notice
     # about asyncio_default_fixture_loop_scope may appear: it is not ours).
     assert "requested async @pytest.fixture" not in output
-    assert "binance_papi_async_pytest" not in output
+    assert "binance_papi_async/pytest_plugin.py" not in output
 
 
 def test_strict_mode_with_marked_tests_and_no_configuration(tmp_path: Path) -> None:
@@ -186,8 +186,10 @@ def test_the_plugin_imports_nothing_heavy_until_a_fixture_is_used(tmp_path: Path
 
             def test_nothing_heavy_loaded(pytestconfig):
                 assert pytestconfig.pluginmanager.has_plugin("papi")
-                heavy = {"aiohttp", "binance_papi_async", "binance_papi_async.testing"}
-                assert not heavy & set(sys.modules)
+                assert "aiohttp" not in sys.modules
+                ours = {m for m in sys.modules if m.startswith("binance_papi_async")}
+                light = {"binance_papi_async", "binance_papi_async._lazy"}
+                assert ours == light | {"binance_papi_async.pytest_plugin"}
 
 
             def test_a_sync_test_is_told_what_the_fixture_needs(papi_simulator):
@@ -200,15 +202,17 @@ def test_the_plugin_imports_nothing_heavy_until_a_fixture_is_used(tmp_path: Path
     assert "papi_simulator needs an async test run by pytest-asyncio" in result.stdout
 
 
-def test_importing_the_plugin_module_imports_only_pytest() -> None:
+def test_importing_the_plugin_module_imports_only_the_lazy_package() -> None:
     code = (
-        "import sys, binance_papi_async_pytest\n"
+        "import sys, binance_papi_async.pytest_plugin\n"
         "print(sorted(m for m in sys.modules if m.startswith(('aiohttp', 'binance_papi_async'))))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
-    assert result.stdout.strip() == "['binance_papi_async_pytest']"
+    assert result.stdout.strip() == str(
+        ["binance_papi_async", "binance_papi_async._lazy", "binance_papi_async.pytest_plugin"]
+    )
 
 
 def test_importing_the_package_does_not_import_the_command() -> None:
