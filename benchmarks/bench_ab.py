@@ -27,7 +27,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import contextlib
 import functools
+import hashlib
+import hmac
 import importlib
 import shutil
 import statistics
@@ -44,6 +47,7 @@ import aiohttp
 import bench_calls as bc
 from papi_server import API_KEY, API_SECRET, pin_to_cpu
 
+from binance_papi_async import _transport, signing
 from binance_papi_async.endpoints import REPAY_DEBT, Budget
 from binance_papi_async.ratelimit import BudgetLimit, RateLimiter, Reservation
 
@@ -135,6 +139,97 @@ def _sdk_at(package: ModuleType) -> Factory:
     return factory
 
 
+class _StdHmacSigner:
+    """HMAC-SHA256 through the standard library: the key state built once, copied per call."""
+
+    def __init__(self, secret: str) -> None:
+        self._mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+
+    def sign(self, payload: bytes) -> str:
+        mac = self._mac.copy()
+        mac.update(payload)
+        return mac.hexdigest()
+
+
+def _sdk_std_hmac(url: str) -> Any:
+    client = bc.SdkClient(url, 64)
+    client.client._transport.signer = _StdHmacSigner(API_SECRET)
+    return client
+
+
+def _sdk_general_request(url: str) -> Any:
+    """Every call through the general ``session.request`` branch (all keywords passed)."""
+    client = bc.SdkClient(url, 64)
+    transport = client.client._transport
+    transport._owns_session = False  # the general branch; close() closes the session
+    session = transport._ensure_session()
+
+    async def close() -> None:
+        await client.client.aclose()
+        await session.close()
+
+    client.close = close  # type: ignore[method-assign]
+    return client
+
+
+def _sdk_hex_encoded(url: str) -> Any:
+    client = bc.SdkClient(url, 64)
+    client.client._transport._hex_signer = False  # the signature goes through encode_signature
+    return client
+
+
+def _unencoded(client: Any) -> Any:
+    transport = client.client._transport
+    request = transport.request
+
+    def without_encoded(spec: Any, params: Any, **kwargs: Any) -> Any:
+        kwargs.pop("encoded", None)
+        return request(spec, params, **kwargs)
+
+    transport.request = without_encoded
+    return client
+
+
+def _sdk_unencoded(url: str) -> Any:
+    """repay_debt's query encoded by the transport (encode_params), not passed in."""
+    return _unencoded(bc.SdkClient(url, 64))
+
+
+def _encode_uncached(params: Any) -> str:
+    enc = signing._encode
+    return "&".join([f"{enc(k)}={enc(v)}" for k, v in params.items()])
+
+
+def _sdk_unencoded_uncached(url: str) -> Any:
+    """As sdk-unencoded, and encode_params without its cache of encoded strings."""
+    client = _unencoded(bc.SdkClient(url, 64))
+    client.patches = [(_transport, "encode_params", _encode_uncached)]
+    return client
+
+
+def _sdk_url_build(url: str) -> Any:
+    """URLs from ``yarl.URL.build(encoded=True)`` instead of yarl's private constructor."""
+    client = bc.SdkClient(url, 64)
+    client.patches = [  # type: ignore[attr-defined]
+        (_transport, "_url_from_parts", _transport._build_url)
+    ]
+    return client
+
+
+@contextlib.contextmanager
+def _patched(client: Any) -> Any:
+    """The module attributes ``client.patches`` names, set for the span of a measurement."""
+    saved = []
+    for owner, name, value in getattr(client, "patches", ()):
+        saved.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        for owner, name, value in reversed(saved):
+            setattr(owner, name, value)
+
+
 VARIANTS: dict[str, Factory] = {
     "floor": lambda url: bc.FloorClient(url, 64),
     "sdk": lambda url: bc.SdkClient(url, 64),
@@ -143,6 +238,12 @@ VARIANTS: dict[str, Factory] = {
     "sdk-noobserve": _sdk_noobserve,
     "sdk-aiohttp-timeout": _sdk_aiohttp_timeout,
     "transport": _transport_only,
+    "sdk-std-hmac": _sdk_std_hmac,
+    "sdk-general-request": _sdk_general_request,
+    "sdk-hex-encoded": _sdk_hex_encoded,
+    "sdk-unencoded": _sdk_unencoded,
+    "sdk-unencoded-uncached": _sdk_unencoded_uncached,
+    "sdk-url-build": _sdk_url_build,
 }
 
 
@@ -160,11 +261,15 @@ async def run(
     try:
         for client in clients.values():
             await client.start()
-            await client.call()
+            with _patched(client):
+                await client.call()
         for repeat in range(repeats):
             shift = repeat % len(names)
             for name in [*names[shift:], *names[:shift]]:
-                measured = await bc.measure(name, clients[name].call, calls, concurrency, repeat)
+                with _patched(clients[name]):
+                    measured = await bc.measure(
+                        name, clients[name].call, calls, concurrency, repeat
+                    )
                 samples[name].append(measured.cpu_us_per_call)
     finally:
         for client in clients.values():
