@@ -48,7 +48,14 @@ import bench_calls as bc
 from papi_server import API_KEY, API_SECRET, pin_to_cpu
 
 from binance_papi_async import _transport, signing
+from binance_papi_async._params import (
+    check_asset,
+    check_assets,
+    check_assets_encoded,
+    positive_decimal_wire,
+)
 from binance_papi_async.endpoints import REPAY_DEBT, Budget
+from binance_papi_async.models import RepayDebtResult
 from binance_papi_async.ratelimit import BudgetLimit, RateLimiter, Reservation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,6 +214,38 @@ def _sdk_unencoded_uncached(url: str) -> Any:
     return client
 
 
+def _repay_copy(url: str, *, encoded: bool) -> Any:
+    """``margin.repay_debt`` as it is (``encoded=True``: the query built beside the params and
+    passed in) or without the pre-encoded query (the transport encodes the params)."""
+    client = bc.SdkClient(url, 64)
+    transport = client.client._transport
+    amount, assets = Decimal(bc.AMOUNT), list(bc.REPAY_ASSETS)
+
+    async def call() -> Any:
+        checked = check_asset(bc.ASSET)
+        params = {"asset": checked}
+        wire = params["amount"] = positive_decimal_wire(amount, "amount")
+        if encoded:
+            query = f"asset={checked}&amount={wire}"
+            wire, quoted = check_assets_encoded(assets, "specify_repay_assets")
+            params["specifyRepayAssets"] = wire
+            query = f"{query}&specifyRepayAssets={quoted}"
+            return await transport.request(
+                REPAY_DEBT, params, parse=RepayDebtResult.from_json, encoded=query
+            )
+        params["specifyRepayAssets"] = check_assets(assets, "specify_repay_assets")
+        return await transport.request(REPAY_DEBT, params, parse=RepayDebtResult.from_json)
+
+    client.call = call
+    return client
+
+
+def _repay_uncached(url: str) -> Any:
+    client = _repay_copy(url, encoded=False)
+    client.patches = [(_transport, "encode_params", _encode_uncached)]
+    return client
+
+
 def _sdk_url_build(url: str) -> Any:
     """URLs from ``yarl.URL.build(encoded=True)`` instead of yarl's private constructor."""
     client = bc.SdkClient(url, 64)
@@ -244,6 +283,9 @@ VARIANTS: dict[str, Factory] = {
     "sdk-unencoded": _sdk_unencoded,
     "sdk-unencoded-uncached": _sdk_unencoded_uncached,
     "sdk-url-build": _sdk_url_build,
+    "repay-encoded": functools.partial(_repay_copy, encoded=True),
+    "repay-plain": functools.partial(_repay_copy, encoded=False),
+    "repay-plain-uncached": _repay_uncached,
 }
 
 
@@ -275,11 +317,16 @@ async def run(
         for client in clients.values():
             await client.close()
     base = samples[names[0]]
-    lines = [f"{calls:,} calls x {repeats} repeats, concurrency {concurrency}; paired / {names[0]}"]
+    lines = [
+        f"{calls:,} calls x {repeats} repeats, concurrency {concurrency}; "
+        f"paired / {names[0]} (median, and its quartiles)"
+    ]
     for name in names:
-        paired = statistics.median(a / b for a, b in zip(samples[name], base, strict=True))
+        ratios = [a / b for a, b in zip(samples[name], base, strict=True)]
+        paired = statistics.median(ratios)
+        low, _, high = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [paired] * 3
         median = statistics.median(samples[name])
-        lines.append(f"{name:<20} {median:8.1f} µs/call   {paired:6.3f}")
+        lines.append(f"{name:<24} {median:8.1f} µs/call   {paired:6.3f}  [{low:6.3f} {high:6.3f}]")
     return lines
 
 
