@@ -1,21 +1,26 @@
 """A/B runs of client variants against the fast papi server: interleaved, paired ratios.
 
-Where ``bench_calls.py`` (``make bench``) reports the three clients of issue 7, this
-tool answers "what does this part cost?" and "did this change help?":
+Where ``bench_calls.py`` (``make bench``) compares the floor, the SDK and a hand-optimised
+client, this tool answers "what does this part cost?" and "did this change help?":
 
 * parts switched off: the SDK without its rate limiter (``sdk-nolimiter``), without
   ``observe_headers`` (``sdk-noobserve``), the transport alone with the same params
-  and no typed result (``transport``); or one put back: aiohttp's per-request total
-  timeout timer (``sdk-aiohttp-timeout``);
+  and no typed result (``transport``), without the cache of percent-encoded strings
+  (``sdk-uncached-encoding``); or one put back: aiohttp's per-request total timeout
+  timer beside the client's own deadlines (``sdk-aiohttp-timeout``);
+* fast paths the SDK does without, put back to measure what they would save: a
+  hand-written HMAC (``sdk-hand-hmac``), a hex signature not run through the
+  percent-encoder (``sdk-raw-signature``), URLs from yarl's private
+  ``from_parts_uncached`` (``sdk-private-url``);
 * the package at another git revision (``--rev REV``: ``git archive`` of
   ``binance_papi_async`` into a temporary directory, imported under another name),
   run beside the working tree's.
 
 Every repeat runs every variant back to back in a rotating order, each after a warm-up;
-the report is the median CPU µs per call of this process and the median of the ratios
-to the first variant, paired by repeat (which cancels drifts of a shared machine).
-Decide on paired ratios from many short repeats: on a noisy VM one run of a few
-thousand calls moves by 1 to 2 %.  Nothing leaves 127.0.0.1.
+the report is the median CPU µs per call of this process, the quartiles of the ratios to
+the first variant paired by repeat, and their median (pairing cancels drifts of a
+shared machine).  Decide on paired ratios from many short repeats: on a noisy VM one
+run of a few thousand calls moves by 1 to 2 %.  Nothing leaves 127.0.0.1.
 
     python benchmarks/bench_ab.py                                # floor sdk handopt
     python benchmarks/bench_ab.py floor sdk sdk-nolimiter --repeats 24
@@ -30,7 +35,6 @@ import atexit
 import contextlib
 import functools
 import hashlib
-import hmac
 import importlib
 import shutil
 import statistics
@@ -46,16 +50,11 @@ from typing import Any
 import aiohttp
 import bench_calls as bc
 from papi_server import API_KEY, API_SECRET, pin_to_cpu
+from yarl import URL
 
-from binance_papi_async import _transport, signing
-from binance_papi_async._params import (
-    check_asset,
-    check_assets,
-    check_assets_encoded,
-    positive_decimal_wire,
-)
+from binance_papi_async import signing
+from binance_papi_async._http import url as http_url
 from binance_papi_async.endpoints import REPAY_DEBT, Budget
-from binance_papi_async.models import RepayDebtResult
 from binance_papi_async.ratelimit import BudgetLimit, RateLimiter, Reservation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,112 +145,68 @@ def _sdk_at(package: ModuleType) -> Factory:
     return factory
 
 
-class _StdHmacSigner:
-    """HMAC-SHA256 through the standard library: the key state built once, copied per call."""
+def _encode_uncached(params: Any) -> str:
+    """``encode_params`` without its cache: every name and value through the encoder."""
+    encode = signing._encode
+    return "&".join([f"{encode(k)}={encode(v)}" for k, v in params.items()])
+
+
+def _sdk_uncached_encoding(url: str) -> Any:
+    return _with_patches(bc.SdkClient(url, 64), (http_url, "encode_params", _encode_uncached))
+
+
+_BLOCK = 64  # SHA-256's block size in bytes
+
+
+class _HandHmacSigner:
+    """HMAC-SHA256 (RFC 2104) written out: the inner and outer SHA-256 states of the key
+    built once and copied per call, instead of copying an ``hmac.HMAC`` object."""
 
     def __init__(self, secret: str) -> None:
-        self._mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+        key = secret.encode().ljust(_BLOCK, b"\0")  # (a key longer than a block is hashed)
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
 
     def sign(self, payload: bytes) -> str:
-        mac = self._mac.copy()
-        mac.update(payload)
-        return mac.hexdigest()
+        inner = self._inner.copy()
+        inner.update(payload)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
 
-def _sdk_std_hmac(url: str) -> Any:
+def _sdk_hand_hmac(url: str) -> Any:
     client = bc.SdkClient(url, 64)
-    client.client._transport.signer = _StdHmacSigner(API_SECRET)
+    client.client._transport.signer = _HandHmacSigner(API_SECRET)
     return client
 
 
-def _sdk_general_request(url: str) -> Any:
-    """Every call through the general ``session.request`` branch (all keywords passed)."""
+def _sdk_raw_signature(url: str) -> Any:
+    """A hex signature appended as it is, not checked by the percent-encoder."""
+    return _with_patches(bc.SdkClient(url, 64), (signing, "encode_signature", str))
+
+
+class _PrivateUrlBase(http_url.BaseUrl):
+    """URLs from yarl's private ``from_parts_uncached`` instead of ``URL.build``."""
+
+    __slots__ = ()
+
+    def url(self, path: str, query: str) -> URL:
+        from yarl._url import from_parts_uncached
+
+        url: URL = from_parts_uncached(self.scheme, self.authority, self.path + path, query, "")
+        return url
+
+
+def _sdk_private_url(url: str) -> Any:
     client = bc.SdkClient(url, 64)
-    transport = client.client._transport
-    transport._owns_session = False  # the general branch; close() closes the session
-    session = transport._ensure_session()
-
-    async def close() -> None:
-        await client.client.aclose()
-        await session.close()
-
-    client.close = close  # type: ignore[method-assign]
+    client.client._transport._base = _PrivateUrlBase(url)
     return client
 
 
-def _sdk_hex_encoded(url: str) -> Any:
-    client = bc.SdkClient(url, 64)
-    client.client._transport._hex_signer = False  # the signature goes through encode_signature
-    return client
-
-
-def _unencoded(client: Any) -> Any:
-    transport = client.client._transport
-    request = transport.request
-
-    def without_encoded(spec: Any, params: Any, **kwargs: Any) -> Any:
-        kwargs.pop("encoded", None)
-        return request(spec, params, **kwargs)
-
-    transport.request = without_encoded
-    return client
-
-
-def _sdk_unencoded(url: str) -> Any:
-    """repay_debt's query encoded by the transport (encode_params), not passed in."""
-    return _unencoded(bc.SdkClient(url, 64))
-
-
-def _encode_uncached(params: Any) -> str:
-    enc = signing._encode
-    return "&".join([f"{enc(k)}={enc(v)}" for k, v in params.items()])
-
-
-def _sdk_unencoded_uncached(url: str) -> Any:
-    """As sdk-unencoded, and encode_params without its cache of encoded strings."""
-    client = _unencoded(bc.SdkClient(url, 64))
-    client.patches = [(_transport, "encode_params", _encode_uncached)]
-    return client
-
-
-def _repay_copy(url: str, *, encoded: bool) -> Any:
-    """``margin.repay_debt`` as it is (``encoded=True``: the query built beside the params and
-    passed in) or without the pre-encoded query (the transport encodes the params)."""
-    client = bc.SdkClient(url, 64)
-    transport = client.client._transport
-    amount, assets = Decimal(bc.AMOUNT), list(bc.REPAY_ASSETS)
-
-    async def call() -> Any:
-        checked = check_asset(bc.ASSET)
-        params = {"asset": checked}
-        wire = params["amount"] = positive_decimal_wire(amount, "amount")
-        if encoded:
-            query = f"asset={checked}&amount={wire}"
-            wire, quoted = check_assets_encoded(assets, "specify_repay_assets")
-            params["specifyRepayAssets"] = wire
-            query = f"{query}&specifyRepayAssets={quoted}"
-            return await transport.request(
-                REPAY_DEBT, params, parse=RepayDebtResult.from_json, encoded=query
-            )
-        params["specifyRepayAssets"] = check_assets(assets, "specify_repay_assets")
-        return await transport.request(REPAY_DEBT, params, parse=RepayDebtResult.from_json)
-
-    client.call = call
-    return client
-
-
-def _repay_uncached(url: str) -> Any:
-    client = _repay_copy(url, encoded=False)
-    client.patches = [(_transport, "encode_params", _encode_uncached)]
-    return client
-
-
-def _sdk_url_build(url: str) -> Any:
-    """URLs from ``yarl.URL.build(encoded=True)`` instead of yarl's private constructor."""
-    client = bc.SdkClient(url, 64)
-    client.patches = [  # type: ignore[attr-defined]
-        (_transport, "_url_from_parts", _transport._build_url)
-    ]
+def _with_patches(client: Any, *patches: tuple[object, str, object]) -> Any:
+    """``client``, to be measured with these module attributes set (see ``_patched``)."""
+    client.patches = patches
     return client
 
 
@@ -277,15 +232,10 @@ VARIANTS: dict[str, Factory] = {
     "sdk-noobserve": _sdk_noobserve,
     "sdk-aiohttp-timeout": _sdk_aiohttp_timeout,
     "transport": _transport_only,
-    "sdk-std-hmac": _sdk_std_hmac,
-    "sdk-general-request": _sdk_general_request,
-    "sdk-hex-encoded": _sdk_hex_encoded,
-    "sdk-unencoded": _sdk_unencoded,
-    "sdk-unencoded-uncached": _sdk_unencoded_uncached,
-    "sdk-url-build": _sdk_url_build,
-    "repay-encoded": functools.partial(_repay_copy, encoded=True),
-    "repay-plain": functools.partial(_repay_copy, encoded=False),
-    "repay-plain-uncached": _repay_uncached,
+    "sdk-uncached-encoding": _sdk_uncached_encoding,
+    "sdk-hand-hmac": _sdk_hand_hmac,
+    "sdk-raw-signature": _sdk_raw_signature,
+    "sdk-private-url": _sdk_private_url,
 }
 
 
@@ -319,14 +269,14 @@ async def run(
     base = samples[names[0]]
     lines = [
         f"{calls:,} calls x {repeats} repeats, concurrency {concurrency}; "
-        f"paired / {names[0]} (median, and its quartiles)"
+        f"paired / {names[0]}: [quartiles] median"
     ]
     for name in names:
         ratios = [a / b for a, b in zip(samples[name], base, strict=True)]
         paired = statistics.median(ratios)
         low, _, high = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [paired] * 3
         median = statistics.median(samples[name])
-        lines.append(f"{name:<24} {median:8.1f} µs/call   {paired:6.3f}  [{low:6.3f} {high:6.3f}]")
+        lines.append(f"{name:<24} {median:8.1f} µs/call   [{low:.3f} {high:.3f}]  {paired:6.3f}")
     return lines
 
 

@@ -67,7 +67,6 @@ from yarl import URL
 
 from binance_papi_async import PortfolioMarginClient, Timeouts, TimeSync
 from binance_papi_async._params import check_asset, check_assets_encoded, positive_decimal_wire
-from binance_papi_async._transport import _url_from_parts as url_from_parts
 from binance_papi_async.endpoints import REPAY_DEBT, Budget
 from binance_papi_async.models import RepayDebtResult
 from binance_papi_async.ratelimit import BudgetLimit, RateLimiter
@@ -565,7 +564,7 @@ def micro(n: int, repeats: int) -> list[dict[str, Any]]:
         ("url", "yarl.URL(str, encoded=True) (hand-opt)", lambda: URL(next_url(), encoded=True)),
         (
             "url",
-            "yarl.URL.build(..., encoded=True) from parts",
+            "yarl.URL.build(..., encoded=True) from parts (SDK)",
             lambda: URL.build(
                 scheme="http",
                 authority="127.0.0.1:8000",
@@ -573,11 +572,6 @@ def micro(n: int, repeats: int) -> list[dict[str, Any]]:
                 query_string=next_query(),
                 encoded=True,
             ),
-        ),
-        (
-            "url",
-            "URL from parts, as the transport makes it (SDK)",
-            lambda: url_from_parts("http", "127.0.0.1:8000", PATH, next_query(), ""),
         ),
         ("parse", "orjson.loads (floor, hand-opt)", lambda: orjson.loads(REPAY_BODY)),
         (

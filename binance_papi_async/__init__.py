@@ -3,7 +3,6 @@
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
-from ._transport import Timeouts
 from .client import PortfolioMarginClient
 from .clock import Clock, FakeClock, ServerClock, TimeSync
 from .endpoints import Budget, Charge, EndpointSpec, Security, WeightKind
@@ -74,6 +73,7 @@ from .stream_events import (
     UserStreamEvent,
     parse_event,
 )
+from .timeouts import Timeouts
 
 try:
     __version__ = _version("binance-papi-async")

@@ -30,9 +30,9 @@ from decimal import Decimal
 from typing import Literal
 
 from .. import models_generated as _models
-from .._transport import Timeouts
 from ..endpoints import _table as _specs
 from ..retry import RetryPolicy
+from ..timeouts import Timeouts
 from ._base import Namespace
 from ._wire import (
     many,

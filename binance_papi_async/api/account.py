@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any, overload
 
 from .._params import check_asset, check_recv_window
-from .._transport import Timeouts
 from ..endpoints import ACCOUNT_BALANCE, ACCOUNT_INFORMATION, QUERY_USER_RATE_LIMIT
 from ..models import AccountInformation, AssetBalance, OrderRateLimit
 from ..retry import RetryPolicy
+from ..timeouts import Timeouts
 from ._generated import AccountAPIBase
 from ._wire import many
 

@@ -7,18 +7,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from .._constants import DEFAULT_RECV_WINDOW_MS
-from .._params import (
-    check_asset,
-    check_assets_encoded,
-    check_recv_window,
-    positive_decimal_wire,
-)
-from .._transport import Timeouts
+from .._params import check_asset, check_assets, check_recv_window, positive_decimal_wire
 from ..endpoints import REPAY_DEBT
 from ..errors import ExecutionStatusUnknown, ValidationError
 from ..events import OutcomeUnknown
 from ..models import RepayDebtResult
 from ..outcome import RepayOutcome, judge_repay
+from ..timeouts import Timeouts
 from ._generated import MarginAPIBase
 
 __all__ = ["MarginAPI"]
@@ -65,12 +60,7 @@ class MarginAPI(MarginAPIBase):
         any I/O.  ``recv_window`` is 1..60000 ms; ``timeout`` and ``max_wait``
         (seconds to wait for rate budget) override the client defaults.
         """
-        # The query is built here as well as the params: every value is checked to need no
-        # percent-encoding (asset codes are [A-Z0-9], amounts digits and a point) but the
-        # commas of the asset list, so the transport need not encode the params again.
-        checked = check_asset(asset)
-        params: dict[str, str] = {"asset": checked}
-        query = f"asset={checked}"
+        params: dict[str, str] = {"asset": check_asset(asset)}
         if not isinstance(repay_all, bool):
             raise ValidationError("repay_all must be a bool", param="repay_all")
         if amount is None:
@@ -85,22 +75,15 @@ class MarginAPI(MarginAPIBase):
                 raise ValidationError(
                     "give either amount or repay_all=True, not both", param="repay_all"
                 )
-            wire = params["amount"] = positive_decimal_wire(amount, "amount")
-            query = f"{query}&amount={wire}"
+            params["amount"] = positive_decimal_wire(amount, "amount")
         if specify_repay_assets is not None:
-            wire, encoded = check_assets_encoded(specify_repay_assets, "specify_repay_assets")
-            params["specifyRepayAssets"] = wire
-            query = f"{query}&specifyRepayAssets={encoded}"
+            params["specifyRepayAssets"] = check_assets(
+                specify_repay_assets, "specify_repay_assets"
+            )
         if recv_window is not None:
-            wire = params["recvWindow"] = str(check_recv_window(recv_window))
-            query = f"{query}&recvWindow={wire}"
+            params["recvWindow"] = str(check_recv_window(recv_window))
         return await self._client._transport.request(
-            REPAY_DEBT,
-            params,
-            timeout=timeout,
-            max_wait=max_wait,
-            parse=RepayDebtResult.from_json,
-            encoded=query,
+            REPAY_DEBT, params, timeout=timeout, max_wait=max_wait, parse=RepayDebtResult.from_json
         )
 
     async def repay_debt_outcome(

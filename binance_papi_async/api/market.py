@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .._transport import Timeouts
 from ..endpoints import PING, SERVER_TIME
 from ..models import ms_to_datetime
+from ..timeouts import Timeouts
 from ._generated import MarketAPIBase
 
 __all__ = ["MarketAPI"]

@@ -433,7 +433,13 @@ async def test_owned_session_is_closed_and_aclose_idempotent(mock_http: aiorespo
     # the connector itself is uncapped so a stream's WebSocket never takes a REST slot.
     assert connector.limit == 0 and connector.limit_per_host == 0
     gate = client._transport._gate
-    assert gate is not None and gate._free == 64
+    assert gate is not None
+    for _ in range(64):  # pool_size requests enter at once; one more would wait
+        assert not gate.locked()
+        await gate.acquire()
+    assert gate.locked()
+    for _ in range(64):
+        gate.release()
     await client.aclose()
     await client.aclose()
     assert _closed(session) and client.closed

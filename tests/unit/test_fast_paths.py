@@ -6,7 +6,6 @@ for unusual inputs; these tests drive both with the same inputs and compare.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import string
 from collections.abc import Sequence
@@ -19,14 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from binance_papi_async import (
-    ClientClosedError,
-    ConfigurationError,
-    PortfolioMarginClient,
-    TimeSync,
-    ValidationError,
-    _transport,
-)
+from binance_papi_async import ConfigurationError, ValidationError
 from binance_papi_async._params import (
     check_assets,
     check_positive_decimal,
@@ -42,7 +34,6 @@ from binance_papi_async.ratelimit import (
     RateLimiter,
     Reservation,
 )
-from binance_papi_async.signing import encode_params
 
 W = Budget.REQUEST_WEIGHT
 OR = Budget.ORDERS
@@ -349,96 +340,3 @@ def test_weight_rule_specs_are_built_once() -> None:
 def test_a_spec_without_rules_is_its_own_variant() -> None:
     spec = EndpointSpec(name="x", method="GET", path="/papi/v1/x", security=Security.NONE, weight=1)
     assert spec.for_params({"symbol": "BTCUSDT"}) is spec
-
-
-# -- repay_debt builds the query the transport would have built --------------------------------
-
-
-asset_codes = st.text(alphabet=string.ascii_uppercase + string.digits, min_size=1, max_size=8)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    asset=asset_codes,
-    amount=st.one_of(
-        st.decimals(min_value=Decimal("1e-8"), max_value=Decimal("1e12"), places=8),
-        st.integers(1, 10**9),
-    ),
-    repay_assets=st.one_of(st.none(), st.lists(asset_codes, min_size=1, max_size=4, unique=True)),
-    recv_window=st.one_of(st.none(), st.integers(1, 60000)),
-)
-def test_repay_debt_query_equals_the_encoded_params(
-    asset: str, amount: Decimal | int, repay_assets: list[str] | None, recv_window: int | None
-) -> None:
-    client = PortfolioMarginClient(api_key="k" * 64, api_secret="s" * 64)
-    seen: dict[str, Any] = {}
-
-    def request(spec: EndpointSpec, params: dict[str, str], **kwargs: Any) -> Any:
-        seen.update(params=dict(params), encoded=kwargs["encoded"])
-
-        async def result() -> Any:
-            return None
-
-        return result()
-
-    client._transport.request = request  # type: ignore[method-assign]
-    asyncio.run(
-        client.margin.repay_debt(
-            asset, amount, specify_repay_assets=repay_assets, recv_window=recv_window
-        )
-    )
-    assert seen["encoded"] == encode_params(seen["params"])
-
-
-async def test_an_owned_session_closed_by_hand_is_a_typed_error_and_refunds() -> None:
-    client = PortfolioMarginClient(
-        api_key="k" * 64,
-        api_secret="s" * 64,
-        base_url="http://127.0.0.1:9",
-        time_sync=TimeSync(enabled=False),
-    )
-    try:
-        client._transport._ensure_session()
-        assert client.session is not None
-        await client.session.close()  # not client.aclose(): behind the client's back
-        with pytest.raises(ClientClosedError):
-            await client.margin.repay_debt("BNB", Decimal("1"))
-        assert client.rate_limits.get(W).used == 0  # nothing was sent: budget given back
-    finally:
-        await client.aclose()
-
-
-# -- URLs from their parts ---------------------------------------------------------------------
-
-
-def test_the_fast_url_constructor_is_in_use() -> None:
-    # If this fails, yarl changed and the transport fell back to URL.build (slower, correct).
-    from yarl._url import from_parts_uncached
-
-    assert _transport._url_from_parts is from_parts_uncached
-
-
-query_chars = string.ascii_letters + string.digits + "-_.~%&="
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    scheme=st.sampled_from(["http", "https"]),
-    authority=st.sampled_from(
-        ["papi.binance.com", "127.0.0.1:8080", "[::1]:9000", "user:pw@host.example:443", "h"]
-    ),
-    path=st.sampled_from(["/papi/v1/margin/repay-debt", "/", "/papi/v1/um/order"]),
-    query=st.text(alphabet=query_chars, max_size=80),
-)
-def test_url_from_parts_equals_url_build(
-    scheme: str, authority: str, path: str, query: str
-) -> None:
-    fast = _transport._url_from_parts(scheme, authority, path, query, "")
-    slow = _transport._build_url(scheme, authority, path, query, "")
-    assert fast == slow and str(fast) == str(slow)
-    assert (fast.raw_authority, fast.raw_path, fast.raw_query_string) == (
-        slow.raw_authority,
-        slow.raw_path,
-        slow.raw_query_string,
-    )
-    assert (fast.host, fast.port, fast.scheme) == (slow.host, slow.port, slow.scheme)
