@@ -21,8 +21,9 @@ class Timeouts:
     connection (waiting for a slot of the pool, DNS, TCP and TLS).  A request that
     hits ``connect`` was never sent; one that hits ``total`` may have been (and, for
     a write, raises :class:`~binance_papi_async.ExecutionStatusUnknown`).  For the
-    client's REST calls both bounds are kept by the client itself and fire at most
-    10 ms late; aiohttp keeps ``connect`` for DNS, TCP and TLS.
+    client's REST calls, ``total`` and the wait for a free slot of the pool are kept by
+    the client itself and fire at most 10 ms late; aiohttp keeps ``connect`` for DNS,
+    TCP and TLS.
     """
 
     total: float = C.DEFAULT_TOTAL_TIMEOUT_S

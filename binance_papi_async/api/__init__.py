@@ -1,4 +1,4 @@
-"""Endpoint namespaces: thin, typed declarations over ``PortfolioMarginClient.call``."""
+"""Endpoint namespaces: thin, typed declarations over the client's request path."""
 
 from .account import AccountAPI
 from .margin import MarginAPI
