@@ -84,7 +84,7 @@ def _sdk_noobserve(url: str) -> Any:
 
 def _sdk_aiohttp_timeout(url: str) -> Any:
     """The SDK with aiohttp's own total timeout too: a loop timer scheduled and cancelled
-    per request, as before the client enforced ``total`` itself (and as the floor has)."""
+    per request (as the floor has), beside the client's own deadlines."""
     client = bc.SdkClient(url, 64)
     client.client._transport._request_timeout = aiohttp.ClientTimeout(total=60, connect=60)
     return client

@@ -165,7 +165,8 @@ class Transport:
                 self._guard_writes = True
             self._session = session
         elif session.closed:
-            raise ClientClosedError("the aiohttp session given to the client has been closed")
+            whose = "the client's aiohttp session" if self._owns_session else "the session given"
+            raise ClientClosedError(f"{whose} has been closed (close the client with aclose())")
         return session
 
     async def aclose(self, timeout: float) -> None:

@@ -26,6 +26,7 @@ from yarl import URL
 from binance_papi_async import (
     APIConnectionError,
     APITimeoutError,
+    ClientClosedError,
     ExecutionStatusUnknown,
     FakeClock,
     IPBannedError,
@@ -495,3 +496,23 @@ def test_after_a_429_the_next_attempt_waits_for_budget_no_longer_than_the_policy
     call.after_429(error)
     assert call.last_429 is error and call.wait_bound is not None
     assert 9.0 < call.wait_bound <= 10.0
+
+
+# -- the session -----------------------------------------------------------------------------
+
+
+async def test_an_owned_session_closed_by_hand_is_a_typed_error_before_any_budget() -> None:
+    client = PortfolioMarginClient(
+        "steps-key-0123456789abcdef",
+        SECRET,
+        base_url="http://127.0.0.1:9",
+        time_sync=TimeSync(enabled=False),
+    )
+    try:
+        session = client._transport.ensure_session()
+        await session.close()  # not client.aclose(): behind the client's back
+        with pytest.raises(ClientClosedError, match="client's aiohttp session has been closed"):
+            await client.margin.repay_debt("BNB", "1")
+        assert client.rate_limits.get(Budget.REQUEST_WEIGHT).used == 0  # nothing charged
+    finally:
+        await client.aclose()
