@@ -163,7 +163,10 @@ class _HandHmacSigner:
     built once and copied per call, instead of copying an ``hmac.HMAC`` object."""
 
     def __init__(self, secret: str) -> None:
-        key = secret.encode().ljust(_BLOCK, b"\0")  # (a key longer than a block is hashed)
+        key = secret.encode()
+        if len(key) > _BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_BLOCK, b"\0")
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
 
