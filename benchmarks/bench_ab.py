@@ -1,21 +1,26 @@
 """A/B runs of client variants against the fast papi server: interleaved, paired ratios.
 
-Where ``bench_calls.py`` (``make bench``) reports the three clients of issue 7, this
-tool answers "what does this part cost?" and "did this change help?":
+Where ``bench_calls.py`` (``make bench``) compares the floor, the SDK and a hand-optimised
+client, this tool answers "what does this part cost?" and "did this change help?":
 
 * parts switched off: the SDK without its rate limiter (``sdk-nolimiter``), without
   ``observe_headers`` (``sdk-noobserve``), the transport alone with the same params
-  and no typed result (``transport``); or one put back: aiohttp's per-request total
-  timeout timer (``sdk-aiohttp-timeout``);
+  and no typed result (``transport``), without the cache of percent-encoded strings
+  (``sdk-uncached-encoding``); or one put back: aiohttp's per-request total timeout
+  timer beside the client's own deadlines (``sdk-aiohttp-timeout``);
+* fast paths the SDK does without, put back to measure what they would save: a
+  hand-written HMAC (``sdk-hand-hmac``), a hex signature not run through the
+  percent-encoder (``sdk-raw-signature``), URLs from yarl's private
+  ``from_parts_uncached`` (``sdk-private-url``);
 * the package at another git revision (``--rev REV``: ``git archive`` of
   ``binance_papi_async`` into a temporary directory, imported under another name),
   run beside the working tree's.
 
 Every repeat runs every variant back to back in a rotating order, each after a warm-up;
-the report is the median CPU µs per call of this process and the median of the ratios
-to the first variant, paired by repeat (which cancels drifts of a shared machine).
-Decide on paired ratios from many short repeats: on a noisy VM one run of a few
-thousand calls moves by 1 to 2 %.  Nothing leaves 127.0.0.1.
+the report is the median CPU µs per call of this process, the quartiles of the ratios to
+the first variant paired by repeat, and their median (pairing cancels drifts of a
+shared machine).  Decide on paired ratios from many short repeats: on a noisy VM one
+run of a few thousand calls moves by 1 to 2 %.  Nothing leaves 127.0.0.1.
 
     python benchmarks/bench_ab.py                                # floor sdk handopt
     python benchmarks/bench_ab.py floor sdk sdk-nolimiter --repeats 24
@@ -27,7 +32,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import contextlib
 import functools
+import hashlib
 import importlib
 import shutil
 import statistics
@@ -43,7 +50,10 @@ from typing import Any
 import aiohttp
 import bench_calls as bc
 from papi_server import API_KEY, API_SECRET, pin_to_cpu
+from yarl import URL
 
+from binance_papi_async import signing
+from binance_papi_async._http import url as http_url
 from binance_papi_async.endpoints import REPAY_DEBT, Budget
 from binance_papi_async.ratelimit import BudgetLimit, RateLimiter, Reservation
 
@@ -74,7 +84,7 @@ def _sdk_noobserve(url: str) -> Any:
 
 def _sdk_aiohttp_timeout(url: str) -> Any:
     """The SDK with aiohttp's own total timeout too: a loop timer scheduled and cancelled
-    per request, as before the client enforced ``total`` itself (and as the floor has)."""
+    per request (as the floor has), beside the client's own deadlines."""
     client = bc.SdkClient(url, 64)
     client.client._transport._request_timeout = aiohttp.ClientTimeout(total=60, connect=60)
     return client
@@ -135,6 +145,88 @@ def _sdk_at(package: ModuleType) -> Factory:
     return factory
 
 
+def _encode_uncached(params: Any) -> str:
+    """``encode_params`` without its cache: every name and value through the encoder."""
+    encode = signing._encode
+    return "&".join([f"{encode(k)}={encode(v)}" for k, v in params.items()])
+
+
+def _sdk_uncached_encoding(url: str) -> Any:
+    return _with_patches(bc.SdkClient(url, 64), (http_url, "encode_params", _encode_uncached))
+
+
+_BLOCK = 64  # SHA-256's block size in bytes
+
+
+class _HandHmacSigner:
+    """HMAC-SHA256 (RFC 2104) written out: the inner and outer SHA-256 states of the key
+    built once and copied per call, instead of copying an ``hmac.HMAC`` object."""
+
+    def __init__(self, secret: str) -> None:
+        key = secret.encode()
+        if len(key) > _BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_BLOCK, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def sign(self, payload: bytes) -> str:
+        inner = self._inner.copy()
+        inner.update(payload)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
+def _sdk_hand_hmac(url: str) -> Any:
+    client = bc.SdkClient(url, 64)
+    client.client._transport.signer = _HandHmacSigner(API_SECRET)
+    return client
+
+
+def _sdk_raw_signature(url: str) -> Any:
+    """A hex signature appended as it is, not checked by the percent-encoder."""
+    return _with_patches(bc.SdkClient(url, 64), (signing, "encode_signature", str))
+
+
+class _PrivateUrlBase(http_url.BaseUrl):
+    """URLs from yarl's private ``from_parts_uncached`` instead of ``URL.build``."""
+
+    __slots__ = ()
+
+    def url(self, path: str, query: str) -> URL:
+        from yarl._url import from_parts_uncached
+
+        url: URL = from_parts_uncached(self.scheme, self.authority, self.path + path, query, "")
+        return url
+
+
+def _sdk_private_url(url: str) -> Any:
+    client = bc.SdkClient(url, 64)
+    client.client._transport._base = _PrivateUrlBase(url)
+    return client
+
+
+def _with_patches(client: Any, *patches: tuple[object, str, object]) -> Any:
+    """``client``, to be measured with these module attributes set (see ``_patched``)."""
+    client.patches = patches
+    return client
+
+
+@contextlib.contextmanager
+def _patched(client: Any) -> Any:
+    """The module attributes ``client.patches`` names, set for the span of a measurement."""
+    saved = []
+    for owner, name, value in getattr(client, "patches", ()):
+        saved.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        for owner, name, value in reversed(saved):
+            setattr(owner, name, value)
+
+
 VARIANTS: dict[str, Factory] = {
     "floor": lambda url: bc.FloorClient(url, 64),
     "sdk": lambda url: bc.SdkClient(url, 64),
@@ -143,6 +235,10 @@ VARIANTS: dict[str, Factory] = {
     "sdk-noobserve": _sdk_noobserve,
     "sdk-aiohttp-timeout": _sdk_aiohttp_timeout,
     "transport": _transport_only,
+    "sdk-uncached-encoding": _sdk_uncached_encoding,
+    "sdk-hand-hmac": _sdk_hand_hmac,
+    "sdk-raw-signature": _sdk_raw_signature,
+    "sdk-private-url": _sdk_private_url,
 }
 
 
@@ -160,21 +256,30 @@ async def run(
     try:
         for client in clients.values():
             await client.start()
-            await client.call()
+            with _patched(client):
+                await client.call()
         for repeat in range(repeats):
             shift = repeat % len(names)
             for name in [*names[shift:], *names[:shift]]:
-                measured = await bc.measure(name, clients[name].call, calls, concurrency, repeat)
+                with _patched(clients[name]):
+                    measured = await bc.measure(
+                        name, clients[name].call, calls, concurrency, repeat
+                    )
                 samples[name].append(measured.cpu_us_per_call)
     finally:
         for client in clients.values():
             await client.close()
     base = samples[names[0]]
-    lines = [f"{calls:,} calls x {repeats} repeats, concurrency {concurrency}; paired / {names[0]}"]
+    lines = [
+        f"{calls:,} calls x {repeats} repeats, concurrency {concurrency}; "
+        f"paired / {names[0]}: [quartiles] median"
+    ]
     for name in names:
-        paired = statistics.median(a / b for a, b in zip(samples[name], base, strict=True))
+        ratios = [a / b for a, b in zip(samples[name], base, strict=True)]
+        paired = statistics.median(ratios)
+        low, _, high = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [paired] * 3
         median = statistics.median(samples[name])
-        lines.append(f"{name:<20} {median:8.1f} µs/call   {paired:6.3f}")
+        lines.append(f"{name:<24} {median:8.1f} µs/call   [{low:.3f} {high:.3f}]  {paired:6.3f}")
     return lines
 
 

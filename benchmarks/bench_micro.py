@@ -2,7 +2,7 @@
 per operation, the SDK's way beside the floor's and the hand-optimised client's.
 
 Two cases time private functions of the package (the transport's URL builder and
-``repay_debt``'s argument checks); when one has moved, its row says so instead of a figure.
+``repay_debt``'s argument checks), imported from where they live.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import collections
 import gc
 import hashlib
 import hmac
-import importlib
 import itertools
 import math
 import time
@@ -30,6 +29,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from papi_server import API_SECRET, REPAY_BODY, Orders
 from yarl import URL
 
+from binance_papi_async._http.url import BaseUrl
+from binance_papi_async._params import check_asset, check_assets, positive_decimal_wire
 from binance_papi_async.endpoints import REPAY_DEBT, Budget
 from binance_papi_async.models import RepayDebtResult
 from binance_papi_async.models_generated import NewUmOrderResponse
@@ -49,23 +50,7 @@ def per_op_us(fn: Callable[[], object], n: int, repeats: int) -> float:
     return best / n * 1e6
 
 
-def internal(path: str) -> Any:
-    """``package.module.name`` of the package, or None where it no longer is."""
-    module, _, name = path.rpartition(".")
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
-URL_FROM_PARTS = "binance_papi_async._transport._url_from_parts"
-CHECKS = tuple(
-    f"binance_papi_async._params.{name}"
-    for name in ("check_asset", "positive_decimal_wire", "check_assets_encoded")
-)
-
-
-Case = tuple[str, str, Callable[[], object] | None]  # group, name, function (None: moved)
+Case = tuple[str, str, Callable[[], object]]  # group, name, function
 
 
 def request_cases() -> list[Case]:
@@ -90,16 +75,14 @@ def request_cases() -> list[Case]:
     next_query = itertools.cycle(queries).__next__
     amount = Decimal(AMOUNT)
     repay_assets = list(REPAY_ASSETS)
-    url_from_parts = internal(URL_FROM_PARTS)
-    checks = [internal(path) for path in CHECKS]
-    check_asset, positive_decimal_wire, check_assets_encoded = checks
+    base = BaseUrl("http://127.0.0.1:8000")
 
     def sdk_checks() -> object:
         # What repay_debt does with its arguments: checks, wire strings and the query.
         asset = check_asset(ASSET)
         wire = positive_decimal_wire(amount, "amount")
-        _, encoded = check_assets_encoded(repay_assets, "specify_repay_assets")
-        return f"asset={asset}&amount={wire}&specifyRepayAssets={encoded}"
+        assets = check_assets(repay_assets, "specify_repay_assets")
+        return encode_params({"asset": asset, "amount": wire, "specifyRepayAssets": assets})
 
     def f_string() -> str:
         return (
@@ -108,7 +91,7 @@ def request_cases() -> list[Case]:
         )
 
     def from_parts() -> object:
-        return url_from_parts("http", "127.0.0.1:8000", PATH, next_query(), "")
+        return base.url(PATH, next_query())
 
     def build() -> URL:
         return URL.build(
@@ -132,7 +115,7 @@ def request_cases() -> list[Case]:
         (
             "checks",
             "repay_debt argument checks and its encoded query (SDK)",
-            None if None in checks else sdk_checks,
+            sdk_checks,
         ),
         ("url", "yarl.URL(str) (floor)", lambda: URL(next_url())),
         ("url", "yarl.URL(str, encoded=True) (hand-opt)", lambda: URL(next_url(), encoded=True)),
@@ -140,7 +123,7 @@ def request_cases() -> list[Case]:
         (
             "url",
             "URL from parts, as the transport makes it (SDK)",
-            None if url_from_parts is None else from_parts,
+            from_parts,
         ),
     ]
 
@@ -181,7 +164,7 @@ def micro(n: int, repeats: int) -> list[dict[str, Any]]:
             "group": group,
             "name": name,
             "n": n,
-            "us_per_op": None if fn is None else per_op_us(fn, n, repeats),
+            "us_per_op": per_op_us(fn, n, repeats),
         }
         for group, name, fn in request_cases() + parse_cases()
     ]

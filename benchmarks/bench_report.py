@@ -76,7 +76,7 @@ def micro_table(rows: Sequence[dict[str, Any]]) -> str:
     lines = [f"{'micro-benchmark':<62} {'µs/op':>8}"]
     for r in rows:
         name = r.get("name") or r.get("scenario")
-        figure = "moved" if r["us_per_op"] is None else f"{r['us_per_op']:.3f}"
+        figure = f"{r['us_per_op']:.3f}"
         lines.append(f"{r['group'] + ': ' + str(name):<62} {figure:>8}")
     return "\n".join(lines)
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from ._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from ._transport import Timeouts
     from .client import PortfolioMarginClient
     from .clock import Clock, FakeClock, ServerClock, TimeSync
     from .endpoints import Budget, Charge, EndpointSpec, Security, WeightKind
@@ -84,6 +83,7 @@ if TYPE_CHECKING:
         UserStreamEvent,
         parse_event,
     )
+    from .timeouts import Timeouts
 
     __version__: str
 
@@ -170,7 +170,7 @@ __all__ = [
 
 # Public name -> the module that defines it.
 _HOMES: dict[str, str] = {
-    "Timeouts": "._transport",
+    "Timeouts": ".timeouts",
     "PortfolioMarginClient": ".client",
     "Clock": ".clock",
     "FakeClock": ".clock",

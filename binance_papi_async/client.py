@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, overload
 
 import aiohttp
-from yarl import URL
 
 from . import _constants as C
-from ._params import wire_params
-from ._transport import Timeouts, Transport
+from ._http import Transport
+from ._http.url import check_base_url
+from ._params import check_recv_window, wire_params
 from .clock import Clock, ServerClock, TimeSync
 from .endpoints import Budget, Charge, EndpointSpec, HttpMethod, Security, WeightKind
 from .errors import ConfigurationError
@@ -24,6 +23,7 @@ from .models import OrderRateLimit
 from .ratelimit import DEFAULT_LIMITS, BudgetLimit, RateLimiter, RateLimitSnapshot
 from .retry import RetryPolicy
 from .signing import HmacSigner, Signer, load_private_key
+from .timeouts import Timeouts
 
 if TYPE_CHECKING:  # the namespaces load with the client's first use (see _api)
     from .api.account import AccountAPI
@@ -47,31 +47,65 @@ class _Namespaces(NamedTuple):
     market: MarketAPI
 
 
-def _is_loopback(host: str | None) -> bool:
-    if host is None:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+def _credentials(
+    api_key: str | None,
+    api_secret: str | None,
+    private_key: str | bytes | None,
+    private_key_password: str | bytes | None,
+    signer: Signer | None,
+) -> tuple[str | None, Signer | None]:
+    """The API key and the signer, from the arguments or else the environment."""
+    api_key = api_key if api_key is not None else os.environ.get("BINANCE_API_KEY")
+    if api_key is not None and (not api_key or api_key != api_key.strip()):
+        raise ConfigurationError("api_key must be non-empty and without surrounding spaces")
+    if sum(x is not None for x in (api_secret, private_key, signer)) > 1:
+        raise ConfigurationError("give only one of api_secret, private_key and signer")
+    if signer is not None:
+        if not isinstance(signer, Signer):
+            raise ConfigurationError("signer must have a sign(payload: bytes) -> str method")
+        return api_key, signer
+    if private_key is not None:
+        return api_key, load_private_key(private_key, private_key_password)
+    if api_secret is None:
+        api_secret = os.environ.get("BINANCE_API_SECRET")
+    return api_key, HmacSigner(api_secret) if api_secret is not None else None
 
 
-def _check_base_url(base_url: str) -> str:
-    url = URL(base_url)
-    if url.scheme not in ("https", "http") or not url.host:
-        raise ConfigurationError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
-    if url.scheme == "http" and not _is_loopback(url.host):
-        raise ConfigurationError(
-            f"base_url must use https:// (plain http is allowed only for a loopback host such as "
-            f"127.0.0.1, e.g. the local simulator), got {base_url!r}"
-        )
-    if url.query_string or url.fragment or url.user or url.password:
-        raise ConfigurationError(
-            f"base_url must not carry a query, fragment or credentials: {base_url!r}"
-        )
-    return str(url).rstrip("/")
+def _limiter(
+    limiter: RateLimiter | Literal[False] | None,
+    rate_limits: Iterable[BudgetLimit] | None,
+    max_wait: float | None,
+    clock: Clock,
+) -> RateLimiter | None:
+    """The limiter given, none (``False``), or a new one on the client's clock."""
+    if max_wait is not None and max_wait < 0:
+        raise ConfigurationError("max_wait must be >= 0 seconds")
+    if limiter is None:
+        limits = DEFAULT_LIMITS if rate_limits is None else rate_limits
+        return RateLimiter(limits, clock=clock, max_wait=max_wait)
+    if limiter is False:
+        return None
+    if rate_limits is not None or max_wait is not None:
+        raise ConfigurationError("rate_limits and max_wait configure the default limiter only")
+    return limiter
+
+
+def _charge_overrides(
+    charges: Mapping[str, Sequence[Charge]] | None,
+) -> dict[str, tuple[Charge, ...]]:
+    """``charges`` checked: keys ``"METHOD /path"``, values sequences of :class:`Charge`."""
+    overrides: dict[str, tuple[Charge, ...]] = {}
+    for route, items in (charges or {}).items():
+        method, _, path = route.partition(" ")
+        if method not in ("GET", "POST", "PUT", "DELETE") or not path.startswith("/"):
+            raise ConfigurationError(
+                "charges keys are 'METHOD /path', e.g. 'POST /papi/v1/margin/repay-debt'"
+                f", got {route!r}"
+            )
+        if not all(isinstance(c, Charge) for c in items):
+            raise ConfigurationError(f"charges[{route!r}] must be Charge objects")
+        overrides[route] = tuple(items)
+    return overrides
 
 
 class PortfolioMarginClient:
@@ -152,25 +186,10 @@ class PortfolioMarginClient:
         proxy: str | None = None,
         trust_env: bool = False,
     ) -> None:
-        api_key = api_key if api_key is not None else os.environ.get("BINANCE_API_KEY")
-        if api_key is not None and (not api_key or api_key != api_key.strip()):
-            raise ConfigurationError("api_key must be non-empty and without surrounding spaces")
-        given = [x is not None for x in (api_secret, private_key, signer)]
-        if sum(given) > 1:
-            raise ConfigurationError("give only one of api_secret, private_key and signer")
-        if signer is None:
-            if private_key is not None:
-                signer = load_private_key(private_key, private_key_password)
-            else:
-                if api_secret is None:
-                    api_secret = os.environ.get("BINANCE_API_SECRET")
-                if api_secret is not None:
-                    signer = HmacSigner(api_secret)
-        elif not isinstance(signer, Signer):
-            raise ConfigurationError("signer must have a sign(payload: bytes) -> str method")
+        api_key, signer = _credentials(
+            api_key, api_secret, private_key, private_key_password, signer
+        )
         if recv_window is not None:
-            from ._params import check_recv_window
-
             try:
                 check_recv_window(recv_window)
             except ValueError as exc:
@@ -179,25 +198,15 @@ class PortfolioMarginClient:
             raise ConfigurationError("pool_size must be >= 1")
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise ConfigurationError("session must be an aiohttp.ClientSession")
-        if max_wait is not None and max_wait < 0:
-            raise ConfigurationError("max_wait must be >= 0 seconds")
         the_clock: Clock = clock if clock is not None else ServerClock()
-        owns_limiter = limiter is None
-        if limiter is None:
-            limiter = RateLimiter(
-                DEFAULT_LIMITS if rate_limits is None else rate_limits,
-                clock=the_clock,
-                max_wait=max_wait,
-            )
-        elif limiter is not False and (rate_limits is not None or max_wait is not None):
-            raise ConfigurationError("rate_limits and max_wait configure the default limiter only")
         self._transport = Transport(
-            base_url=_check_base_url(base_url),
+            base_url=check_base_url(base_url),
             api_key=api_key,
             signer=signer,
             clock=the_clock,
-            limiter=limiter if limiter is not False else None,
-            owns_limiter=owns_limiter,
+            limiter=_limiter(limiter, rate_limits, max_wait, the_clock),
+            owns_limiter=limiter is None,
+            charges=_charge_overrides(charges),
             session=session,
             timeouts=timeouts if timeouts is not None else Timeouts(),
             retry=retry if retry is not None else RetryPolicy(),
@@ -210,17 +219,6 @@ class PortfolioMarginClient:
             proxy=proxy,
             trust_env=trust_env,
         )
-        if charges:
-            for route, items in charges.items():
-                method, _, path = route.partition(" ")
-                if method not in ("GET", "POST", "PUT", "DELETE") or not path.startswith("/"):
-                    raise ConfigurationError(
-                        f"charges keys are 'METHOD /path', e.g. 'POST /papi/v1/margin/repay-debt'"
-                        f", got {route!r}"
-                    )
-                if not all(isinstance(c, Charge) for c in items):
-                    raise ConfigurationError(f"charges[{route!r}] must be Charge objects")
-                self._transport.charge_overrides[route] = tuple(items)
 
     # -- endpoint namespaces -----------------------------------------------------------------
     # Their modules and the response models they return (about 300 dataclasses) load on
@@ -352,30 +350,24 @@ class PortfolioMarginClient:
                 source=self,
             )
 
-    # -- generic calls -----------------------------------------------------------------------
+    # -- any endpoint -------------------------------------------------------------------------
 
-    async def call(
+    @overload
+    async def request(
         self,
-        spec: EndpointSpec,
+        endpoint: EndpointSpec,
         params: Mapping[str, Any] | None = None,
+        /,
         *,
         timeout: Timeouts | None = None,
         max_wait: float | None = None,
         retry: RetryPolicy | None = None,
-    ) -> Any:
-        """Call a declared endpoint; returns the decoded JSON.
+    ) -> Any: ...
 
-        ``params`` use Binance's names; values may be ``str``, ``int``, ``bool``,
-        ``Decimal``, enums, aware ``datetime`` or sequences (comma-joined).
-        ``None`` values are omitted.
-        """
-        return await self._transport.request(
-            spec, wire_params(params), timeout=timeout, max_wait=max_wait, retry=retry
-        )
-
+    @overload
     async def request(
         self,
-        method: HttpMethod,
+        endpoint: HttpMethod,
         path: str,
         params: Mapping[str, Any] | None = None,
         *,
@@ -386,27 +378,80 @@ class PortfolioMarginClient:
         timeout: Timeouts | None = None,
         max_wait: float | None = None,
         retry: RetryPolicy | None = None,
-    ) -> Any:
-        """Call any papi endpoint, declared on the spot.
+    ) -> Any: ...
 
-        ``security`` decides whether the key is sent and the call signed;
-        ``weight`` and ``weight_kind`` (as printed on the endpoint's page) decide
-        what the rate limiter charges, unless ``charges`` are given explicitly.
-        Returns the decoded JSON body.
+    async def request(
+        self,
+        endpoint: EndpointSpec | HttpMethod,
+        path: str | Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        *,
+        security: Security | str | None = None,
+        weight: int | None = None,
+        weight_kind: WeightKind | str | None = None,
+        charges: Sequence[Charge] | None = None,
+        timeout: Timeouts | None = None,
+        max_wait: float | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Any:
+        """Call any papi endpoint; returns the decoded JSON body.
+
+        ``endpoint`` is an :class:`~binance_papi_async.EndpointSpec` (e.g. one of
+        ``binance_papi_async.endpoints``), followed by ``params``; or an HTTP method and a
+        path, followed by ``params``, that declare the endpoint on the spot: ``security``
+        (default ``USER_DATA``) decides whether the key is sent and the call signed;
+        ``weight`` and ``weight_kind`` (as printed on the endpoint's page) decide what the
+        rate limiter charges, unless ``charges`` are given explicitly.
+
+        ``params`` use Binance's names; values may be ``str``, ``int``, ``bool``,
+        ``Decimal``, enums, aware ``datetime`` or sequences (comma-joined); ``None``
+        values are omitted.  The call is signed, rate-limited, retried and its errors
+        classified exactly as the typed methods' are.
         """
-        if method not in ("GET", "POST", "PUT", "DELETE"):
-            raise ConfigurationError(f"unsupported HTTP method {method!r}")
-        if not path.startswith("/") or "?" in path:
-            raise ConfigurationError(f"path must start with '/' and carry no query: {path!r}")
-        if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
-            raise ConfigurationError(f"weight must be an int >= 0, got {weight!r}")
-        spec = EndpointSpec(
-            name=f"{method} {path}",
-            method=method,
-            path=path,
-            security=Security(security),
-            weight=weight,
-            weight_kind=WeightKind(weight_kind),
-            charges=tuple(charges) if charges is not None else (),
+        if isinstance(endpoint, EndpointSpec):
+            if any(x is not None for x in (security, weight, weight_kind, charges)):
+                raise ConfigurationError(
+                    "security, weight, weight_kind and charges describe an endpoint given by "
+                    "method and path; an EndpointSpec carries its own"
+                )
+            if path is not None and not isinstance(path, str):
+                if params is not None:
+                    raise ConfigurationError("params given twice")
+                params = path
+            elif path is not None:
+                raise ConfigurationError("an EndpointSpec carries its path; pass params only")
+            spec = endpoint
+        elif isinstance(path, str):
+            spec = _declared(endpoint, path, security, weight, weight_kind, charges)
+        else:
+            raise ConfigurationError("give an EndpointSpec, or an HTTP method and a path")
+        return await self._transport.request(
+            spec, wire_params(params), timeout=timeout, max_wait=max_wait, retry=retry
         )
-        return await self.call(spec, params, timeout=timeout, max_wait=max_wait, retry=retry)
+
+
+def _declared(
+    method: HttpMethod,
+    path: str,
+    security: Security | str | None,
+    weight: int | None,
+    weight_kind: WeightKind | str | None,
+    charges: Sequence[Charge] | None,
+) -> EndpointSpec:
+    """An endpoint declared by hand, checked."""
+    if method not in ("GET", "POST", "PUT", "DELETE"):
+        raise ConfigurationError(f"unsupported HTTP method {method!r}")
+    if not path.startswith("/") or "?" in path:
+        raise ConfigurationError(f"path must start with '/' and carry no query: {path!r}")
+    weight = 1 if weight is None else weight
+    if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
+        raise ConfigurationError(f"weight must be an int >= 0, got {weight!r}")
+    return EndpointSpec(
+        name=f"{method} {path}",
+        method=method,
+        path=path,
+        security=Security(security if security is not None else Security.USER_DATA),
+        weight=weight,
+        weight_kind=WeightKind(weight_kind if weight_kind is not None else WeightKind.IP),
+        charges=tuple(charges) if charges is not None else (),
+    )

@@ -77,7 +77,7 @@ import orjson
 from yarl import URL
 
 from ._decode import ms_to_datetime
-from ._transport import mask_key
+from ._http.url import is_loopback
 from .clock import Clock, TimerHandle
 from .endpoints.user_stream import (
     CLOSE_USER_DATA_STREAM,
@@ -93,6 +93,7 @@ from .errors import (
     RateLimitError,
     ServerError,
 )
+from .signing import mask_key
 from .stream_events import (
     StreamItem,
     StreamOverflow,
@@ -131,17 +132,11 @@ _ENDED = frozenset(
 )
 
 
-def _is_loopback(host: str | None) -> bool:
-    from .client import _is_loopback as check
-
-    return check(host)
-
-
 def stream_base_url(base_url: str) -> str:
     """The stream base for a client ``base_url``: Binance's for any real host, the same
     host and port over ``ws://`` for a loopback one (the simulator)."""
     url = URL(base_url)
-    if url.scheme == "http" and _is_loopback(url.host):
+    if url.scheme == "http" and is_loopback(url.host):
         return f"ws://{url.raw_authority}/pm"
     return DEFAULT_STREAM_URL
 
@@ -356,7 +351,7 @@ class UserStream:
         # A POST cancelled in flight may have created a key: papi's DELETE needs none.
         if self.delete_key_on_close and (self._listen_key is not None or self._key_requested):
             try:
-                await self._client.call(CLOSE_USER_DATA_STREAM)
+                await self._client.request(CLOSE_USER_DATA_STREAM)
             except BinancePapiError as exc:
                 log.warning("could not delete the listen key: %s", type(exc).__name__)
         self._listen_key = None
@@ -557,7 +552,7 @@ class UserStream:
     async def _new_key(self) -> None:
         """``POST`` a listen key into ``self._listen_key`` (no local keeps it)."""
         self._key_requested = True  # from now on, close sends a DELETE even if cancelled
-        data = await self._client.call(START_USER_DATA_STREAM)
+        data = await self._client.request(START_USER_DATA_STREAM)
         key = data.get("listenKey") if isinstance(data, dict) else None
         if not isinstance(key, str) or not key:
             raise UserStreamError("POST /papi/v1/listenKey returned no listenKey")
@@ -578,14 +573,14 @@ class UserStream:
         aiohttp's errors carry the URL (the key): they are replaced by our own, raised
         outside the ``except`` block so that they are not even their ``__context__``.
         """
-        session = self._client._transport._ensure_session()
+        session = self._client._transport.ensure_session()
         error: UserStreamError
         try:
             return await session.ws_connect(
                 self._url(self._listen_key or ""),
                 autoping=True,
                 heartbeat=self.heartbeat,
-                proxy=self._client._transport._proxy,
+                proxy=self._client._transport.proxy,
             )
         except aiohttp.WSServerHandshakeError as exc:
             error = _HandshakeError(exc.status)
@@ -750,7 +745,7 @@ class UserStream:
 
     async def _keepalive(self) -> None:
         try:
-            await self._client.call(KEEPALIVE_USER_DATA_STREAM)
+            await self._client.request(KEEPALIVE_USER_DATA_STREAM)
         except APIStatusError as exc:
             if exc.code == _INVALID_LISTEN_KEY:
                 log.warning("user stream: listen key no longer valid (-1125); renewing")

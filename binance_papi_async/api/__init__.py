@@ -1,4 +1,4 @@
-"""Endpoint namespaces: thin, typed declarations over the client's transport.
+"""Endpoint namespaces: thin, typed declarations over the client's request path.
 
 One module per client attribute (``account``, ``margin``, ``um``, ``cm``,
 ``user_stream``, ``market``): each class extends the generated base of

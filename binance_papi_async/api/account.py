@@ -7,10 +7,10 @@ from typing import Any, overload
 
 from .._decode import many
 from .._params import check_asset, check_recv_window
-from .._transport import Timeouts
 from ..endpoints import ACCOUNT_BALANCE, ACCOUNT_INFORMATION, QUERY_USER_RATE_LIMIT
 from ..models import AccountInformation, AssetBalance, OrderRateLimit
 from ..retry import RetryPolicy
+from ..timeouts import Timeouts
 from ._generated.account import AccountAPIBase
 
 __all__ = ["AccountAPI"]

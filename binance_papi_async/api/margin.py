@@ -8,12 +8,12 @@ from decimal import Decimal
 
 from .._constants import DEFAULT_RECV_WINDOW_MS
 from .._params import check_asset, check_assets, positive_decimal_wire, wire_recv_window
-from .._transport import Timeouts
 from ..endpoints import REPAY_DEBT
 from ..errors import ExecutionStatusUnknown, ValidationError
 from ..events import OutcomeUnknown
 from ..models import RepayDebtResult
 from ..outcome import RepayOutcome, judge_repay
+from ..timeouts import Timeouts
 from ._generated.margin import MarginAPIBase
 
 __all__ = ["MarginAPI"]
@@ -83,11 +83,7 @@ class MarginAPI(MarginAPIBase):
         if recv_window is not None:
             params["recvWindow"] = wire_recv_window(recv_window)
         return await self._client._transport.request(
-            REPAY_DEBT,
-            params,
-            timeout=timeout,
-            max_wait=max_wait,
-            parse=RepayDebtResult.from_json,
+            REPAY_DEBT, params, timeout=timeout, max_wait=max_wait, parse=RepayDebtResult.from_json
         )
 
     async def repay_debt_outcome(

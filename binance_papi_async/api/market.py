@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from .._decode import to_time
-from .._transport import Timeouts
 from ..endpoints import PING, SERVER_TIME
+from ..timeouts import Timeouts
 from ._generated.market import MarketAPIBase
 
 __all__ = ["MarketAPI"]

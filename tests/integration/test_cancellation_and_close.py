@@ -299,28 +299,23 @@ async def test_waiting_for_a_connection_times_out_unsent(sim: PapiSimulator) -> 
     assert [r.path for r in sim.requests].count(REPAY) == 0
 
 
-async def test_fifo_gate_order_timeout_and_cancellation() -> None:
-    from binance_papi_async._transport import _FifoGate
-
-    gate = _FifoGate(1)
-    assert gate.try_enter() and not gate.try_enter()
-    order: list[str] = []
-
-    async def enter(name: str, timeout: float = 5.0) -> None:
-        if await gate.enter(timeout):
-            order.append(name)
-
-    first = asyncio.ensure_future(enter("first"))
-    cancelled = asyncio.ensure_future(enter("cancelled"))
-    second = asyncio.ensure_future(enter("second"))
-    timed_out = asyncio.ensure_future(enter("timed out", timeout=0.01))
-    await asyncio.sleep(0.05)  # "timed out" gave up and holds nothing
-    cancelled.cancel()
-    gate.leave()  # to "first", the oldest waiter
-    await asyncio.sleep(0)
-    gate.leave()  # "cancelled" is gone: to "second"
-    await asyncio.gather(first, second, timed_out, return_exceptions=True)
-    assert order == ["first", "second"]
-    gate.leave()
-    assert gate.try_enter()  # the one slot is back, none leaked
-    assert not gate.try_enter()
+async def test_a_call_cancelled_while_waiting_for_a_connection_gives_everything_back(
+    sim: PapiSimulator,
+) -> None:
+    sim.faults.latency(0.3, path="/papi/v1/balance")
+    async with PortfolioMarginClient(
+        KEY, SECRET, base_url=sim.url, rate_limits=BIG_LIMITS, pool_size=1
+    ) as client:
+        await client.sync_time()
+        busy = asyncio.ensure_future(client.account.balance())
+        await until(lambda: bool(sim.requests))
+        waiting = asyncio.ensure_future(client.margin.repay_debt("BNB", "0.1"))
+        await asyncio.sleep(0.02)
+        assert client.rate_limits.get(Budget.REQUEST_WEIGHT).used >= 3000  # charged, waiting
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert client.rate_limits.get(Budget.REQUEST_WEIGHT).used < 3000  # given back
+        await busy
+        await client.account.balance()  # the one slot is free again: none held by the waiter
+    assert [r.path for r in sim.requests].count(REPAY) == 0

@@ -129,8 +129,8 @@ async def test_write_is_sent_once_on_a_dropped_keepalive_connection(
         sim.clear_requests()
         sim.faults.drop(after_apply=False, path="/papi/v1/um/order", count=None)
         with pytest.raises(ExecutionStatusUnknown):
-            await client.request(
-                method,  # type: ignore[arg-type]
+            await client.request(  # type: ignore[call-overload]
+                method,
                 "/papi/v1/um/order",
                 {"symbol": "BTCUSDT", "orderId": 1},
                 security="TRADE",
@@ -427,7 +427,7 @@ async def test_the_write_guard_is_passed_when_aiohttp_cannot_be_told_not_to_rese
     async with PortfolioMarginClient(
         KEY, SECRET, time_sync=NO_SYNC, rate_limits=BIG_LIMITS
     ) as client:
-        client._transport._ensure_session()
+        client._transport.ensure_session()
         client._transport._guard_writes = True  # what an aiohttp without the flag gets
         await client.margin.repay_debt("USDT", Decimal("1"))
     kwargs = mock_http.sent[-1][2]

@@ -205,7 +205,7 @@ async def test_fault_429_through_the_real_limiter(sim: PapiSimulator) -> None:
         snap = client.rate_limits
         assert snap.paused_until is not None and snap.paused_until > snap.time + 25
         with pytest.raises(RateLimitWaitTimeout):
-            await client.call(BALANCE_SPEC, {}, max_wait=0.1)
+            await client.request(BALANCE_SPEC, {}, max_wait=0.1)
     assert attempts(sim, BALANCE) == 1  # nothing else went out during the pause
 
 

@@ -1,7 +1,7 @@
-"""The client's own total timeout (``_Deadlines``): one loop timer per 10 ms slot of deadlines.
+"""The client's own total timeout (``Deadlines``): one loop timer per 10 ms slot of deadlines.
 
 The client's calls give aiohttp the connect timeout only; the total one is the client's.
-Unit tests drive ``_Deadlines`` with a fake loop clock (no sleeping); the rest cross real
+Unit tests drive ``Deadlines`` with a fake loop clock (no sleeping); the rest cross real
 loopback sockets.
 """
 
@@ -26,7 +26,7 @@ from binance_papi_async import (
     Timeouts,
     UserStream,
 )
-from binance_papi_async._transport import _Deadlines
+from binance_papi_async._http.deadlines import Deadlines
 from binance_papi_async.endpoints import Budget
 from binance_papi_async.testing import PapiSimulator
 
@@ -40,7 +40,7 @@ NO_RETRY = RetryPolicy(max_attempts=1)
 
 
 class FakeLoop:
-    """The two things ``_Deadlines`` asks of its loop: ``time()`` and ``call_at()``."""
+    """The two things ``Deadlines`` asks of its loop: ``time()`` and ``call_at()``."""
 
     def __init__(self, now: float) -> None:
         self.now = now
@@ -69,7 +69,7 @@ async def parked() -> asyncio.Task[None]:
 
 async def test_deadlines_round_up_to_a_10ms_slot_with_one_timer_each() -> None:
     loop = FakeLoop(1000.001)
-    deadlines = _Deadlines(loop)  # type: ignore[arg-type]
+    deadlines = Deadlines(loop)  # type: ignore[arg-type]
     a, b, c = await parked(), await parked(), await parked()
     deadlines.arm(a, 2.0)
     loop.now = 1000.004
@@ -86,7 +86,7 @@ async def test_deadlines_round_up_to_a_10ms_slot_with_one_timer_each() -> None:
 
 async def test_a_slot_cancels_only_the_calls_still_armed_then_it_is_a_timeout() -> None:
     loop = FakeLoop(50.0)
-    deadlines = _Deadlines(loop)  # type: ignore[arg-type]
+    deadlines = Deadlines(loop)  # type: ignore[arg-type]
     done, late = await parked(), await parked()
     slot = deadlines.arm(done, 1.0)
     assert deadlines.arm(late, 1.0) is slot
@@ -106,7 +106,7 @@ async def test_a_slot_cancels_only_the_calls_still_armed_then_it_is_a_timeout() 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="3.10 does not count cancellations")
 async def test_a_cancel_from_elsewhere_is_never_swallowed() -> None:
     loop = FakeLoop(0.0)
-    deadlines = _Deadlines(loop)  # type: ignore[arg-type]
+    deadlines = Deadlines(loop)  # type: ignore[arg-type]
     task = await parked()
     slot = deadlines.arm(task, 0.5)
     task.cancel()  # the caller's own cancellation, in the same loop iteration
@@ -120,7 +120,7 @@ async def test_a_cancel_from_elsewhere_is_never_swallowed() -> None:
 
 async def test_leave_withdraws_a_cancellation_that_surfaced_as_another_error() -> None:
     loop = FakeLoop(0.0)
-    deadlines = _Deadlines(loop)  # type: ignore[arg-type]
+    deadlines = Deadlines(loop)  # type: ignore[arg-type]
     armed = asyncio.Event()
     counts: list[int] = []
 
@@ -152,7 +152,7 @@ async def test_leave_withdraws_a_cancellation_that_surfaced_as_another_error() -
 
 async def test_an_empty_slot_fires_once_and_is_gone() -> None:
     loop = FakeLoop(0.0)
-    deadlines = _Deadlines(loop)  # type: ignore[arg-type]
+    deadlines = Deadlines(loop)  # type: ignore[arg-type]
     task = await parked()
     slot = deadlines.arm(task, 5.0)
     slot.leave(task)  # finished in time

@@ -715,7 +715,7 @@ async def test_start_cancelled_during_the_post_still_deletes_the_key(
 ) -> None:
     async with sim_client(sim) as client:
         posted = asyncio.Event()
-        call = client.call
+        call = client.request
 
         async def answer_lost(spec: Any, *args: Any, **kwargs: Any) -> Any:
             result = await call(spec, *args, **kwargs)
@@ -724,7 +724,7 @@ async def test_start_cancelled_during_the_post_still_deletes_the_key(
                 await asyncio.Event().wait()
             return result
 
-        monkeypatch.setattr(client, "call", answer_lost)
+        monkeypatch.setattr(client, "request", answer_lost)
         starting = asyncio.create_task(fast_stream(client).start())
         await asyncio.wait_for(posted.wait(), 3)
         assert sim.stream.listen_key() is not None

@@ -23,6 +23,7 @@ from binance_papi_async import (
     AuthenticationError,
     BadRequestError,
     BinancePapiError,
+    Budget,
     ClientClosedError,
     ConfigurationError,
     ExecutionStatusUnknown,
@@ -38,6 +39,7 @@ from binance_papi_async import (
     ValidationError,
     WeightKind,
 )
+from binance_papi_async.endpoints import REPAY_DEBT
 
 from ..conftest import API_KEY, API_SECRET, RecordingAioresponses, unit_client
 
@@ -357,7 +359,7 @@ async def test_per_call_connect_timeout_is_passed_to_aiohttp(
     assert kwargs["timeout"] == aiohttp.ClientTimeout(total=None, connect=0.5)
 
 
-# -- generic call ----------------------------------------------------------------------------
+# -- any endpoint: request() ---------------------------------------------------------------
 
 
 async def test_generic_request_reaches_any_endpoint(
@@ -384,6 +386,30 @@ async def test_generic_request_unsigned_has_no_signature(
     assert await client.request("GET", "/papi/v1/ping", security="NONE") == {}
     _, url, _ = only_request(mock_http)
     assert url.raw_query_string == ""
+
+
+async def test_request_takes_an_endpoint_spec_and_its_params(
+    client: PortfolioMarginClient, mock_http: aioresponses
+) -> None:
+    mock_http.post(REPAY_URL, payload=REPAY_BODY)
+    data = await client.request(REPAY_DEBT, {"asset": "BNB", "amount": Decimal("0.1")})
+    assert data == REPAY_BODY
+    payload, _ = split_signed(only_request(mock_http)[1])
+    assert payload.startswith("asset=BNB&amount=0.1&timestamp=")
+    assert client.rate_limits.get(Budget.REQUEST_WEIGHT).used == 3000  # the spec's charges
+
+
+async def test_request_with_a_spec_refuses_what_only_a_declared_endpoint_takes(
+    client: PortfolioMarginClient,
+) -> None:
+    with pytest.raises(ConfigurationError, match="EndpointSpec carries its own"):
+        await client.request(REPAY_DEBT, {}, weight=1)  # type: ignore[call-overload]
+    with pytest.raises(ConfigurationError, match="params given twice"):
+        await client.request(REPAY_DEBT, {}, params={})  # type: ignore[call-overload]
+    with pytest.raises(ConfigurationError, match="carries its path"):
+        await client.request(REPAY_DEBT, "/papi/v1/x")  # type: ignore[call-overload]
+    with pytest.raises(ConfigurationError, match="HTTP method and a path"):
+        await client.request("GET")  # type: ignore[call-overload]
 
 
 async def test_generic_request_refuses_float_and_bad_path(client: PortfolioMarginClient) -> None:
@@ -433,7 +459,13 @@ async def test_owned_session_is_closed_and_aclose_idempotent(mock_http: aiorespo
     # the connector itself is uncapped so a stream's WebSocket never takes a REST slot.
     assert connector.limit == 0 and connector.limit_per_host == 0
     gate = client._transport._gate
-    assert gate is not None and gate._free == 64
+    assert gate is not None
+    for _ in range(64):  # pool_size requests enter at once; one more would wait
+        assert not gate.locked()
+        await gate.acquire()
+    assert gate.locked()
+    for _ in range(64):
+        gate.release()
     await client.aclose()
     await client.aclose()
     assert _closed(session) and client.closed

@@ -114,10 +114,11 @@ async def test_offset_is_refreshed_periodically(sim: PapiSimulator) -> None:
         await client.account.balance()
         await client.account.balance()  # within the interval: no new sync
         sim.faults.skew(2500)
-        assert client._transport._last_sync is not None
-        client._transport._last_sync -= 61  # as if the refresh interval had passed
+        sync = client._transport.clock_sync
+        assert sync is not None and sync.last_sync is not None
+        sync.last_sync -= 61  # as if the refresh interval had passed
         await client.account.balance()  # served at once; the refresh runs in the background
-        task = client._transport._sync_task
+        task = sync.task
         assert task is not None
         await task
     synced = [e for e in events if isinstance(e, ClockResynced)]

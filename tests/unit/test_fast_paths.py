@@ -7,8 +7,6 @@ for unusual inputs; these tests drive both with the same inputs and compare.
 from __future__ import annotations
 
 import dataclasses
-import string
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,11 +15,7 @@ from hypothesis import strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from binance_papi_async import (
-    ClientClosedError,
     ConfigurationError,
-    PortfolioMarginClient,
-    TimeSync,
-    _transport,
 )
 from binance_papi_async.clock import FakeClock
 from binance_papi_async.endpoints import Budget, Charge, EndpointSpec, Security
@@ -186,60 +180,3 @@ def test_weight_rule_specs_are_built_once() -> None:
 def test_a_spec_without_rules_is_its_own_variant() -> None:
     spec = EndpointSpec(name="x", method="GET", path="/papi/v1/x", security=Security.NONE, weight=1)
     assert spec.for_params({"symbol": "BTCUSDT"}) is spec
-
-
-# -- the transport -----------------------------------------------------------------------------
-
-
-async def test_an_owned_session_closed_by_hand_is_a_typed_error_and_refunds() -> None:
-    client = PortfolioMarginClient(
-        api_key="k" * 64,
-        api_secret="s" * 64,
-        base_url="http://127.0.0.1:9",
-        time_sync=TimeSync(enabled=False),
-    )
-    try:
-        client._transport._ensure_session()
-        assert client.session is not None
-        await client.session.close()  # not client.aclose(): behind the client's back
-        with pytest.raises(ClientClosedError):
-            await client.margin.repay_debt("BNB", Decimal("1"))
-        assert client.rate_limits.get(W).used == 0  # nothing was sent: budget given back
-    finally:
-        await client.aclose()
-
-
-# -- URLs from their parts ---------------------------------------------------------------------
-
-
-def test_the_fast_url_constructor_is_in_use() -> None:
-    # If this fails, yarl changed and the transport fell back to URL.build (slower, correct).
-    from yarl._url import from_parts_uncached
-
-    assert _transport._url_from_parts is from_parts_uncached
-
-
-query_chars = string.ascii_letters + string.digits + "-_.~%&="
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    scheme=st.sampled_from(["http", "https"]),
-    authority=st.sampled_from(
-        ["papi.binance.com", "127.0.0.1:8080", "[::1]:9000", "user:pw@host.example:443", "h"]
-    ),
-    path=st.sampled_from(["/papi/v1/margin/repay-debt", "/", "/papi/v1/um/order"]),
-    query=st.text(alphabet=query_chars, max_size=80),
-)
-def test_url_from_parts_equals_url_build(
-    scheme: str, authority: str, path: str, query: str
-) -> None:
-    fast = _transport._url_from_parts(scheme, authority, path, query, "")
-    slow = _transport._build_url(scheme, authority, path, query, "")
-    assert fast == slow and str(fast) == str(slow)
-    assert (fast.raw_authority, fast.raw_path, fast.raw_query_string) == (
-        slow.raw_authority,
-        slow.raw_path,
-        slow.raw_query_string,
-    )
-    assert (fast.host, fast.port, fast.scheme) == (slow.host, slow.port, slow.scheme)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -13,10 +13,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from binance_papi_async import ConfigurationError, Ed25519Signer, HmacSigner, RsaSigner
+from binance_papi_async import ConfigurationError, Ed25519Signer, HmacSigner, RsaSigner, signing
 from binance_papi_async.signing import (
     encode_params,
     load_private_key,
+    mask_key,
     percent_encode,
     signed_query,
 )
@@ -58,6 +59,13 @@ def test_hmac_key_state_is_reused_without_mixing_calls() -> None:
     assert signer.sign(b"a=1") == first
 
 
+@given(st.binary(min_size=1, max_size=150), st.binary(max_size=300))
+def test_hmac_signer_is_rfc_2104_hmac_sha256(secret: bytes, payload: bytes) -> None:
+    # Keys longer than SHA-256's 64-byte block are hashed first: covered by max_size=150.
+    expected = hmac.new(secret, payload, hashlib.sha256).hexdigest()
+    assert HmacSigner(secret).sign(payload) == expected
+
+
 def test_signature_covers_query_then_body_concatenated() -> None:
     signer = HmacSigner("s")
     expected = hmac.new(b"s", b"a=1b=2", hashlib.sha256).hexdigest()
@@ -81,6 +89,27 @@ def test_signature_covers_query_then_body_concatenated() -> None:
 )
 def test_percent_encoding_rfc3986(raw: str, encoded: str) -> None:
     assert percent_encode(raw) == encoded
+
+
+@given(st.lists(st.text(max_size=140), max_size=8))
+def test_encodings_from_the_cache_equal_the_encoder(values: list[str]) -> None:
+    for value in values * 2:  # the second time round, from the cache where it was kept
+        assert percent_encode(value) == quote(value, safe="")
+        assert encode_params({value: value}) == f"{quote(value, safe='')}={quote(value, safe='')}"
+
+
+def test_the_encoding_cache_is_bounded() -> None:
+    signing._encoded.clear()
+    long = "x" * (signing._CACHE_MAX_LEN + 1)
+    assert percent_encode(long) == long and long not in signing._encoded
+    for i in range(signing._CACHE_SIZE + 1):
+        percent_encode(f"v{i}")
+    assert 0 < len(signing._encoded) <= signing._CACHE_SIZE  # emptied when full, then refilled
+
+
+def test_an_api_key_shows_its_ends_only() -> None:
+    assert mask_key("abcd0123456789wxyz") == "abcd...wxyz"
+    assert mask_key("short-key") == "****"
 
 
 def test_signature_is_over_the_encoded_bytes() -> None:

@@ -159,7 +159,7 @@ def _imports(ns: str, ops: list[Op]) -> list[str]:
         out.append("from ..._decode import many")
     if params:
         out.append(f"from ..._params import {', '.join(params)}")
-    out.append("from ..._transport import Timeouts")
+    out.append("from ...timeouts import Timeouts")
     out.append("from ...endpoints import _table as _specs")
     if models:
         out.append(f"from ...models_generated.{ns} import {', '.join(models)}")

@@ -24,7 +24,6 @@ from ..._params import (
     wire_str,
     wire_time,
 )
-from ..._transport import Timeouts
 from ...endpoints import _table as _specs
 from ...models_generated.account import (
     BnbTransferResponse,
@@ -37,6 +36,7 @@ from ...models_generated.account import (
     RepayFuturesNegativeBalanceResponse,
 )
 from ...retry import RetryPolicy
+from ...timeouts import Timeouts
 from .._base import Namespace
 
 __all__ = ["AccountAPIBase"]

@@ -27,7 +27,6 @@ from ..._params import (
     wire_str,
     wire_time,
 )
-from ..._transport import Timeouts
 from ...endpoints import _table as _specs
 from ...models_generated.margin import (
     CancelMarginAccountAllOpenOrdersOnASymbolItem,
@@ -52,6 +51,7 @@ from ...models_generated.margin import (
     QueryUsersMarginForceOrdersResponse,
 )
 from ...retry import RetryPolicy
+from ...timeouts import Timeouts
 from .._base import Namespace
 
 __all__ = ["MarginAPIBase"]

@@ -26,7 +26,6 @@ from ..._params import (
     wire_str,
     wire_time,
 )
-from ..._transport import Timeouts
 from ...endpoints import _table as _specs
 from ...models_generated.um import (
     CancelAllUmAlgoOpenOrdersResponse,
@@ -77,6 +76,7 @@ from ...models_generated.um import (
     UmPositionAdlQuantileEstimationItem,
 )
 from ...retry import RetryPolicy
+from ...timeouts import Timeouts
 from .._base import Namespace
 
 __all__ = ["UmAPIBase"]

@@ -8,9 +8,9 @@ See :mod:`binance_papi_async.api._generated` for the naming and charging rules.
 
 from __future__ import annotations
 
-from ..._transport import Timeouts
 from ...endpoints import _table as _specs
 from ...models_generated.user_stream import StartUserDataStreamResponse
+from ...timeouts import Timeouts
 from .._base import Namespace
 
 __all__ = ["UserStreamAPIBase"]

@@ -1,0 +1,54 @@
+"""One call across its attempts: what it sends, which attempt is on, where its retries stand."""
+
+from __future__ import annotations
+
+import time
+
+from ..endpoints import EndpointSpec
+from ..errors import RateLimitError
+from ..retry import RetryPolicy
+
+__all__ = ["Call"]
+
+
+class Call:
+    """The state of one call of the transport, shared by the steps of each attempt."""
+
+    __slots__ = (
+        "last_429",
+        "max_wait",
+        "number",
+        "observing",
+        "params",
+        "policy",
+        "resynced",
+        "sent_at",
+        "spec",
+        "started",
+        "wait_bound",
+    )
+
+    def __init__(
+        self,
+        spec: EndpointSpec,
+        params: dict[str, str],
+        policy: RetryPolicy,
+        max_wait: float | None,
+    ) -> None:
+        self.spec = spec
+        self.params = params  # wire strings; a signed attempt adds recvWindow and timestamp
+        self.policy = policy
+        self.max_wait = max_wait
+        self.number = 1  # of the attempt on
+        self.observing = False  # the attempt's events are wanted (an on_event hook, DEBUG log)
+        self.sent_at = 0.0  # epoch seconds when the attempt was handed to aiohttp
+        self.started = time.monotonic()
+        self.resynced = False  # the one resend after a -1021 is spent
+        self.wait_bound = max_wait  # how long the next attempt may wait for rate budget
+        self.last_429: RateLimitError | None = None
+
+    def after_429(self, error: RateLimitError) -> None:
+        """The next attempt waits for budget no longer than the policy has time left."""
+        self.last_429 = error
+        left = max(0.0, self.policy.max_elapsed - (time.monotonic() - self.started))
+        self.wait_bound = left if self.max_wait is None else min(self.max_wait, left)

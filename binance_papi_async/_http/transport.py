@@ -1,0 +1,544 @@
+"""The transport: the aiohttp session's lifecycle, and the loop every request goes through."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from .. import _constants as C
+from ..clock import Clock, ServerClock, TimeSync
+from ..endpoints import Charge, EndpointSpec
+from ..errors import (
+    APIConnectionError,
+    APITimeoutError,
+    BinancePapiError,
+    ClientClosedError,
+    ConfigurationError,
+    RateLimitError,
+    RateLimitWaitTimeout,
+    TimestampError,
+)
+from ..events import Event, EventHook, LimiterWait, OutcomeUnknown, RequestStart, RetryScheduled
+from ..retry import RetryPolicy
+from ..signing import Signer, mask_key
+from ..timeouts import Timeouts
+from .call import Call
+from .classify import NOT_SENT, Answer, failed_after_send, not_sent, read_answer
+from .clock_sync import ClockSync
+from .deadlines import Deadlines
+from .reporting import Reporter, log
+from .retrying import retry_delay
+from .send_once import send_once_guard
+from .url import BaseUrl, query_string
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..ratelimit import RateLimiter, Reservation
+
+__all__ = ["Transport"]
+
+T = TypeVar("T")
+_NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
+
+
+class Transport:
+    """Session lifecycle plus the request path.  Internal: use PortfolioMarginClient."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str | None,
+        signer: Signer | None,
+        clock: Clock,
+        limiter: RateLimiter | None,
+        owns_limiter: bool,
+        charges: Mapping[str, tuple[Charge, ...]],
+        session: aiohttp.ClientSession | None,
+        timeouts: Timeouts,
+        retry: RetryPolicy,
+        time_sync: TimeSync,
+        on_event: EventHook | None,
+        recv_window: int | None,
+        pool_size: int,
+        keepalive_timeout: float,
+        dns_cache_ttl: int,
+        proxy: str | None,
+        trust_env: bool,
+    ) -> None:
+        self.base_url = base_url
+        self._base = BaseUrl(base_url)
+        self.api_key = api_key
+        self.signer = signer
+        self.clock = clock
+        self.limiter = limiter
+        self._owns_limiter = owns_limiter
+        self.charge_overrides = dict(charges)  # "METHOD /path" -> what it charges instead
+        self._overridden_specs: dict[EndpointSpec, EndpointSpec] = {}
+        self.timeouts = timeouts
+        # What the client's own calls give aiohttp: the total timeout is ours (Deadlines).
+        self._request_timeout = aiohttp.ClientTimeout(total=None, connect=timeouts.connect)
+        self._deadlines: Deadlines | None = None
+        self.retry = retry
+        self.clock_sync = (
+            ClockSync(self, clock, time_sync, timeouts)
+            if time_sync.enabled and isinstance(clock, ServerClock)
+            else None
+        )
+        self._reporter = Reporter(on_event)
+        self.recv_window = None if recv_window is None else str(recv_window)
+        self.pool_size = pool_size
+        self._keepalive_timeout = keepalive_timeout
+        self._dns_cache_ttl = dns_cache_ttl
+        self.proxy = proxy
+        self._trust_env = trust_env
+        self._session = session
+        self._owns_session = session is None
+        # True when aiohttp might re-send a write by itself (a session we did not create).
+        self._guard_writes = session is not None
+        # REST requests in flight on the owned pool, admitted first come, first served
+        # (an injected session's pool is its owner's).  asyncio.Semaphore is FIFO here,
+        # also when a task frees a slot and asks again at once
+        # (tests/unit/test_connection_gate.py).
+        self._gate = asyncio.Semaphore(pool_size) if session is None else None
+        self._closing = False
+        self._closed = False
+        self._in_flight = 0
+        self._idle: asyncio.Event | None = None
+        # A read-only multidict: aiohttp merges it as is, with no per-call conversion.
+        self._key_headers: Mapping[str, str] = CIMultiDictProxy(
+            CIMultiDict({C.HEADER_API_KEY: api_key} if api_key is not None else {})
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closing
+
+    @property
+    def owns_session(self) -> bool:
+        return self._owns_session
+
+    @property
+    def session(self) -> aiohttp.ClientSession | None:
+        return self._session
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def ensure_session(self) -> aiohttp.ClientSession:
+        """The session, created on first use (inside the running loop) unless one was given."""
+        session = self._session
+        if session is None:
+            # The gate bounds REST requests in flight to pool_size, first come first served,
+            # and so the REST connections too.  The connector itself is not capped: a user
+            # data stream's WebSocket (one long-lived connection on this session) must never
+            # take a slot a REST call is waiting for.
+            connector = aiohttp.TCPConnector(
+                limit=0,
+                limit_per_host=0,
+                keepalive_timeout=self._keepalive_timeout,
+                ttl_dns_cache=self._dns_cache_ttl,
+                use_dns_cache=True,
+            )
+            session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=self.timeouts.to_aiohttp(),
+                headers={"User-Agent": C.USER_AGENT},
+                trust_env=self._trust_env,
+                raise_for_status=False,
+                proxy=self.proxy,
+            )
+            if hasattr(session, "_retry_connection"):
+                # aiohttp re-sends PUT/DELETE (and GET) on a dead kept-alive connection; a
+                # write must never go out twice, so the client decides, not aiohttp.
+                session._retry_connection = False
+            else:  # pragma: no cover - a future aiohttp without the flag: guard per request
+                self._guard_writes = True
+            self._session = session
+        elif session.closed:
+            whose = "the client's aiohttp session" if self._owns_session else "the session given"
+            raise ClientClosedError(f"{whose} has been closed (close the client with aclose())")
+        return session
+
+    async def aclose(self, timeout: float) -> None:
+        """Refuse new calls, wait up to ``timeout`` s for calls in flight, then close the pool.
+
+        The pool is closed even if this coroutine is cancelled while it waits.  Calls still
+        waiting for rate budget then fail with :class:`ClientClosedError` (when the client
+        created its limiter; a shared limiter is left to its owner).
+        """
+        if self._closed:
+            return
+        self._closing = True
+        try:
+            if self._in_flight:
+                await self._wait_idle(timeout)
+        finally:
+            self._closed = True
+            if self.clock_sync is not None:
+                self.clock_sync.cancel()
+            if self._owns_limiter and self.limiter is not None:
+                self.limiter.close()
+            # (The deadline timers stay: a call still in flight keeps its total timeout.)
+            if self._owns_session and self._session is not None and not self._session.closed:
+                await self._session.close()
+
+    async def _wait_idle(self, timeout: float) -> None:
+        if self._idle is None:
+            self._idle = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except asyncio.TimeoutError:
+            log.warning(
+                "closing with %d call(s) still in flight after %.1fs", self._in_flight, timeout
+            )
+
+    def _call_ended(self) -> None:
+        self._in_flight -= 1
+        if self._in_flight == 0 and self._idle is not None:
+            self._idle.set()
+
+    async def sync_now(self) -> None:
+        """``client.sync_time()``: a forced clock sync, counted as a call in flight."""
+        if self._closing:
+            raise ClientClosedError("this PortfolioMarginClient is closed")
+        self._in_flight += 1
+        try:
+            if self.clock_sync is not None:
+                await self.clock_sync.sync(force=True)
+        finally:
+            self._call_ended()
+
+    def emit(self, event: Event) -> None:
+        self._reporter.emit(event)
+
+    def describe(self) -> str:
+        key = mask_key(self.api_key) if self.api_key is not None else None
+        return (
+            f"base_url={self.base_url!r}, api_key={key!r}, signer={self.signer!r}, "
+            f"closed={self._closing}"
+        )
+
+    # -- the request loop ---------------------------------------------------------------------
+
+    @overload
+    async def request(
+        self,
+        spec: EndpointSpec,
+        params: dict[str, str],
+        *,
+        timeout: Timeouts | None = ...,
+        max_wait: float | None = ...,
+        retry: RetryPolicy | None = ...,
+        parse: Callable[[Any], T],
+        url_override: str | None = ...,
+        counted: bool = ...,
+    ) -> T: ...
+
+    @overload
+    async def request(
+        self,
+        spec: EndpointSpec,
+        params: dict[str, str],
+        *,
+        timeout: Timeouts | None = ...,
+        max_wait: float | None = ...,
+        retry: RetryPolicy | None = ...,
+        parse: None = ...,
+        url_override: str | None = ...,
+        counted: bool = ...,
+    ) -> Any: ...
+
+    async def request(
+        self,
+        spec: EndpointSpec,
+        params: dict[str, str],
+        *,
+        timeout: Timeouts | None = None,
+        max_wait: float | None = None,
+        retry: RetryPolicy | None = None,
+        parse: Callable[[Any], Any] | None = None,
+        url_override: str | None = None,
+        counted: bool = True,
+    ) -> Any:
+        """Send one call, with the retries the policy allows; the decoded JSON, or
+        ``parse(json)`` (a body ``parse`` cannot read is a typed error, never a KeyError).
+
+        ``params`` are wire strings; a signed call adds ``recvWindow`` and ``timestamp``
+        to them.  ``url_override`` (a full URL, not rate-limited, never resent after a
+        -1021) and ``counted=False`` (not a call ``aclose`` waits for) are for the clock
+        sync.  Each attempt: rate budget, a connection slot, prepare and sign, send once,
+        classify the answer; a failure then decides the retry.
+        """
+        spec = self._resolve(spec, params, counted)
+        session = self.ensure_session()
+        task, deadlines = self._task_deadlines()
+        times = self.timeouts if timeout is None else timeout
+        call = Call(spec, params, self.retry if retry is None else retry, max_wait)
+        # A fallback time URL on another host (fapi) is not papi's budget.
+        limiter = self.limiter if url_override is None else None
+        if counted:
+            self._in_flight += 1
+        try:
+            if spec.signed and self.clock_sync is not None:
+                await self.clock_sync.before_signed_call()
+            while True:
+                call.observing = self._reporter.observing
+                try:
+                    reservation = await self._admit(call, limiter, times.connect, task, deadlines)
+                    sent = False
+                    try:
+                        url = self._prepare(spec, params, url_override)
+                        if call.observing:
+                            self.emit(RequestStart(spec.method, spec.path, call.number))
+                        if self._closed or session.closed:  # aclose, or client.session closed
+                            raise ClientClosedError("this PortfolioMarginClient was closed")
+                        sent = True
+                        outcome = await self._send_once(session, call, url, times, task, deadlines)
+                        sent = not (isinstance(outcome, APIConnectionError) and not outcome.sent)
+                    finally:
+                        if self._gate is not None:
+                            self._gate.release()
+                        if reservation is not None and not sent:
+                            reservation.release()  # provably not sent: the budget goes back
+                    if isinstance(outcome, BinancePapiError):
+                        if call.observing:
+                            self._reporter.end(call, None, outcome)
+                        raise outcome  # outside any except block: nothing foreign is chained
+                    return read_answer(call, outcome, parse, limiter, reservation, self._reporter)
+                except RateLimitWaitTimeout as exc:
+                    if call.last_429 is not None:  # the budget is not back within the policy
+                        raise call.last_429 from None
+                    exc.__context__ = None
+                    raise
+                except BinancePapiError as exc:
+                    # Never a foreign exception attached to ours: on Python 3.10 a coroutine
+                    # resumed inside another handler would chain whatever was being handled
+                    # there (an aiohttp error can name the signed URL).
+                    exc.__context__ = None
+                    if not await self._before_retry(call, exc, url_override):
+                        raise
+        finally:
+            if counted:
+                self._call_ended()
+
+    # -- the steps of an attempt --------------------------------------------------------------
+
+    def _resolve(self, spec: EndpointSpec, params: dict[str, str], counted: bool) -> EndpointSpec:
+        """The spec the call is charged and sent as; the errors that need no I/O (raised
+        before the limiter is touched)."""
+        if counted and self._closing:  # a clock sync that aclose waits for goes on
+            raise ClientClosedError("this PortfolioMarginClient is closed")
+        if spec.needs_key and self.api_key is None:
+            raise ConfigurationError(
+                f"{spec.method} {spec.path} needs an API key: pass api_key= or set BINANCE_API_KEY"
+            )
+        if spec.signed and self.signer is None:
+            raise ConfigurationError(
+                f"{spec.method} {spec.path} is signed: pass api_secret= (HMAC) or private_key= "
+                "(RSA/Ed25519), or set BINANCE_API_SECRET"
+            )
+        if spec.weight_rules:
+            spec = spec.for_params(params)  # e.g. 40 instead of 1 without a symbol
+        if self.charge_overrides:
+            spec = self._overridden(spec)
+        sync = self.clock_sync
+        if spec.signed and sync is not None and sync.last_sync is None and self.limiter:
+            # Impossible charges fail before the first sync's I/O; on every other call the
+            # limiter's own admission raises before anything is sent.
+            self.limiter.check(spec.charges)
+        return spec
+
+    def _overridden(self, spec: EndpointSpec) -> EndpointSpec:
+        replaced = self._overridden_specs.get(spec)
+        if replaced is None:
+            charges = self.charge_overrides.get(f"{spec.method} {spec.path}")
+            replaced = (
+                spec
+                if charges is None or charges == spec.charges
+                else dataclasses.replace(spec, charges=charges)
+            )
+            if len(self._overridden_specs) < 1024:  # bounded: specs are few
+                self._overridden_specs[spec] = replaced
+        return replaced
+
+    def _task_deadlines(self) -> tuple[asyncio.Task[Any], Deadlines]:
+        """The current task and this event loop's :class:`Deadlines` (made on first use)."""
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task(loop)
+        if task is None:  # pragma: no cover - a coroutine driven by hand, not by asyncio
+            raise RuntimeError("PortfolioMarginClient calls must run in an asyncio task")
+        deadlines = self._deadlines
+        if deadlines is None or deadlines.loop is not loop:
+            # First use, or another event loop: calls still on the old one keep their slots
+            # and its timers (cancelling those from here could be from another thread).
+            deadlines = self._deadlines = Deadlines(loop)
+        return task, deadlines
+
+    async def _admit(
+        self,
+        call: Call,
+        limiter: RateLimiter | None,
+        connect: float,
+        task: asyncio.Task[Any],
+        deadlines: Deadlines,
+    ) -> Reservation | None:
+        """Acquire the attempt's rate budget (None without a limiter), then enter the gate:
+        a connection slot, waited for at most ``connect`` seconds.  If no slot comes, or the
+        call is cancelled while it waits, the budget goes back (nothing was sent)."""
+        reservation = None
+        if limiter is not None:
+            reservation = limiter.try_acquire(call.spec.charges)
+            if reservation is None:
+                reservation = await self._wait_for_budget(call, limiter)
+        gate = self._gate
+        if gate is None:
+            return reservation
+        if not gate.locked():
+            await gate.acquire()  # a free slot, nobody waiting for one: no suspension
+            return reservation
+        slot = deadlines.arm(task, connect)
+        try:
+            await gate.acquire()
+        except asyncio.CancelledError:
+            if reservation is not None:
+                reservation.release()
+            if not slot.timed_out(task):
+                raise
+        else:
+            return reservation
+        finally:
+            slot.leave(task)
+        raise self._no_connection(call, connect)
+
+    async def _wait_for_budget(self, call: Call, limiter: RateLimiter) -> Reservation:
+        """Wait for rate budget (the limiter's contended path), at most ``call.wait_bound``."""
+        waited_from = time.monotonic()
+        reservation = await limiter.acquire(call.spec.charges, max_wait=call.wait_bound)
+        waited = time.monotonic() - waited_from
+        if call.observing and waited > 0.001:
+            self.emit(LimiterWait(call.spec.method, call.spec.path, waited))
+        if self._closed:  # the pool closed while this call waited for budget
+            reservation.release()
+            raise ClientClosedError("this PortfolioMarginClient was closed")
+        return reservation
+
+    def _no_connection(self, call: Call, connect: float) -> APITimeoutError:
+        spec = call.spec
+        call.sent_at = time.time()
+        error = APITimeoutError(
+            f"{spec.method} {spec.path}: no free connection within {connect:g}s "
+            f"(pool_size {self.pool_size}); the request was not sent",
+            method=spec.method,
+            path=spec.path,
+            sent=False,
+        )
+        if call.observing:
+            self._reporter.end(call, None, error)
+        return error
+
+    def _prepare(self, spec: EndpointSpec, params: dict[str, str], url_override: str | None) -> URL:
+        """Prepare and sign: the URL of the attempt, its query signed when ``spec`` is."""
+        if url_override is not None:
+            return URL(url_override, encoded=True)
+        query = query_string(spec, params, self.signer, self.clock, self.recv_window)
+        return self._base.url(spec.path, query)
+
+    async def _send_once(
+        self,
+        session: aiohttp.ClientSession,
+        call: Call,
+        url: URL,
+        times: Timeouts,
+        task: asyncio.Task[Any],
+        deadlines: Deadlines,
+    ) -> Answer | BinancePapiError:
+        """Send the attempt once: its answer, read to the end, or the typed error of a failed
+        send (returned, not raised: nothing of aiohttp's is chained to it).
+
+        A cancellation of the caller propagates; for a write it first emits
+        :class:`OutcomeUnknown`, since the request may have been sent.
+        """
+        spec = call.spec
+        call.sent_at = time.time()
+        # The total timeout: from taking a connection to the body's last byte.
+        slot = deadlines.arm(task, times.total)
+        try:
+            response = await session.request(
+                spec.method,
+                url,
+                headers=self._key_headers if spec.needs_key else _NO_HEADERS,
+                timeout=self._request_timeout
+                if times is self.timeouts
+                else aiohttp.ClientTimeout(total=None, connect=times.connect),
+                proxy=self.proxy,
+                allow_redirects=False,  # a redirect would carry the signed query away
+                raise_for_status=False,  # whatever an injected session says
+                middlewares=(send_once_guard(),) if self._guard_writes and spec.is_write else None,
+            )
+            try:
+                body = await response.read()
+            finally:
+                # Reading to the end hands the connection back already (the response is
+                # closed); otherwise release() does, as the context manager's exit would.
+                if not response.closed:
+                    response.release()
+            return Answer(response.status, response.headers, body)
+        except NOT_SENT as exc:
+            return not_sent(spec, exc)
+        except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
+            # (RuntimeError: e.g. aiohttp's "Connection closed." when client.session is
+            # closed while the answer is awaited.)
+            return failed_after_send(call, exc, self._reporter)
+        except asyncio.CancelledError:
+            if not slot.timed_out(task):
+                if spec.is_write:
+                    self.emit(
+                        OutcomeUnknown(
+                            spec.method,
+                            spec.path,
+                            "cancelled after it may have been sent",
+                            call.sent_at,
+                            dict(call.params),
+                        )
+                    )
+                raise
+            # The total timeout (aiohttp has closed the connection).
+            return failed_after_send(call, asyncio.TimeoutError(), self._reporter)
+        finally:
+            slot.leave(task)
+
+    async def _before_retry(
+        self, call: Call, error: BinancePapiError, url_override: str | None
+    ) -> bool:
+        """Decide the retry; after waiting what it decided, True to try again."""
+        spec = call.spec
+        if (
+            isinstance(error, TimestampError)
+            and not call.resynced
+            and self.clock_sync is not None
+            and url_override is None
+        ):
+            call.resynced = True  # rejected before execution: safe to resend once
+            await self.clock_sync.sync(force=True)
+            self.emit(RetryScheduled(spec.method, spec.path, call.number, 0.0, "-1021"))
+            call.number += 1
+            return True
+        delay = retry_delay(call, error, self.limiter)
+        if delay is None or self._closing:
+            return False
+        if isinstance(error, RateLimitError):
+            call.after_429(error)
+        self.emit(RetryScheduled(spec.method, spec.path, call.number, delay, type(error).__name__))
+        await asyncio.sleep(delay)
+        call.number += 1
+        return True
