@@ -27,6 +27,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import _constants as C
+from ._decode import shape_problem
 from .clock import Clock, ServerClock, TimeSync, estimate_offset
 from .endpoints import SERVER_TIME, Budget, Charge, EndpointSpec
 from .errors import (
@@ -922,15 +923,9 @@ class Transport:
                         return data
                     try:
                         return parse(data)
-                    except _SHAPE_ERRORS:
+                    except _SHAPE_ERRORS as exc:
                         raise self._bad_body(
-                            spec,
-                            params,
-                            status,
-                            headers,
-                            body,
-                            sent_at,
-                            "a body of an unexpected shape",
+                            spec, params, status, headers, body, sent_at, shape_problem(exc)
                         ) from None
                 except RateLimitWaitTimeout as exc:
                     if last_429 is not None:  # the budget will not be back within the policy
