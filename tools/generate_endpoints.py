@@ -38,7 +38,7 @@ def render(source: Path) -> dict[str, str]:
         TABLE_FILE: gen_table(ops),
         **gen_models(ops, overrides),
         **gen_api(ops, overrides),
-        EXAMPLES_FILE: gen_examples(ops),
+        EXAMPLES_FILE: gen_examples(ops, overrides),
     }
     files = {rel: ruff_format(text, rel) for rel, text in python.items()}
     files[DOCS_FILE] = gen_docs(ops, overrides)

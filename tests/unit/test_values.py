@@ -259,16 +259,31 @@ def test_a_float_amount_is_refused_by_rest_and_stream_alike() -> None:
     assert isinstance(event, UnknownEvent) and "float" in (event.error or "")
 
 
+SYMBOL_CONFIG = {
+    "symbol": "BTCUSDT",
+    "marginType": "CROSSED",
+    "isAutoAddMargin": "false",
+    "leverage": 21,
+    "maxNotionalValue": "1000000",
+}
+
+
 def test_a_boolean_string_is_read_by_rest_and_stream_alike() -> None:
-    config = UmFuturesSymbolConfigurationItem.from_json({"isAutoAddMargin": "false"})
+    config = UmFuturesSymbolConfigurationItem.from_json(SYMBOL_CONFIG)
     assert config.is_auto_add_margin is False
     event = _event(R="true")
     assert isinstance(event, OrderTradeUpdate) and event.reduce_only is True
 
 
 def test_time_zero_is_none_in_rest_and_stream_alike() -> None:
-    detail = GetUmAccountDetailResponse.from_json({"positions": [{"updateTime": 0}]})
-    assert detail.positions is not None and detail.positions[0].update_time is None
+    position = {
+        "symbol": "BTCUSDT", "initialMargin": "0", "maintMargin": "0", "unrealizedProfit": "0",
+        "positionInitialMargin": "0", "openOrderInitialMargin": "0", "leverage": "100",
+        "entryPrice": "0.0", "maxNotional": "250000", "bidNotional": "0", "askNotional": "0",
+        "positionSide": "BOTH", "positionAmt": "0", "updateTime": 0,
+    }  # fmt: skip
+    detail = GetUmAccountDetailResponse.from_json({"assets": [], "positions": [position]})
+    assert detail.positions[0].update_time is None
     assert AssetBalance.from_json({**BALANCE, "updateTime": 0}).update_time is None
     event = _event(T=0)
     assert isinstance(event, OrderTradeUpdate) and event.trade_time is None
