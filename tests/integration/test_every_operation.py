@@ -442,29 +442,6 @@ async def test_the_retired_um_conditional_endpoints_answer_404(
     assert not hasattr(client.um, "new_conditional_order")
 
 
-async def test_unimmr_drop_notifications_switch_per_account(
-    sim: PapiSimulator, client: PortfolioMarginClient
-) -> None:
-    assert await client.account.unimmr_drop_notification_status() == {UNIMMR_SWITCH_PARAM: False}
-    assert sim.stream.push_unimmr_drop() == 0  # off by default: nothing is pushed
-    on = {UNIMMR_SWITCH_PARAM: True}
-    assert await client.account.set_unimmr_drop_notification_status(extra_params=on) == on
-    assert sim.account().unimmr_notification is True
-    assert await client.account.unimmr_drop_notification_status() == on
-    with pytest.raises(BadRequestError) as missing:
-        await client.account.set_unimmr_drop_notification_status()
-    assert missing.value.code == -1102
-    with pytest.raises(BadRequestError) as bad:
-        await client.account.set_unimmr_drop_notification_status(
-            extra_params={UNIMMR_SWITCH_PARAM: "maybe"}
-        )
-    assert bad.value.code == -1130
-    await client.account.set_unimmr_drop_notification_status(
-        extra_params={UNIMMR_SWITCH_PARAM: False}
-    )
-    assert sim.account().unimmr_notification is False
-
-
 async def test_order_changes_are_pushed_on_the_user_stream(
     sim: PapiSimulator, client: PortfolioMarginClient
 ) -> None:
