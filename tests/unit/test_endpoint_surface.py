@@ -525,6 +525,12 @@ def test_generated_files_are_up_to_date() -> None:
     )
 
 
+def test_the_readme_states_the_operation_count_of_the_spec() -> None:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    counts = re.findall(r"<!-- spec:operations -->(\d+)<!-- /spec:operations -->", text)
+    assert len(counts) >= 2 and set(counts) == {str(len(EXPECTED))}
+
+
 @pytest.mark.parametrize(
     ("kwargs", "param"),
     [
