@@ -176,7 +176,11 @@ EXTRA: dict[str, dict[str, Any]] = {
     "query_margin_repay_record": {"start_time": 1_700_000_000_000},
     "margin_account_repay_debt": {"asset": "BNB", "amount": Decimal("0.1")},
     "margin_account_new_oco": {"stop_price": Decimal("70000"), "price": Decimal("50000")},
-    "new_um_algo_order": {"type": "STOP_MARKET", "trigger_price": Decimal("70000")},
+    "new_um_algo_order": {
+        "type": "STOP_MARKET",
+        "trigger_price": Decimal("70000"),
+        "quantity": Decimal("0.01"),
+    },
     "set_unimmr_drop_notification_status": {"extra_params": {UNIMMR_SWITCH_PARAM: True}},
 }
 

@@ -525,6 +525,40 @@ def test_generated_files_are_up_to_date() -> None:
     )
 
 
+async def test_um_algo_orders_close_positions_and_refuse_stp_none_before_sending() -> None:
+    um, transport = _bind(UmAPI, RESPONSES["POST /papi/v1/um/algo/order"]["example"])
+    base: dict[str, Any] = {
+        "algo_type": "CONDITIONAL", "symbol": "BTCUSDT", "side": "SELL", "type": "STOP_MARKET",
+        "trigger_price": Decimal("50000"),
+    }  # fmt: skip
+    order = await um.new_algo_order(**base, close_position=True)
+    assert transport.calls[-1][1]["closePosition"] == "true"
+    assert "quantity" not in transport.calls[-1][1]
+    assert order.close_position is False  # the answer the fake transport gives
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"close_position": True, "quantity": 1}, "quantity"),
+        ({"close_position": True, "reduce_only": True}, "reduce_only"),
+        ({}, "quantity"),  # neither a quantity nor close_position
+        ({"quantity": 1, "self_trade_prevention_mode": "NONE"}, "self_trade_prevention_mode"),
+    ]
+    for extra, param in cases:
+        with pytest.raises(ValidationError) as info:
+            await um.new_algo_order(**base, **extra)
+        assert info.value.param == param, extra
+    with pytest.raises(ValidationError, match="NONE is refused"):
+        await um.new_order(
+            symbol="BTCUSDT", side="BUY", type="MARKET", quantity=1,
+            self_trade_prevention_mode=cast(Any, "NONE"),
+        )  # fmt: skip
+    assert len(transport.calls) == 1
+
+
+def test_income_history_no_longer_takes_page() -> None:
+    for api in (UmAPI, CmAPI):
+        assert "page" not in inspect.signature(api.income_history).parameters
+        assert "start_time" in inspect.signature(api.income_history).parameters
+
+
 def test_the_readme_states_the_operation_count_of_the_spec() -> None:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     counts = re.findall(r"<!-- spec:operations -->(\d+)<!-- /spec:operations -->", text)

@@ -71,7 +71,7 @@ def method_doc(op: Op) -> list[str]:
         for p in args:
             req = "required" if p.required else "optional"
             text = f"{p.py} (``{p.name}``, {p.type}, {req})"
-            note = "; ".join(bit for bit in (p.note, p.facts) if bit)
+            note = p.described
             if note:
                 text += f": {note}"
             lines.extend(wrap(text, 84, "    ", "        "))

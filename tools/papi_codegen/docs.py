@@ -86,7 +86,7 @@ def _operation(ns: str, op: Op) -> list[str]:
             "|---|---|---|---|---|",
         ]
         for p in args:
-            note = "; ".join(bit for bit in (p.note, p.facts) if bit)
+            note = p.described
             out.append(
                 f"| `{p.name}` | `{p.py}` | {p.type} → `{md(p.doc_type)}` | "
                 f"{'yes' if p.required else 'no'} | {md(note)} |"

@@ -224,15 +224,16 @@ class PInfo:
     range: tuple[str, str] | None = None  # (min, max), inclusive, as documented
 
     @property
-    def facts(self) -> str:
-        """What the docs add to the note: the range, the start date, the refused values."""
-        bits = []
+    def described(self) -> str:
+        """The page's note, and what the spec adds: the range, the start date, the values
+        refused before sending."""
+        bits = [self.note.rstrip(". ")] if self.note else []
         if self.range is not None:
-            bits.append(f"{self.range[0]} to {self.range[1]}")
+            bits.append(f"Range {self.range[0]} to {self.range[1]}")
         if self.since:
-            bits.append(f"since {self.since}")
-        bits.extend(f"{value} refused: {why}" for value, why in self.refused.items())
-        return "; ".join(bits)
+            bits.append(f"Since {self.since}")
+        bits.extend(f"{value} is refused: {why}" for value, why in self.refused.items())
+        return "".join(f"{bit}. " for bit in bits).strip()
 
     @property
     def annotation(self) -> str:
@@ -446,6 +447,8 @@ _PARAM_NOTE_PATTERNS: list[tuple[str, bool, re.Pattern[str]]] = [
     ("exclusive", True, re.compile(rf"If supplied, neither {_TICK} or {_TICK} can be provided")),
     ("exclusive", True, re.compile(rf"Can't be passed together with\s+{_TICK}")),
     ("requires", True, re.compile(rf"If provided, {_TICK} is required")),
+    ("exclusive", True, re.compile(rf"Not sent together with {_TICK} or {_TICK}")),
+    ("one_of", True, re.compile(rf"required unless {_TICK} is")),
 ]
 
 

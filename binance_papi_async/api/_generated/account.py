@@ -150,7 +150,7 @@ class AccountAPIBase(Namespace):
 
         Args:
             amount (``amount``, DECIMAL, required)
-            transfer_side (``transferSide``, STRING, required): "TO_UM","FROM_UM"
+            transfer_side (``transferSide``, STRING, required): "TO_UM","FROM_UM".
 
         Notes from the endpoint's page:
             * The endpoint can only be called 10 times per 10 minutes in a rolling manner
@@ -178,7 +178,7 @@ class AccountAPIBase(Namespace):
 
         Args:
             auto_repay (``autoRepay``, STRING, required): Default: `true`; `false` for turn
-                off the auto-repay futures negative balance function
+                off the auto-repay futures negative balance function.
         """
         params = _CHANGE_AUTO_REPAY_FUTURES_STATUS.encode(auto_repay, recv_window)
         return await self._client._transport.request(
@@ -232,10 +232,10 @@ class AccountAPIBase(Namespace):
             asset (``asset``, STRING, required)
             amount (``amount``, DECIMAL, optional): Amount to collect; sent together with
                 `futureType`. Without both, every wallet's whole balance of `asset` is
-                collected (the behaviour before 2026-10-15).; since 2026-10-15
+                collected (the behaviour before 2026-10-15). Since 2026-10-15.
             future_type (``futureType``, ENUM, optional): Wallet to collect from: `UM`,
-                `CM`, or `OPTION` (SPAN accounts only); sent together with `amount`.; since
-                2026-10-15
+                `CM`, or `OPTION` (SPAN accounts only); sent together with `amount`. Since
+                2026-10-15.
 
         Notes from the endpoint's page:
             * The BNB transfer is not be supported
@@ -304,7 +304,7 @@ class AccountAPIBase(Namespace):
                 INCLUSIVE.
             end_time (``endTime``, LONG, optional): Timestamp in ms to get funding until
                 INCLUSIVE.
-            size (``size``, LONG, optional): Default:10 Max:100
+            size (``size``, LONG, optional): Default:10 Max:100.
 
         Notes from the endpoint's page:
             * Response in descending order

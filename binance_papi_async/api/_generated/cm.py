@@ -437,7 +437,7 @@ class CmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
         """
         params = _CANCEL_ALL_OPEN_CONDITIONAL_ORDERS.encode(symbol, recv_window)
         return await self._client._transport.request(
@@ -461,7 +461,7 @@ class CmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
         """
         params = _CANCEL_ALL_OPEN_ORDERS.encode(symbol, recv_window)
         return await self._client._transport.request(
@@ -487,7 +487,7 @@ class CmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             strategy_id (``strategyId``, LONG, optional)
             new_client_strategy_id (``newClientStrategyId``, STRING, optional)
 
@@ -523,7 +523,7 @@ class CmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             order_id (``orderId``, LONG, optional)
             orig_client_order_id (``origClientOrderId``, STRING, optional)
 
@@ -558,7 +558,7 @@ class CmAPIBase(Namespace):
         Args:
             symbol (``symbol``, STRING, required)
             leverage (``leverage``, INT, required): target initial leverage: int from 1 to
-                125
+                125.
         """
         params = _CHANGE_INITIAL_LEVERAGE.encode(symbol, leverage, recv_window)
         return await self._client._transport.request(
@@ -583,7 +583,7 @@ class CmAPIBase(Namespace):
 
         Args:
             dual_side_position (``dualSidePosition``, STRING, required): "true": Hedge Mode;
-                "false": One-way Mode
+                "false": One-way Mode.
         """
         params = _CHANGE_POSITION_MODE.encode(dual_side_position, recv_window)
         return await self._client._transport.request(
@@ -608,7 +608,7 @@ class CmAPIBase(Namespace):
         Charges 20 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
         """
         params = _COMMISSION_RATE.encode(symbol, recv_window)
         return await self._client._transport.request(
@@ -694,12 +694,12 @@ class CmAPIBase(Namespace):
             symbol (``symbol``, STRING, optional)
             income_type (``incomeType``, STRING, optional): "TRANSFER","WELCOME_BONUS",
                 "FUNDING_FEE", "REALIZED_PNL", "COMMISSION", "INSURANCE_CLEAR", and
-                "DELIVERED_SETTELMENT"
+                "DELIVERED_SETTELMENT".
             start_time (``startTime``, LONG, optional): Timestamp in ms to get funding from
                 INCLUSIVE.
             end_time (``endTime``, LONG, optional): Timestamp in ms to get funding until
                 INCLUSIVE.
-            limit (``limit``, INT, optional): Default 100; max 1000
+            limit (``limit``, INT, optional): Default 100; max 1000.
 
         Notes from the endpoint's page:
             * If `incomeType` is not sent, all kinds of flow will be returned
@@ -777,19 +777,19 @@ class CmAPIBase(Namespace):
         Charges 1 request weight + 1 order (page: "Request Weight(Order)").
 
         Args:
-            order_id (``orderId``, LONG, optional): Order ID
-            orig_client_order_id (``origClientOrderId``, STRING, optional): Client order ID
-            symbol (``symbol``, STRING, required): Symbol
-            side (``side``, ENUM, required): SELL, BUY
-            quantity (``quantity``, DECIMAL, required): Order quantity
-            price (``price``, DECIMAL, required): Order price
+            order_id (``orderId``, LONG, optional): Order ID.
+            orig_client_order_id (``origClientOrderId``, STRING, optional): Client order ID.
+            symbol (``symbol``, STRING, required): Symbol.
+            side (``side``, ENUM, required): SELL, BUY.
+            quantity (``quantity``, DECIMAL, required): Order quantity.
+            price (``price``, DECIMAL, required): Order price.
             price_match (``priceMatch``, ENUM, optional): only avaliable for
                 `LIMIT`/`STOP`/`TAKE_PROFIT` order; can be set to `OPPONENT`/ `OPPONENT_5`/
                 `OPPONENT_10`/ `OPPONENT_20`: /`QUEUE`/ `QUEUE_5`/ `QUEUE_10`/ `QUEUE_20`;
-                Can't be passed together with `price`
+                Can't be passed together with `price`.
             modify_id (``modifyId``, LONG, optional): User-defined modification identifier,
                 returned as-is in the response. Optional; not validated for uniqueness.
-                [only in newer official SDK, not on doc page copy; type mapped from SDK]
+                [only in newer official SDK, not on doc page copy; type mapped from SDK].
 
         Checked before sending (ValidationError naming the parameter):
             * order_id or orig_client_order_id must be given
@@ -855,31 +855,31 @@ class CmAPIBase(Namespace):
         Charges 1 request weight + 1 order (places/amends orders: also counted on the order budget).
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
-            side (``side``, ENUM, required): Side
+            symbol (``symbol``, STRING, required): Symbol.
+            side (``side``, ENUM, required): Side.
             position_side (``positionSide``, ENUM, optional): Default `BOTH` for One-way
                 Mode ; `LONG` or `SHORT` for Hedge Mode. It must be sent in Hedge Mode.
             strategy_type (``strategyType``, ENUM, required): "STOP", "STOP_MARKET",
-                "TAKE_PROFIT", "TAKE_PROFIT_MARKET", and "TRAILING_STOP_MARKET"
+                "TAKE_PROFIT", "TAKE_PROFIT_MARKET", and "TRAILING_STOP_MARKET".
             time_in_force (``timeInForce``, ENUM, optional)
             quantity (``quantity``, DECIMAL, optional)
             reduce_only (``reduceOnly``, STRING, optional): "true" or "false". default
-                "false". Cannot be sent in Hedge Mode
+                "false". Cannot be sent in Hedge Mode.
             price (``price``, DECIMAL, optional)
             working_type (``workingType``, ENUM, optional): stopPrice triggered by:
-                "MARK_PRICE", "CONTRACT_PRICE". Default "CONTRACT_PRICE"
+                "MARK_PRICE", "CONTRACT_PRICE". Default "CONTRACT_PRICE".
             price_protect (``priceProtect``, STRING, optional): "TRUE" or "FALSE", default
                 "FALSE". Used with `STOP`/`STOP_MARKET` or
-                `TAKE_PROFIT`/`TAKE_PROFIT_MARKET` orders
+                `TAKE_PROFIT`/`TAKE_PROFIT_MARKET` orders.
             new_client_strategy_id (``newClientStrategyId``, STRING, optional): A unique id
                 among open orders. Automatically generated if not sent. Can only be string
-                following the rule: `^[\\.A-Z\\:/a-z0-9_-]{1,36}$`
+                following the rule: `^[\\.A-Z\\:/a-z0-9_-]{1,36}$`.
             stop_price (``stopPrice``, DECIMAL, optional): Used with `STOP/STOP_MARKET` or
                 `TAKE_PROFIT/TAKE_PROFIT_MARKET` orders.
             activation_price (``activationPrice``, DECIMAL, optional): Used with
-                `TRAILING_STOP_MARKET` orders, default as the mark price
+                `TRAILING_STOP_MARKET` orders, default as the mark price.
             callback_rate (``callbackRate``, DECIMAL, optional): Used with
-                `TRAILING_STOP_MARKET` orders, min 0.1, max 5 where 1 for 1%
+                `TRAILING_STOP_MARKET` orders, min 0.1, max 5 where 1 for 1%.
 
         Checked before sending (ValidationError naming the parameter):
             * strategy_type=STOP needs quantity, price, stop_price
@@ -966,25 +966,25 @@ class CmAPIBase(Namespace):
         Charges 1 request weight + 1 order (places/amends orders: also counted on the order budget).
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
-            side (``side``, ENUM, required): Side
+            symbol (``symbol``, STRING, required): Symbol.
+            side (``side``, ENUM, required): Side.
             position_side (``positionSide``, ENUM, optional): Default `BOTH` for One-way
                 Mode ; `LONG` or `SHORT` for Hedge Mode. It must be sent in Hedge Mode.
-            type (``type``, ENUM, required): "LIMIT", "MARKET"
+            type (``type``, ENUM, required): "LIMIT", "MARKET".
             time_in_force (``timeInForce``, ENUM, optional)
-            quantity (``quantity``, DECIMAL, optional): Place amount
+            quantity (``quantity``, DECIMAL, optional): Place amount.
             reduce_only (``reduceOnly``, STRING, optional): "true" or "false". default
                 "false". Cannot be sent in Hedge Mode.
-            price (``price``, DECIMAL, optional): Order price
+            price (``price``, DECIMAL, optional): Order price.
             price_match (``priceMatch``, ENUM, optional): only avaliable for
                 `LIMIT`/`STOP`/`TAKE_PROFIT` order; can be set to `OPPONENT`/ `OPPONENT_5`/
                 `OPPONENT_10`/ `OPPONENT_20`: /`QUEUE`/ `QUEUE_5`/ `QUEUE_10`/ `QUEUE_20`;
-                Can't be passed together with `price`
+                Can't be passed together with `price`.
             new_client_order_id (``newClientOrderId``, STRING, optional): A unique id among
                 open orders. Automatically generated if not sent. Can only be string
-                following the rule: `^[\\.A-Z\\:/a-z0-9_-]{1,32}$`
+                following the rule: `^[\\.A-Z\\:/a-z0-9_-]{1,32}$`.
             new_order_resp_type (``newOrderRespType``, ENUM, optional): "ACK", "RESULT",
-                default "ACK"
+                default "ACK".
 
         Checked before sending (ValidationError naming the parameter):
             * price_match and price cannot be given together
@@ -1191,7 +1191,7 @@ class CmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             strategy_id (``strategyId``, LONG, optional)
             new_client_strategy_id (``newClientStrategyId``, STRING, optional)
 
@@ -1237,14 +1237,14 @@ class CmAPIBase(Namespace):
         Charges 1 request weight + 1 order (page: "Request Weight(Order)").
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
-            order_id (``orderId``, LONG, optional): Order ID
-            orig_client_order_id (``origClientOrderId``, STRING, optional): Client order ID
+            symbol (``symbol``, STRING, required): Symbol.
+            order_id (``orderId``, LONG, optional): Order ID.
+            orig_client_order_id (``origClientOrderId``, STRING, optional): Client order ID.
             start_time (``startTime``, LONG, optional): Timestamp in ms to get modification
-                history from INCLUSIVE
+                history from INCLUSIVE.
             end_time (``endTime``, LONG, optional): Timestamp in ms to get modification
-                history until INCLUSIVE
-            limit (``limit``, INT, optional): Default 50, max 100
+                history until INCLUSIVE.
+            limit (``limit``, INT, optional): Default 50, max 100.
 
         Checked before sending (ValidationError naming the parameter):
             * order_id or orig_client_order_id must be given
@@ -1284,7 +1284,7 @@ class CmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             strategy_id (``strategyId``, LONG, optional)
             new_client_strategy_id (``newClientStrategyId``, STRING, optional)
 
@@ -1427,7 +1427,7 @@ class CmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             order_id (``orderId``, LONG, optional)
             orig_client_order_id (``origClientOrderId``, STRING, optional)
 

@@ -201,7 +201,12 @@ _NEW_ALGO_ORDER = Arguments(
     ),
     Arg("goodTillDate", "good_till_date", wire_time),
     Arg("recvWindow", "recv_window", wire_recv_window),
-    rules=(exclusive("price_match", "price"),),
+    rules=(
+        one_of("quantity", "close_position"),
+        exclusive("price_match", "price"),
+        exclusive("close_position", "quantity"),
+        exclusive("close_position", "reduce_only"),
+    ),
     mandatory={"time_in_force": {"GTD": ("good_till_date",)}},
 )
 _NEW_ORDER = Arguments(
@@ -485,7 +490,7 @@ class UmAPIBase(Namespace):
         Charges 5 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             start_time (``startTime``, LONG, optional): Timestamp in ms to get funding from
                 INCLUSIVE.
             end_time (``endTime``, LONG, optional): Timestamp in ms to get funding until
@@ -578,8 +583,8 @@ class UmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            algo_id (``algoId``, LONG, optional): Algo order ID
-            client_algo_id (``clientAlgoId``, STRING, optional): Client algo order ID
+            algo_id (``algoId``, LONG, optional): Algo order ID.
+            client_algo_id (``clientAlgoId``, STRING, optional): Client algo order ID.
 
         Checked before sending (ValidationError naming the parameter):
             * algo_id or client_algo_id must be given
@@ -612,7 +617,7 @@ class UmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
 
         Uncertain: not in the 2026-06 doc snapshot; from official SDK only (newer endpoint);
         weight label Weight(IP) per SDK
@@ -639,7 +644,7 @@ class UmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
         """
         params = _CANCEL_ALL_OPEN_ORDERS.encode(symbol, recv_window)
         return await self._client._transport.request(
@@ -665,7 +670,7 @@ class UmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             order_id (``orderId``, LONG, optional)
             orig_client_order_id (``origClientOrderId``, STRING, optional)
 
@@ -700,7 +705,7 @@ class UmAPIBase(Namespace):
         Args:
             symbol (``symbol``, STRING, required)
             leverage (``leverage``, INT, required): target initial leverage: int from 1 to
-                125
+                125.
         """
         params = _CHANGE_INITIAL_LEVERAGE.encode(symbol, leverage, recv_window)
         return await self._client._transport.request(
@@ -725,7 +730,7 @@ class UmAPIBase(Namespace):
 
         Args:
             dual_side_position (``dualSidePosition``, STRING, required): "true": Hedge Mode;
-                "false": One-way Mode
+                "false": One-way Mode.
         """
         params = _CHANGE_POSITION_MODE.encode(dual_side_position, recv_window)
         return await self._client._transport.request(
@@ -750,7 +755,7 @@ class UmAPIBase(Namespace):
         Charges 20 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
         """
         params = _COMMISSION_RATE.encode(symbol, recv_window)
         return await self._client._transport.request(
@@ -851,12 +856,12 @@ class UmAPIBase(Namespace):
                 OPTIONS_PREMIUM_FEE, OPTIONS_SETTLE_PROFIT, INTERNAL_TRANSFER,
                 DELIVERED_SETTELMENT, COIN_SWAP_DEPOSIT, COIN_SWAP_WITHDRAW,
                 POSITION_LIMIT_INCREASE_FEE (AUTO_EXCHANGE removed in SDK 14.0.0,
-                2026-09-28)
+                2026-09-28).
             start_time (``startTime``, LONG, optional): Timestamp in ms to get funding from
                 INCLUSIVE.
             end_time (``endTime``, LONG, optional): Timestamp in ms to get funding until
                 INCLUSIVE.
-            limit (``limit``, INT, optional): Default 100; max 1000
+            limit (``limit``, INT, optional): Default 100; max 1000.
 
         Notes from the endpoint's page:
             * If neither `startTime` nor `endTime` is sent, the recent 7-day data will be
@@ -935,19 +940,19 @@ class UmAPIBase(Namespace):
         Charges 1 request weight + 1 order (page: "Request Weight(Order)").
 
         Args:
-            order_id (``orderId``, LONG, optional): Order ID
-            orig_client_order_id (``origClientOrderId``, STRING, optional): Client order ID
-            symbol (``symbol``, STRING, required): Symbol
-            side (``side``, ENUM, required): SELL, BUY
-            quantity (``quantity``, DECIMAL, required): Order quantity
-            price (``price``, DECIMAL, required): Order price
+            order_id (``orderId``, LONG, optional): Order ID.
+            orig_client_order_id (``origClientOrderId``, STRING, optional): Client order ID.
+            symbol (``symbol``, STRING, required): Symbol.
+            side (``side``, ENUM, required): SELL, BUY.
+            quantity (``quantity``, DECIMAL, required): Order quantity.
+            price (``price``, DECIMAL, required): Order price.
             price_match (``priceMatch``, ENUM, optional): only avaliable for
                 `LIMIT`/`STOP`/`TAKE_PROFIT` order; can be set to `OPPONENT`/ `OPPONENT_5`/
                 `OPPONENT_10`/ `OPPONENT_20`: /`QUEUE`/ `QUEUE_5`/ `QUEUE_10`/ `QUEUE_20`;
-                Can't be passed together with `price`
+                Can't be passed together with `price`.
             modify_id (``modifyId``, LONG, optional): User-defined modification identifier,
                 returned as-is in the response. Optional; not validated for uniqueness.
-                [only in newer official SDK, not on doc page copy; type mapped from SDK]
+                [only in newer official SDK, not on doc page copy; type mapped from SDK].
 
         Checked before sending (ValidationError naming the parameter):
             * order_id or orig_client_order_id must be given
@@ -1029,44 +1034,47 @@ class UmAPIBase(Namespace):
         Charges 1 request weight + 1 order (places/amends orders: also counted on the order budget).
 
         Args:
-            algo_type (``algoType``, ENUM, required): Only support `CONDITIONAL`
+            algo_type (``algoType``, ENUM, required): Only support `CONDITIONAL`.
             symbol (``symbol``, STRING, required)
             side (``side``, ENUM, required)
-            type (``type``, ENUM, required): Conditional order type
+            type (``type``, ENUM, required): Conditional order type.
             quantity (``quantity``, DECIMAL, optional): Order quantity; required unless
                 `closePosition` is `true`, and not sent with it.
             position_side (``positionSide``, ENUM, optional): Default `BOTH` for One-way
-                Mode; `LONG` or `SHORT` for Hedge Mode
+                Mode; `LONG` or `SHORT` for Hedge Mode.
             time_in_force (``timeInForce``, ENUM, optional)
-            price (``price``, DECIMAL, optional): Order price
-            trigger_price (``triggerPrice``, DECIMAL, optional): Trigger price
+            price (``price``, DECIMAL, optional): Order price.
+            trigger_price (``triggerPrice``, DECIMAL, optional): Trigger price.
             working_type (``workingType``, ENUM, optional): Trigger price type. Default
-                `CONTRACT_PRICE`
+                `CONTRACT_PRICE`.
             price_match (``priceMatch``, ENUM, optional): Can't be passed together with
-                `price`
+                `price`.
             close_position (``closePosition``, STRING, optional): `true` or `false`, default
                 `false`. Close-All: with `STOP_MARKET` or `TAKE_PROFIT_MARKET`, the
                 triggered order closes the whole position on that side. Not sent together
                 with `quantity` or `reduceOnly`; in Hedge Mode not with `BUY` on `LONG` nor
-                `SELL` on `SHORT`.; since 2026-08-26
+                `SELL` on `SHORT`. Since 2026-08-26.
             price_protect (``priceProtect``, ENUM, optional): Price protection. Default
-                `false`
-            reduce_only (``reduceOnly``, ENUM, optional): Cannot be sent in Hedge Mode
+                `false`.
+            reduce_only (``reduceOnly``, ENUM, optional): Cannot be sent in Hedge Mode.
             activate_price (``activatePrice``, DECIMAL, optional): Used with
-                `TRAILING_STOP_MARKET`, default as latest price
+                `TRAILING_STOP_MARKET`, default as latest price.
             callback_rate (``callbackRate``, DECIMAL, optional): Used with
-                `TRAILING_STOP_MARKET`, min 0.1, max 20 (1 = 1%); 0.1 to 20
+                `TRAILING_STOP_MARKET`, min 0.1, max 20 (1 = 1%). Range 0.1 to 20.
             client_algo_id (``clientAlgoId``, STRING, optional): Unique id among open
-                orders. Auto-generated if not sent
+                orders. Auto-generated if not sent.
             new_order_resp_type (``newOrderRespType``, ENUM, optional)
             self_trade_prevention_mode (``selfTradePreventionMode``, ENUM, optional): NONE
-                refused: Binance does not accept NONE on UM algo orders; omit the parameter
-                for no self-trade prevention
+                is refused: Binance does not accept NONE on UM algo orders; omit the
+                parameter for no self-trade prevention.
             good_till_date (``goodTillDate``, LONG, optional): Order cancel time for `GTD`
-                timeInForce, mandatory when timeInForce is `GTD`
+                timeInForce, mandatory when timeInForce is `GTD`.
 
         Checked before sending (ValidationError naming the parameter):
+            * quantity or close_position must be given
             * price_match and price cannot be given together
+            * close_position and quantity cannot be given together
+            * close_position and reduce_only cannot be given together
             * time_in_force=GTD needs good_till_date
 
         Notes from the endpoint's page:
@@ -1161,30 +1169,30 @@ class UmAPIBase(Namespace):
         Charges 1 request weight + 1 order (page: "Request Weight(Order)").
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             side (``side``, ENUM, required)
             position_side (``positionSide``, ENUM, optional): Default `BOTH` for One-way
                 Mode ; `LONG` or `SHORT` for Hedge Mode. It must be sent in Hedge Mode.
-            type (``type``, ENUM, required): `LIMIT`, `MARKET`
-            time_in_force (``timeInForce``, ENUM, optional): Valid values
-            quantity (``quantity``, DECIMAL, optional): Place amount
+            type (``type``, ENUM, required): `LIMIT`, `MARKET`.
+            time_in_force (``timeInForce``, ENUM, optional): Valid values.
+            quantity (``quantity``, DECIMAL, optional): Place amount.
             reduce_only (``reduceOnly``, STRING, optional): "true" or "false". default
-                "false". Cannot be sent in Hedge Mode .
-            price (``price``, DECIMAL, optional): Order price
+                "false". Cannot be sent in Hedge Mode.
+            price (``price``, DECIMAL, optional): Order price.
             new_client_order_id (``newClientOrderId``, STRING, optional): A unique id among
                 open orders. Automatically generated if not sent. Can only be string
-                following the rule: `^[\\.A-Z\\:/a-z0-9_-]{1,32}$`
+                following the rule: `^[\\.A-Z\\:/a-z0-9_-]{1,32}$`.
             new_order_resp_type (``newOrderRespType``, ENUM, optional): `ACK`, `RESULT`,
-                default `ACK`
+                default `ACK`.
             price_match (``priceMatch``, ENUM, optional): only avaliable for
                 `LIMIT`/`STOP`/`TAKE_PROFIT` order; can be set to `OPPONENT`/ `OPPONENT_5`/
                 `OPPONENT_10`/ `OPPONENT_20`: /`QUEUE`/ `QUEUE_5`/ `QUEUE_10`/ `QUEUE_20`;
-                Can't be passed together with `price`
+                Can't be passed together with `price`.
             self_trade_prevention_mode (``selfTradePreventionMode``, ENUM, optional):
                 `EXPIRE_TAKER`: expire the taker order when STP triggers / `EXPIRE_MAKER`:
                 expire the maker order / `EXPIRE_BOTH`: expire both. `NONE` is no longer
-                accepted (SDK 15.0.0, 2026-10-01).; NONE refused: Binance no longer accepts
-                NONE on UM orders; omit the parameter for no self-trade prevention
+                accepted (SDK 15.0.0, 2026-10-01). NONE is refused: Binance no longer
+                accepts NONE on UM orders; omit the parameter for no self-trade prevention.
             good_till_date (``goodTillDate``, LONG, optional): order cancel time for
                 timeInForce `GTD`, mandatory when `timeInforce` set to `GTD`; order the
                 timestamp only retains second-level precision, ms part will be ignored; The
@@ -1242,8 +1250,8 @@ class UmAPIBase(Namespace):
         Charges 1500 request weight.
 
         Args:
-            start_time (``startTime``, LONG, required): Timestamp in ms
-            end_time (``endTime``, LONG, required): Timestamp in ms
+            start_time (``startTime``, LONG, required): Timestamp in ms.
+            end_time (``endTime``, LONG, required): Timestamp in ms.
 
         Notes from the endpoint's page:
             * Request Limitation is 10 times per month, shared by front end download page
@@ -1274,7 +1282,7 @@ class UmAPIBase(Namespace):
         Charges 10 request weight.
 
         Args:
-            download_id (``downloadId``, STRING, required): get by download id api
+            download_id (``downloadId``, STRING, required): get by download id api.
 
         Notes from the endpoint's page:
             * Download link expiration: 24h
@@ -1362,10 +1370,10 @@ class UmAPIBase(Namespace):
 
         Args:
             symbol (``symbol``, STRING, required)
-            algo_id (``algoId``, LONG, optional): Only return orders >= this algoId
+            algo_id (``algoId``, LONG, optional): Only return orders >= this algoId.
             start_time (``startTime``, LONG, optional)
             end_time (``endTime``, LONG, optional)
-            limit (``limit``, LONG, optional): Default 500; max 1000
+            limit (``limit``, LONG, optional): Default 500; max 1000.
 
         Notes from the endpoint's page:
             * If `algoId` is set, it will get orders >= that `algoId`. Otherwise most recent
@@ -1405,7 +1413,7 @@ class UmAPIBase(Namespace):
         Charges 5 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             order_id (``orderId``, LONG, optional)
             start_time (``startTime``, LONG, optional): Timestamp in ms to get funding from
                 INCLUSIVE.
@@ -1449,14 +1457,14 @@ class UmAPIBase(Namespace):
         Charges 1 request weight + 1 order (page: "Request Weight(Order)").
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
-            order_id (``orderId``, LONG, optional): Order ID
-            orig_client_order_id (``origClientOrderId``, STRING, optional): Client order ID
+            symbol (``symbol``, STRING, required): Symbol.
+            order_id (``orderId``, LONG, optional): Order ID.
+            orig_client_order_id (``origClientOrderId``, STRING, optional): Client order ID.
             start_time (``startTime``, LONG, optional): Timestamp in ms to get modification
-                history from INCLUSIVE
+                history from INCLUSIVE.
             end_time (``endTime``, LONG, optional): Timestamp in ms to get modification
-                history until INCLUSIVE
-            limit (``limit``, INT, optional): Default 500, max 1000
+                history until INCLUSIVE.
+            limit (``limit``, INT, optional): Default 500, max 1000.
 
         Checked before sending (ValidationError naming the parameter):
             * order_id or orig_client_order_id must be given
@@ -1495,8 +1503,8 @@ class UmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            algo_id (``algoId``, LONG, optional): Algo order ID
-            client_algo_id (``clientAlgoId``, STRING, optional): Client algo order ID
+            algo_id (``algoId``, LONG, optional): Algo order ID.
+            client_algo_id (``clientAlgoId``, STRING, optional): Client algo order ID.
 
         Checked before sending (ValidationError naming the parameter):
             * algo_id or client_algo_id must be given
@@ -1570,7 +1578,7 @@ class UmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             order_id (``orderId``, LONG, optional)
             orig_client_order_id (``origClientOrderId``, STRING, optional)
 
@@ -1639,7 +1647,7 @@ class UmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             order_id (``orderId``, LONG, optional)
             orig_client_order_id (``origClientOrderId``, STRING, optional)
 
@@ -1677,7 +1685,7 @@ class UmAPIBase(Namespace):
         Charges 5 request weight.
 
         Args:
-            symbol (``symbol``, STRING, optional): Symbol
+            symbol (``symbol``, STRING, optional): Symbol.
         """
         params = _SYMBOL_CONFIG.encode(symbol, recv_window)
         return await self._client._transport.request(
@@ -1703,7 +1711,7 @@ class UmAPIBase(Namespace):
 
         Args:
             fee_burn (``feeBurn``, STRING, required): "true": Fee Discount On; "false": Fee
-                Discount Off
+                Discount Off.
 
         Notes from the endpoint's page:
             * The BNB would not be collected from UM-PM account to the Portfolio Margin
@@ -1733,8 +1741,8 @@ class UmAPIBase(Namespace):
         Charges 1500 request weight.
 
         Args:
-            start_time (``startTime``, LONG, required): Timestamp in ms
-            end_time (``endTime``, LONG, required): Timestamp in ms
+            start_time (``startTime``, LONG, required): Timestamp in ms.
+            end_time (``endTime``, LONG, required): Timestamp in ms.
 
         Notes from the endpoint's page:
             * Request Limitation is 5 times per month, shared by front end download page and
@@ -1765,7 +1773,7 @@ class UmAPIBase(Namespace):
         Charges 10 request weight.
 
         Args:
-            download_id (``downloadId``, STRING, required): get by download id api
+            download_id (``downloadId``, STRING, required): get by download id api.
 
         Notes from the endpoint's page:
             * Download link expiration: 24h
@@ -1845,8 +1853,8 @@ class UmAPIBase(Namespace):
         Charges 1500 request weight.
 
         Args:
-            start_time (``startTime``, LONG, required): Timestamp in ms
-            end_time (``endTime``, LONG, required): Timestamp in ms
+            start_time (``startTime``, LONG, required): Timestamp in ms.
+            end_time (``endTime``, LONG, required): Timestamp in ms.
 
         Notes from the endpoint's page:
             * Request Limitation is 5 times per month, shared by front end download page and
@@ -1877,7 +1885,7 @@ class UmAPIBase(Namespace):
         Charges 10 request weight.
 
         Args:
-            download_id (``downloadId``, STRING, required): get by download id api
+            download_id (``downloadId``, STRING, required): get by download id api.
 
         Notes from the endpoint's page:
             * Download link expiration: 24h
