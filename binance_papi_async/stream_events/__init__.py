@@ -123,7 +123,9 @@ class UniMMRDrop:
     """``uniMMRDrop`` (Portfolio Margin Pro only): the account's uniMMR fell more than 5%
     below its reference value.
 
-    Sent on the Portfolio Margin Pro user data stream, and only while uniMMR drop
+    Binance sends it on the Portfolio Margin Pro user data stream
+    (``wss://fstream.binance.com/pm-classic/ws/<listenKey>``, spec/papi/USER_STREAM.md
+    section 2.1; not on the classic ``/pm`` stream), and only while uniMMR drop
     notifications are on (``client.account.set_unimmr_drop_notification_status``; off
     by default).  Binance's change log (2026-10-22) documents the event but not its
     payload beyond ``e`` and ``E``: the other fields are in ``raw``, never guessed.

@@ -232,11 +232,12 @@ class StreamHub:
 
         Binance pushes the event (Portfolio Margin Pro) when uniMMR falls more than 5%
         below its reference value, and only to an account that turned the notifications
-        on (``POST /papi/v1/unimmr/notification``; off by default).  The simulator has no
-        uniMMR model, so a test says when: the event is ``{"e": "uniMMRDrop", "E": <server
-        ms>}`` plus ``fields`` (the payload beyond ``e``/``E`` is on no available page:
-        give the fields the test expects).  Returns how many connections it was queued
-        on: 0 when the account's notifications are off.
+        on (``POST /papi/v1/unimmr/notification``; off by default), on its Portfolio
+        Margin Pro stream; the simulator has one stream and sends it there.  The simulator
+        has no uniMMR model, so a test says when: the event is ``{"e": "uniMMRDrop", "E":
+        <server ms>}`` plus ``fields`` (the payload beyond ``e``/``E`` is on no available
+        page: give the fields the test expects).  Returns how many connections it was
+        queued on: 0 when the account's notifications are off.
         """
         state = self._sim.state.accounts.get(account)
         if state is None or not state.unimmr_notification:

@@ -22,9 +22,9 @@ UndecodedFieldsWarning): see binance_papi_async._decode.
 
 Charges.  Every call spends its page's weight on the IP REQUEST_WEIGHT budget.
 An operation whose weight no page gives (endpoints.json "weight": null) is charged
-the largest IP weight any papi page gives (1500), never 0: no documented papi
-call costs more, and Binance's X-MBX-USED-WEIGHT-1M header then corrects the count
-upwards if it is more (an overcharge only costs throughput until the window ends).
+the largest IP weight a papi page gives (1500), never 0, so the limiter errs on
+the safe side; Binance's X-MBX-USED-WEIGHT-1M header then raises the count if the call
+cost more (an overcharge only costs throughput until the window ends).
 A call also spends the account's ORDERS budget when
   (a) its page says "Request Weight(Order)": 1 order (``charges_for``), or
   (b) it places or amends orders although its page says plain "Request Weight":
