@@ -86,7 +86,6 @@ __all__ = [
     "Field",
     "FieldError",
     "Model",
-    "UndecodedFieldsWarning",
     "array",
     "array_or_none",
     "decode_tolerantly",
@@ -486,10 +485,10 @@ def _tolerant(model: type[Any], d: Mapping[str, Any]) -> tuple[Any, list[tuple[s
 
 def _tolerant_items(
     model: type[Any], items: Any, path: str, problems: list[tuple[str, str]]
-) -> tuple[Any, ...]:
+) -> tuple[Any, ...] | None:
     if type(items) is not list:
         problems.append((path, _why(_bad("an array", items))))
-        return ()
+        return None
     out = []
     for i, item in enumerate(items):
         if not isinstance(item, Mapping):
@@ -565,6 +564,8 @@ def reading_many(model: type[_M]) -> Callable[[Any], tuple[_M, ...]]:
         except _READ_ERRORS:
             pass
         for i, item in enumerate(data):
+            if not isinstance(item, Mapping):
+                raise FieldError([(f"[{i}]", _why(_bad("an object", item)))])
             try:
                 from_json(item)
             except _READ_ERRORS:

@@ -16,7 +16,7 @@ from binance_papi_async import BadRequestError, PortfolioMarginClient, UniMMRDro
 from binance_papi_async.endpoints import BY_NAME, Budget
 from binance_papi_async.stream import UserStream
 from binance_papi_async.stream_events import StreamReconnected
-from binance_papi_async.testing import UNIMMR_SWITCH_PARAM, PapiSimulator
+from binance_papi_async.testing import UNIMMR_SWITCH_PARAM, PapiSimulator, SimState
 
 from ..conftest import BIG_LIMITS
 
@@ -80,3 +80,11 @@ async def test_unimmr_drop_reaches_the_stream_only_while_the_switch_is_on(
     assert isinstance(event, UniMMRDrop)
     assert event.event_type == "uniMMRDrop" and event.event_time.tzinfo is not None
     assert event.raw["u"] == "1.35"  # the payload beyond e/E is on no page: raw only
+
+
+def test_the_switch_can_be_seeded_and_is_in_the_state_view() -> None:
+    state = SimState.from_dict({"accounts": {"pro": {"unimmrNotification": True}}})
+    assert state.accounts["pro"].unimmr_notification is True
+    assert state.to_dict()["accounts"]["pro"]["unimmrNotification"] is True
+    with pytest.raises(ValueError, match="unimmrNotification"):
+        SimState.from_dict({"accounts": {"pro": {"unimmrNotification": "yes"}}})

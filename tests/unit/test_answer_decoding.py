@@ -29,7 +29,13 @@ from binance_papi_async import (
     UndecodedFieldsWarning,
     UnexpectedResponseError,
 )
-from binance_papi_async._decode import FieldError, reading, writing
+from binance_papi_async._decode import (
+    FieldError,
+    decode_tolerantly,
+    reading,
+    reading_many,
+    writing,
+)
 from binance_papi_async.models_generated import (
     RESPONSE_MODELS,
     NewMarginOrderAckResponse,
@@ -216,8 +222,6 @@ def test_the_field_by_field_path_agrees_with_from_json(
     assert writing(model, route)(body) == expected  # from_json's own result
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        from binance_papi_async._decode import decode_tolerantly
-
         tolerant = decode_tolerantly(model, body, route)
     assert tolerant == expected and tolerant.undecoded == ()
     assert {f.name for f in model.FIELDS} == {f.name for f in fields(model)} - {"raw", "undecoded"}
@@ -237,6 +241,17 @@ def test_each_required_field_is_named_when_missing(
         with pytest.warns(UndecodedFieldsWarning):
             result = writing(model, route)(partial)
         assert getattr(result, f.name) is None and result.undecoded == (f.key,)
+
+
+def test_a_list_answer_names_the_element_at_fault() -> None:
+    parse = reading_many(OrderRateLimit)
+    good = RESPONSES["GET /papi/v1/rateLimit/order"]["example"][0]
+    with pytest.raises(FieldError, match=r"field \[1\]\.limit: missing"):
+        parse([good, _without(good, "limit")])
+    with pytest.raises(FieldError, match=r"field \[0\]: expected an object, got int"):
+        parse([1])
+    with pytest.raises(ValueError, match="expected an array"):
+        parse(good)
 
 
 @pytest.mark.parametrize(("model", "route"), HANDWRITTEN)

@@ -145,11 +145,16 @@ def answer_name(op: Op) -> str:
     return f"_{op.method_name.upper()}_ANSWER" + ("S" if op.shapes else "")
 
 
+def _parser_kind(op: Op) -> str:
+    """The parser of binance_papi_async._decode the answer goes through."""
+    kind = "writing" if op.is_write else "reading"
+    return f"{kind}_many" if op.is_array else kind
+
+
 def _parser(op: Op, model: str) -> str:
     if op.is_write:
-        kind = "writing_many" if op.is_array else "writing"
-        return f'{kind}({model}, "{op.key}")'
-    return f"{'reading_many' if op.is_array else 'reading'}({model})"
+        return f'{_parser_kind(op)}({model}, "{op.key}")'
+    return f"{_parser_kind(op)}({model})"
 
 
 def answer_decl(op: Op) -> list[str]:
@@ -292,7 +297,7 @@ def _imports(ns: str, ops: list[Op]) -> list[str]:
         encoders | rules | ({"Arg", "Arguments"} if any(op.args for op in ops) else set())
     )
     models = sorted({m for op in ops for m in op.models})
-    decoders = {_parser(op, "M").split("(")[0] for op in ops if op.models}
+    decoders = {_parser_kind(op) for op in ops if op.models}
     if untyped:
         decoders.add("mapping")
     abc = sorted(({"Callable"} if shaped else set()) | ({"Mapping"} if untyped or extra else set()))

@@ -204,7 +204,7 @@ def emit_model(
     out.lines.extend(lines)
 
 
-def _shape_doc(op: Op, shapes: Shapes, values: tuple[str, ...]) -> str:
+def _shape_doc(shapes: Shapes, values: tuple[str, ...]) -> str:
     """When the answer has this shape: the parameter's values, and the default rule."""
     when = " or ".join(values)
     text = f"with ``{shapes.param}`` {when}"
@@ -228,7 +228,7 @@ def _op_models(out: ModelOut, o: Overrides, op: Op) -> None:
         emit_model(out, op.model_name, field_tree(o, op), [head + "."], op, top=True)
         return
     for v in op.shapes.variants:
-        doc = [f"{head}, {_shape_doc(op, op.shapes, v.values)}."]
+        doc = [f"{head}, {_shape_doc(op.shapes, v.values)}."]
         if v.base:
             doc += ["", f"Every field of :class:`{v.base}`, and more."]
         tree = field_tree(o, op, v.paths)
