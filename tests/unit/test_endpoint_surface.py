@@ -553,6 +553,19 @@ async def test_um_algo_orders_close_positions_and_refuse_stp_none_before_sending
     assert len(transport.calls) == 1
 
 
+async def test_partial_fund_collection_sends_amount_and_future_type_together() -> None:
+    from binance_papi_async.api.account import AccountAPI
+
+    account, transport = _bind(AccountAPI, RESPONSES["POST /papi/v1/asset-collection"]["example"])
+    for kwargs, param in (({"amount": 1}, "future_type"), ({"future_type": "UM"}, "amount")):
+        with pytest.raises(ValidationError) as info:
+            await account.fund_collection_by_asset(asset="USDT", **kwargs)
+        assert info.value.param == param
+    assert transport.calls == []
+    await account.fund_collection_by_asset(asset="USDT", amount=Decimal("12.5"), future_type="CM")
+    assert transport.calls[0][1] == {"asset": "USDT", "amount": "12.5", "futureType": "CM"}
+
+
 def test_income_history_no_longer_takes_page() -> None:
     for api in (UmAPI, CmAPI):
         assert "page" not in inspect.signature(api.income_history).parameters

@@ -441,6 +441,7 @@ _RULE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("exclusive", re.compile(rf"{_TICK} cannot be sent with {_TICK}")),
     ("exclusive", re.compile(rf"{_TICK} cannot be sent with {_TICK} or {_TICK}")),
 ]
+_TOGETHER = re.compile(rf"{_TICK} and {_TICK} must be sent together")
 _PARAM_NOTE_PATTERNS: list[tuple[str, bool, re.Pattern[str]]] = [
     # (kind, the rule is between this parameter and the groups (else between the groups))
     ("one_of", False, re.compile(rf"Either {_TICK} or {_TICK} must be provided")),
@@ -466,6 +467,9 @@ def rules_of(op: dict[str, Any], params: list[PInfo]) -> list[tuple[str, str, st
             found.append((kind, a, b))
 
     for text in (str(n) for n in op.get("notes", [])):
+        for match in _TOGETHER.finditer(text):  # each requires the other
+            add("requires", match.group(1), match.group(2))
+            add("requires", match.group(2), match.group(1))
         for kind, pat in _RULE_PATTERNS:
             for match in pat.finditer(text):
                 groups = match.groups()

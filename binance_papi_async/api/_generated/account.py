@@ -18,6 +18,7 @@ from ..._params import (
     Arg,
     Arguments,
     add_extra_params,
+    requires,
     wire_bool,
     wire_decimal,
     wire_enum,
@@ -64,6 +65,10 @@ _FUND_COLLECTION_BY_ASSET = Arguments(
     Arg("amount", "amount", wire_decimal),
     Arg("futureType", "future_type", wire_enum),
     Arg("recvWindow", "recv_window", wire_recv_window),
+    rules=(
+        requires("amount", "future_type"),
+        requires("future_type", "amount"),
+    ),
 )
 _NEGATIVE_BALANCE_EXCHANGE_RECORDS = Arguments(
     Arg("startTime", "start_time", wire_time, required=True),
@@ -236,6 +241,10 @@ class AccountAPIBase(Namespace):
             future_type (``futureType``, ENUM, optional): Wallet to collect from: `UM`,
                 `CM`, or `OPTION` (SPAN accounts only); sent together with `amount`. Since
                 2026-10-15.
+
+        Checked before sending (ValidationError naming the parameter):
+            * future_type is required with amount
+            * amount is required with future_type
 
         Notes from the endpoint's page:
             * The BNB transfer is not be supported
