@@ -17,14 +17,17 @@ spent.  The rules:
 * **str** / **enum**: a non-empty ``str`` (a ``str``-valued ``Enum`` member gives its
   value).  An enum's allowed values are in the method's ``Literal`` annotation, for
   type checkers; at run time only the type is checked, so a value Binance adds later
-  is not refused by an older SDK.
+  is not refused by an older SDK.  A value Binance is known to refuse (it was removed,
+  e.g. ``selfTradePreventionMode=NONE`` on UM orders) is refused before sending
+  (:func:`refusing`).
 * **asset codes**: uppercase letters and digits; lists of them are comma-joined.
 * ``recvWindow``: an ``int`` from 1 to 60000 ms.
 
 :class:`Arguments` declares a generated endpoint method's parameters as data (encoder,
 required or not, and the rules between them: "either A or B", "not A with B", "B with
 A", and the parameters an order type makes mandatory) and encodes a call's values in
-one pass.  :func:`to_wire` encodes the values of the generic ``client.call``.
+one pass.  :func:`to_wire` encodes the values of the generic ``client.call``, and
+:func:`add_extra_params` the ``extra_params`` of a method whose page is not available.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ __all__ = [
     "Arg",
     "Arguments",
     "Rule",
+    "add_extra_params",
     "check_asset",
     "check_assets",
     "check_recv_window",
@@ -52,6 +56,7 @@ __all__ = [
     "exclusive",
     "one_of",
     "positive_decimal_wire",
+    "refusing",
     "requires",
     "to_wire",
     "wire_bool",
@@ -210,6 +215,27 @@ def wire_params(params: Mapping[str, Any] | None) -> dict[str, str]:
     return {k: to_wire(v, k) for k, v in params.items() if v is not None}
 
 
+def add_extra_params(
+    params: dict[str, str], extra: Mapping[str, Any] | None, reserved: frozenset[str]
+) -> dict[str, str]:
+    """``params`` plus ``extra`` (Binance's names, values encoded as by :func:`to_wire`);
+    a name of ``reserved`` (the method's own parameters, ``timestamp``, ``signature``)
+    or one that is not a non-empty ``str`` is a :class:`ValidationError`."""
+    if extra is None:
+        return params
+    if not isinstance(extra, Mapping):
+        raise ValidationError("extra_params must be a mapping", param="extra_params")
+    for name in extra:
+        if not isinstance(name, str) or not name or name in reserved:
+            raise ValidationError(
+                f"extra_params cannot set {name!r} (one of the method's own parameters, "
+                "or not a parameter name)",
+                param="extra_params",
+            )
+    params.update(wire_params(extra))
+    return params
+
+
 # -- asset codes ------------------------------------------------------------------------------
 
 
@@ -301,6 +327,19 @@ wire_decimal = positive_decimal_wire
 def wire_time(value: object, name: str) -> str:
     """A time: an aware ``datetime`` or epoch milliseconds as an ``int`` >= 0."""
     return str(_time_ms(value, name))
+
+
+def refusing(encode: Encoder, refused: Mapping[str, str]) -> Encoder:
+    """``encode``, refusing the values Binance no longer accepts (value -> why)."""
+
+    def check(value: object, name: str) -> str:
+        wire = encode(value, name)
+        why = refused.get(wire)
+        if why is not None:
+            raise ValidationError(f"{name}={wire} is refused: {why}", param=name)
+        return wire
+
+    return check
 
 
 def wire_recv_window(value: object, name: str = "recv_window") -> str:

@@ -251,7 +251,7 @@ class PortfolioMarginClient:
 
     @cached_property
     def um(self) -> UmAPI:
-        """USDⓈ-M futures endpoints (orders, conditional/algo orders, positions, income)."""
+        """USDⓈ-M futures endpoints (orders, algo orders, positions, income)."""
         return self._api.um
 
     @cached_property

@@ -32,6 +32,7 @@ __all__ = [
     "RateLimitWaitTimeout",
     "ServerError",
     "TimestampError",
+    "UndecodedFieldsWarning",
     "UnexpectedResponseError",
     "ValidationError",
     "WeightExceedsLimitError",
@@ -173,6 +174,16 @@ class ServerError(APIStatusError):
 
 class UnexpectedResponseError(APIStatusError):
     """A success status with a body that is not the JSON expected (e.g. a proxy's HTML page)."""
+
+
+class UndecodedFieldsWarning(UserWarning):
+    """A write was answered 2xx (it was applied) with fields that could not be decoded.
+
+    The call returned its result anyway, never an error: those fields are ``None`` and
+    listed in the result's ``undecoded``, the body is in its ``raw``.  Make it an error
+    with ``warnings.simplefilter("error", UndecodedFieldsWarning)`` only if a raised
+    warning cannot be mistaken for a failed order in your code.
+    """
 
 
 class ExecutionStatusUnknown(BinancePapiError):

@@ -1,11 +1,12 @@
 """A local Binance Portfolio Margin (papi) simulator for tests, demos and benchmarks.
 
-Portfolio Margin has no public testnet; this package serves all 109 papi
-operations over a real socket on loopback, with per-account state (balances,
-margin debts, USD prices; UM / CM / margin orders, conditional orders, positions
-and loans: see :mod:`.trading`), Binance's authentication rules (HMAC / RSA /
-Ed25519, ``timestamp`` / ``recvWindow``), its rate limits (IP weight, account
-order count, 429 / 418) and faults on demand::
+Portfolio Margin has no public testnet; this package serves every papi operation
+of the endpoint table over a real socket on loopback, with per-account state
+(balances, margin debts, USD prices; UM / CM / margin orders, CM conditional orders,
+positions, loans, the uniMMR drop notification switch: see :mod:`.trading`),
+Binance's authentication rules (HMAC / RSA / Ed25519, ``timestamp`` /
+``recvWindow``), its rate limits (IP weight, account order count, 429 / 418) and
+faults on demand::
 
     from binance_papi_async.testing import PapiSimulator
 
@@ -54,12 +55,14 @@ from .state import (
     demo_state,
 )
 from .trading import MAX_REPAY_USD
+from .trading.unimmr import UNIMMR_SWITCH_PARAM
 
 __all__ = [
     "DEFAULT_ACCOUNT",
     "DEMO_API_KEY",
     "DEMO_API_SECRET",
     "MAX_REPAY_USD",
+    "UNIMMR_SWITCH_PARAM",
     "Account",
     "AssetState",
     "Fault",

@@ -19,7 +19,7 @@ It returns the JSON payload (anything ``orjson`` serialises) or raises
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
@@ -102,11 +102,12 @@ class Route:
     handler: Handler
 
     @classmethod
-    def of(cls, spec: EndpointSpec, handler: Handler) -> Route:
-        """The route of ``spec`` (charges and parameters from the spec)."""
+    def of(cls, spec: EndpointSpec, handler: Handler, extra: Iterable[str] = ()) -> Route:
+        """The route of ``spec`` (charges and parameters from the spec; ``extra``: more
+        parameters the handler reads, where the spec cannot name them)."""
         weight = sum(c.amount for c in spec.charges if c.budget is Budget.REQUEST_WEIGHT)
         orders = sum(c.amount for c in spec.charges if c.budget is Budget.ORDERS)
-        params = frozenset(p.name for p in spec.params)
+        params = frozenset(p.name for p in spec.params) | frozenset(extra)
         required = tuple(p.name for p in spec.params if p.required and p.name != "timestamp")
         allowed = params | _SIGNED_BASE if spec.signed else params
         return cls(spec, weight, orders, allowed, required, handler)
@@ -167,19 +168,25 @@ def merge_handlers(*groups: Mapping[RouteKey, Handler]) -> dict[RouteKey, Handle
     return merged
 
 
-def build_routes(handlers: Mapping[RouteKey, Handler]) -> dict[RouteKey, Route]:
+def build_routes(
+    handlers: Mapping[RouteKey, Handler],
+    extra_params: Mapping[RouteKey, Iterable[str]] | None = None,
+) -> dict[RouteKey, Route]:
     """Every operation of the endpoint table, plus ``/papi/v1/time`` and ``/fapi/v1/time``.
 
     Each gets its handler from ``handlers`` or, without one, its doc example (the
     two server-time routes have none: they need a handler).  A handler for an
-    operation the table does not have is a ``ValueError``.
+    operation the table does not have is a ``ValueError``: an operation Binance
+    retired is not served, and answers 404 as on papi.  ``extra_params``: parameters
+    a handler reads beyond its spec's (by route).
     """
+    extra_params = extra_params or {}
     routes: dict[RouteKey, Route] = {}
     for spec in (*TABLE, SERVER_TIME, FAPI_TIME):
         key = (spec.method, spec.path)
         handler = handlers.get(key) or _example_handler(f"{spec.method} {spec.path}")
-        routes[key] = Route.of(spec, handler)
-    stray = sorted(set(handlers) - set(routes))
+        routes[key] = Route.of(spec, handler, extra_params.get(key, ()))
+    stray = sorted((set(handlers) | set(extra_params)) - set(routes))
     if stray:
         raise ValueError(f"handlers for operations papi does not have: {stray}")
     return routes

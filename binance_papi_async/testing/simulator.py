@@ -1,6 +1,6 @@
 """A local papi server (aiohttp.web) behaving like Binance Portfolio Margin.
 
-Routes: all 109 operations of the endpoint table (``endpoints._table.TABLE``), plus
+Routes: every operation of the endpoint table (``endpoints._table.TABLE``), plus
 the undocumented ``GET /papi/v1/time`` and ``GET /fapi/v1/time``, and the user data
 stream ``GET /pm/ws/{listenKey}`` (see :mod:`.stream`).  Every route goes through
 the same request path (:mod:`.pipeline`: faults, bans, weight, auth, order count,
@@ -8,12 +8,14 @@ parameters) with the security type, parameters and charges of its spec.  The
 answer comes from real state for: ping, time, rateLimit/order (here), listenKey
 (:mod:`.stream`), and in :mod:`.trading` (see its fill model): repay-debt,
 balance, account, UM and CM orders (new, modify, cancel, query, open order(s),
-all orders, cancel all), conditional orders (new, cancel, open order(s), history,
-all, cancel all), positions (``positionRisk``), ``um/account``,
-``v2/um/account``, ``cm/account``, leverage, margin orders (new, cancel, query,
-open orders, all orders, cancel all), ``marginLoan`` / ``repayLoan`` and their
-records, ``maxBorrowable`` and ``maxWithdraw``.  Every other operation answers its
-doc example (:mod:`.routing`) after all the checks.  Control endpoints under
+all orders, cancel all), CM conditional orders (new, cancel, open order(s), history,
+all, cancel all), positions (``positionRisk``), ``um/account``, ``v2/um/account``,
+``cm/account``, leverage, margin orders (new, cancel, query, open orders, all
+orders, cancel all), ``marginLoan`` / ``repayLoan`` and their records,
+``maxBorrowable``, ``maxWithdraw`` and the uniMMR drop notification switch
+(``unimmr/notification``).  Every other operation answers its doc example
+(:mod:`.routing`) after all the checks; an operation Binance retired (the UM
+conditional orders) is not served: 404, as on papi.  Control endpoints under
 ``/_sim/`` (:mod:`.control`; never rate-limited, never faulted):
 ``GET|POST|DELETE /_sim/faults``, ``GET|DELETE /_sim/requests``,
 ``POST /_sim/reset``, ``GET /_sim/state``.
@@ -136,7 +138,7 @@ class PapiSimulator:
             self._server_routes(), self.stream.routes(), self.exchange.routes()
         )
         self._pipeline = Pipeline(
-            routes=build_routes(handlers),
+            routes=build_routes(handlers, self.exchange.extra_params()),
             keys=self._keys,
             limits=self._limits,
             faults=self.faults,

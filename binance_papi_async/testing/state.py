@@ -160,13 +160,16 @@ class Account:
     """The state of one account: assets by name, last update time, applied repays.
 
     ``book`` holds its orders, conditional orders, UM / CM positions and margin loan
-    and repay records (see :mod:`.book`).
+    and repay records (see :mod:`.book`).  ``unimmr_notification``: uniMMR drop
+    notifications are on (Portfolio Margin Pro; off by default, as on Binance; seed key
+    ``unimmrNotification``).
     """
 
     assets: dict[str, AssetState] = field(default_factory=dict)
     update_time: int = 0
     applied_repays: list[RepayRecord] = field(default_factory=list)
     book: Book = field(default_factory=Book)
+    unimmr_notification: bool = False
 
     def asset(self, name: str) -> AssetState:
         """The state of ``name``, created empty if the account never held it."""
@@ -187,6 +190,7 @@ class Account:
             "updateTime": self.update_time,
             "appliedRepays": len(self.applied_repays),
             "book": self.book.to_dict(),
+            "unimmrNotification": self.unimmr_notification,
         }
 
 
@@ -263,7 +267,11 @@ class SimState:
         }
         accounts: dict[str, Account] = {}
         for name, raw in _mapping(data.get("accounts", {}), "accounts").items():
-            assets_raw = _mapping(_mapping(raw, f"account {name}").get("assets", {}), "assets")
+            account_raw = _mapping(raw, f"account {name}")
+            assets_raw = _mapping(account_raw.get("assets", {}), "assets")
+            switch = account_raw.get("unimmrNotification", False)
+            if not isinstance(switch, bool):
+                raise ValueError(f"account {name}: unimmrNotification must be true or false")
             assets: dict[str, AssetState] = {}
             for asset, amounts in assets_raw.items():
                 fields = _mapping(amounts, f"asset {asset}")
@@ -273,7 +281,7 @@ class SimState:
                 assets[str(asset)] = AssetState(
                     **{k: _dec(v, f"{asset}.{k}") for k, v in fields.items()}
                 )
-            accounts[str(name)] = Account(assets=assets)
+            accounts[str(name)] = Account(assets=assets, unimmr_notification=switch)
         keys = [
             KeySpec(**{str(k): v for k, v in _mapping(entry, "key").items()})
             for entry in _sequence(data.get("keys", []), "keys")

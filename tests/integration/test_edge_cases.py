@@ -292,7 +292,9 @@ async def test_sync_time_after_close_opens_nothing(sim: PapiSimulator) -> None:
 # -- bodies of the wrong shape ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("body", [b"{}", b"[]", b'{"code":-1007,"msg":"Timeout"}', b"null"])
+@pytest.mark.parametrize(
+    "body", [b"[]", b'{"code":-1007,"msg":"Timeout"}', b"null", b"<html>proxy</html>"]
+)
 async def test_success_status_with_a_body_of_the_wrong_shape(body: bytes) -> None:
     async def odd(request: web.Request) -> web.Response:
         return web.Response(body=body, content_type="application/json")

@@ -18,7 +18,13 @@ def answer(call: Call, account: Account | None, params: dict[str, str]) -> Any:
     return {"answered": call.path}
 
 
-TIME = {("GET", "/papi/v1/time"): answer, ("GET", "/fapi/v1/time"): answer}
+# The routes without a doc example to answer: they need a handler.
+TIME = {
+    ("GET", "/papi/v1/time"): answer,
+    ("GET", "/fapi/v1/time"): answer,
+    ("GET", "/papi/v1/unimmr/notification"): answer,
+    ("POST", "/papi/v1/unimmr/notification"): answer,
+}
 
 
 def test_a_handler_for_an_operation_papi_lacks_is_refused() -> None:
@@ -30,7 +36,16 @@ def test_a_handler_for_an_operation_papi_lacks_is_refused() -> None:
 
 def test_an_operation_without_handler_or_doc_example_is_refused() -> None:
     with pytest.raises(ValueError, match=r"GET /papi/v1/time has neither"):
-        build_routes({})
+        build_routes({k: v for k, v in TIME.items() if k != ("GET", "/papi/v1/time")})
+    with pytest.raises(ValueError, match=r"/papi/v1/unimmr/notification has neither"):
+        build_routes({k: v for k, v in TIME.items() if k[1] != "/papi/v1/unimmr/notification"})
+
+
+def test_the_retired_um_conditional_operations_have_no_route() -> None:
+    routes = build_routes(TIME)
+    assert not [key for key in routes if key[1].startswith("/papi/v1/um/conditional/")]
+    with pytest.raises(ValueError, match=r"/papi/v1/um/conditional/order"):
+        build_routes({**TIME, ("POST", "/papi/v1/um/conditional/order"): answer})
 
 
 def test_two_handlers_for_one_operation_are_refused() -> None:

@@ -1,4 +1,4 @@
-"""The simulator's trading engine: UM / CM / margin orders, conditional orders, positions, loans.
+"""The simulator's trading engine: UM / CM / margin orders, CM conditional orders, positions, loans.
 
 Available as ``sim.exchange`` (an :class:`Exchange`); its handlers serve the
 stateful papi routes (the others answer their doc example, see :mod:`..routing`).
@@ -9,10 +9,12 @@ Where things are (one module per product, over a shared :class:`~.market.Market`
 * :mod:`.market`: the live state, symbol prices, ids, client ids, order lookup,
   event delivery (what every desk shares);
 * :mod:`.futures`: UM / CM orders and the positions their fills move;
-* :mod:`.conditional`: UM / CM conditional orders and their triggers;
+* :mod:`.conditional`: CM conditional orders and their triggers (the UM ones are
+  retired by Binance: UM conditional orders are algo orders);
 * :mod:`.margin`: cross-margin orders;
 * :mod:`.loans`: borrow, repay, repay-debt, loan records, borrowing limits;
 * :mod:`.portfolio`: balances, account information, positions, leverage;
+* :mod:`.unimmr`: the uniMMR drop notification switch (Portfolio Margin Pro);
 * :mod:`.views` (REST answers) and :mod:`.events` (stream events): the JSON shapes;
 * :mod:`.params`: reading handler parameters, and the shared errors.
 
@@ -57,7 +59,7 @@ Fill model (deliberately simple, documented rather than realistic):
   ``POST /papi/v1/repayLoan`` repays interest first, then principal, from the free
   balance of the asset (-2018 "Balance is insufficient."; more than the debt, or no
   debt -> -3015 "Repay amount exceeds borrow amount.").
-* **Conditional orders** (UM and CM) rest as ``NEW``; one that would trigger at once
+* **Conditional orders** (CM) rest as ``NEW``; one that would trigger at once
   is refused (-2021).  When the mark crosses ``stopPrice`` (STOP / STOP_MARKET: BUY
   at or above, SELL at or below; TAKE_PROFIT / TAKE_PROFIT_MARKET the opposite) it
   becomes ``TRIGGERED`` and places its order (LIMIT at ``price``, or MARKET), which

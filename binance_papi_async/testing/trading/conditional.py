@@ -1,9 +1,11 @@
-"""UM and CM conditional (strategy) orders, and their triggers on mark moves.
+"""CM conditional (strategy) orders, and their triggers on mark moves.
 
-Serves ``/papi/v1/{um,cm}/conditional/order`` (new, cancel), ``openOrder``,
-``openOrders``, ``orderHistory``, ``allOrders`` and ``allOpenOrders``, once per
-product.  A conditional order rests as ``NEW`` (one that would trigger at once is
-refused with -2021); when the mark crosses its ``stopPrice``
+Serves ``/papi/v1/cm/conditional/order`` (new, cancel), ``openOrder``, ``openOrders``,
+``orderHistory``, ``allOrders`` and ``allOpenOrders``.  The UM ones
+(``/papi/v1/um/conditional/*``) are retired by Binance (HTTP 404 since 2026-04-28: UM
+conditional orders are algo orders, ``/papi/v1/um/algo/*``), so the simulator does not
+serve them either: they answer 404.  A conditional order rests as ``NEW`` (one that
+would trigger at once is refused with -2021); when the mark crosses its ``stopPrice``
 (:meth:`ConditionalDesk.trigger_crossed`) it becomes ``TRIGGERED`` and places its
 LIMIT or MARKET order through the :class:`~.futures.FuturesDesk`.
 TRAILING_STOP_MARKET orders never trigger.
@@ -61,7 +63,7 @@ def triggers(s: StrategyOrder, mark: Decimal) -> bool:
 
 
 class ConditionalDesk:
-    """UM / CM conditional orders (see the module documentation)."""
+    """CM conditional orders (see the module documentation)."""
 
     def __init__(self, market: Market, events: StreamEvents, futures: FuturesDesk) -> None:
         self._market = market
@@ -69,22 +71,17 @@ class ConditionalDesk:
         self._futures = futures
 
     def routes(self) -> dict[RouteKey, Handler]:
-        """The conditional order routes of both products, by ``(method, path)``."""
-        routes: dict[RouteKey, Handler] = {}
-        for product, prefix in (("UM", "/papi/v1/um"), ("CM", "/papi/v1/cm")):
-            base = f"{prefix}/conditional"
-            routes.update(
-                {
-                    ("POST", f"{base}/order"): bind(self.new_order, product),
-                    ("DELETE", f"{base}/order"): bind(self.cancel_order, product),
-                    ("GET", f"{base}/openOrder"): bind(self.query_open_order, product),
-                    ("GET", f"{base}/openOrders"): bind(self.open_orders, product),
-                    ("GET", f"{base}/orderHistory"): bind(self.order_history, product),
-                    ("GET", f"{base}/allOrders"): bind(self.all_orders, product),
-                    ("DELETE", f"{base}/allOpenOrders"): bind(self.cancel_all, product),
-                }
-            )
-        return routes
+        """The CM conditional order routes, by ``(method, path)``."""
+        base, product = "/papi/v1/cm/conditional", "CM"
+        return {
+            ("POST", f"{base}/order"): bind(self.new_order, product),
+            ("DELETE", f"{base}/order"): bind(self.cancel_order, product),
+            ("GET", f"{base}/openOrder"): bind(self.query_open_order, product),
+            ("GET", f"{base}/openOrders"): bind(self.open_orders, product),
+            ("GET", f"{base}/orderHistory"): bind(self.order_history, product),
+            ("GET", f"{base}/allOrders"): bind(self.all_orders, product),
+            ("DELETE", f"{base}/allOpenOrders"): bind(self.cancel_all, product),
+        }
 
     # -- triggers ----------------------------------------------------------------------------
 
@@ -128,7 +125,7 @@ class ConditionalDesk:
     def new_order(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
-        """``POST /papi/v1/{um,cm}/conditional/order``."""
+        """``POST /papi/v1/cm/conditional/order``."""
         name, acc = self._market.caller(call, account)
         mark = self._market.mark(product, params["symbol"])
         s = self._strategy_from(product, acc, params, call.now)
@@ -224,7 +221,7 @@ class ConditionalDesk:
     def cancel_order(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
-        """``DELETE /papi/v1/{um,cm}/conditional/order``."""
+        """``DELETE /papi/v1/cm/conditional/order``."""
         name, acc = self._market.caller(call, account)
         s = self._find(acc.book, product, params, cancel_unknown())
         if s.status != "NEW":
@@ -236,7 +233,7 @@ class ConditionalDesk:
     def query_open_order(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
-        """``GET /papi/v1/{um,cm}/conditional/openOrder``: -2013 unless still ``NEW``."""
+        """``GET /papi/v1/cm/conditional/openOrder``: -2013 unless still ``NEW``."""
         _, acc = self._market.caller(call, account)
         s = self._find(acc.book, product, params, unknown_order())
         if s.status != "NEW":
@@ -248,7 +245,7 @@ class ConditionalDesk:
     def open_orders(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
-        """``GET /papi/v1/{um,cm}/conditional/openOrders`` (``symbol`` optional)."""
+        """``GET /papi/v1/cm/conditional/openOrders`` (``symbol`` optional)."""
         _, acc = self._market.caller(call, account)
         symbol = params.get("symbol")
         return [
@@ -260,7 +257,7 @@ class ConditionalDesk:
     def order_history(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
-        """``GET /papi/v1/{um,cm}/conditional/orderHistory`` (any status)."""
+        """``GET /papi/v1/cm/conditional/orderHistory`` (any status)."""
         _, acc = self._market.caller(call, account)
         s = self._find(acc.book, product, params, unknown_order())
         return self._history(acc.book, s)
@@ -268,7 +265,7 @@ class ConditionalDesk:
     def all_orders(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
-        """``GET /papi/v1/{um,cm}/conditional/allOrders``."""
+        """``GET /papi/v1/cm/conditional/allOrders``."""
         _, acc = self._market.caller(call, account)
         symbol = params.get("symbol")
         from_id = integer(params, "strategyId")
@@ -286,7 +283,7 @@ class ConditionalDesk:
     def cancel_all(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
-        """``DELETE /papi/v1/{um,cm}/conditional/allOpenOrders``."""
+        """``DELETE /papi/v1/cm/conditional/allOpenOrders``."""
         name, acc = self._market.caller(call, account)
         symbol = params["symbol"]
         self._market.mark(product, symbol)

@@ -17,6 +17,7 @@ from .loans import LoanDesk
 from .margin import MarginDesk
 from .market import Host, Market
 from .portfolio import Portfolio
+from .unimmr import UniMMRNotifications
 
 __all__ = ["Exchange"]
 
@@ -26,7 +27,8 @@ class Exchange:
 
     Its parts: ``market`` (shared), ``futures`` (UM / CM orders and positions),
     ``conditional`` (conditional orders), ``margin`` (margin orders), ``loans``
-    (borrow, repay, repay-debt) and ``portfolio`` (balances, account, positions).
+    (borrow, repay, repay-debt), ``portfolio`` (balances, account, positions) and
+    ``unimmr`` (the uniMMR drop notification switch).
     """
 
     def __init__(self, host: Host) -> None:
@@ -37,11 +39,23 @@ class Exchange:
         self.conditional = ConditionalDesk(self.market, events, self.futures)
         self.margin = MarginDesk(self.market, events, self.loans)
         self.portfolio = Portfolio(self.market)
+        self.unimmr = UniMMRNotifications()
 
     def routes(self) -> dict[RouteKey, Handler]:
         """The handlers of every desk, by ``(method, path)``."""
-        desks = (self.futures, self.conditional, self.portfolio, self.margin, self.loans)
+        desks = (
+            self.futures,
+            self.conditional,
+            self.portfolio,
+            self.margin,
+            self.loans,
+            self.unimmr,
+        )
         return merge_handlers(*(desk.routes() for desk in desks))
+
+    def extra_params(self) -> dict[RouteKey, tuple[str, ...]]:
+        """Parameters routes read beyond their specs' (see :mod:`.unimmr`)."""
+        return self.unimmr.extra_params()
 
     def on_mark(self, symbol: str, now: int) -> None:
         """The mark of ``symbol`` moved: trigger conditional orders, fill crossed LIMIT orders."""

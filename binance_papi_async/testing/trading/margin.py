@@ -296,12 +296,13 @@ class MarginDesk:
         return [self._view(o, "query") for o in found[:most]]
 
     def cancel_all(self, call: Call, account: Account | None, params: dict[str, str]) -> Any:
-        """``DELETE /papi/v1/margin/allOpenOrders``: one cancel answer per order."""
+        """``DELETE /papi/v1/margin/allOpenOrders``: one cancel answer per order, with
+        ``orderListId`` -1 (no order list), as on the page."""
         name, acc = self._market.caller(call, account)
         self._market.split(params["symbol"])
         out = []
         for order in acc.book.open_orders("MARGIN", params["symbol"]):
             orig = self._cancel(name, acc, order, call.now, None)
-            out.append(self._view(order, "cancel", orig))
+            out.append({**self._view(order, "cancel", orig), "orderListId": -1})
         call.applied = True
         return out

@@ -90,6 +90,7 @@ def strategy(s: StrategyOrder, kind: str, order: Order | None = None) -> dict[st
     else:
         d["pair"] = s.symbol.split("_", 1)[0]
     if kind == "history":
+        d["priceMatch"] = s.price_match  # the CM history pages show it too
         d["orderId"] = s.order_id or 0
         d["triggerTime"] = s.trigger_time
         d["type"] = "MARKET" if s.strategy_type.endswith("MARKET") else "LIMIT"
