@@ -21,7 +21,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from .errors import ConfigurationError
 
@@ -150,23 +150,31 @@ class TimeSync:
     On first use of a signed endpoint the client takes ``samples`` readings of
     ``GET {base_url}{path}`` (``/papi/v1/time``: served by papi though not
     documented), each corrected by half its round trip, and uses their median.
-    If that path fails it uses ``fallback_url``; ``None`` means
-    ``https://fapi.binance.com/fapi/v1/time`` for the default papi host and
-    ``{base_url}/fapi/v1/time`` for any other base URL (the simulator serves it),
-    so a client pointed at a local server never reaches out to Binance.  The
-    offset is measured again every ``refresh_interval`` seconds and after a -1021.
-    A failed sync is logged and the previous offset kept.
+    If that path fails it takes them from ``fallback_url``: ``None`` (the default)
+    means ``https://fapi.binance.com/fapi/v1/time`` (a second host: mind egress
+    allow-lists) for the default papi host and ``{base_url}/fapi/v1/time`` for any
+    other base URL (the simulator serves it), so a client pointed at a local server
+    never reaches out to Binance; a full URL means that URL; ``False`` means no
+    fallback (a failed sync keeps the previous offset).  The offset is measured
+    again every ``refresh_interval`` seconds and after a -1021.  A failed sync is
+    logged and the previous offset kept.  ``enabled=False`` sends none of these.
     """
 
     enabled: bool = True
     samples: int = 5
     refresh_interval: float = 600.0
     path: str = "/papi/v1/time"
-    fallback_url: str | None = None
+    fallback_url: str | Literal[False] | None = None
 
     def __post_init__(self) -> None:
         if self.samples < 1 or self.refresh_interval <= 0:
             raise ConfigurationError(f"invalid time sync settings: {self}")
+        fallback: object = self.fallback_url
+        if not (fallback is None or fallback is False or isinstance(fallback, str)):
+            raise ConfigurationError(
+                f"fallback_url is a full URL, None (the default) or False (none), "
+                f"got {self.fallback_url!r}"
+            )
 
 
 def estimate_offset(samples: Sequence[tuple[float, float, float]]) -> tuple[float, float]:

@@ -5,11 +5,15 @@ that come from a response carry everything Binance sent (HTTP status, Binance
 code and message, response headers and the raw body) so that nothing is lost.
 No exception message ever contains the API secret, a signature or a signed
 query string: parameters are carried without ``signature`` and the API key is
-never part of an error.
+never part of an error.  What a server sends back is redacted where the error keeps
+it (see :func:`redact_text`): the query of any URL in a message or a header value (a
+redirect's ``Location`` repeats the signed query) and the value of any ``signature=``,
+there and in the body.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -37,6 +41,8 @@ __all__ = [
     "ValidationError",
     "WeightExceedsLimitError",
     "from_response",
+    "redact_body",
+    "redact_text",
 ]
 
 # Binance codes for which the outcome of the request is unknown (it may have executed).
@@ -49,6 +55,49 @@ _AUTH_HINT = (
     "the key lacks the 'Portfolio Margin' permission for this endpoint, or the signature "
     "was computed over different bytes than were sent"
 )
+
+
+# -- redaction of what a server sends back ---------------------------------------------------
+
+_REDACTED = "<redacted>"
+# A signature's value, however it is spelled: ``signature=``, percent-encoded once or
+# twice, JSON-escaped, or as a JSON member ``"signature": "..."``.
+_SIGNATURE = (
+    r"(?i)(signature(?:=|%3d|%253d|\\u003d)|\"signature\"\s*:\s*\")"  # the name, as spelled
+    r"[^&#\s\"'<>\\]+"  # the value: up to the next separator
+)
+_SIGNATURE_TEXT = re.compile(_SIGNATURE)
+_SIGNATURE_BYTES = re.compile(_SIGNATURE.encode())
+# The query of a URL-like value: an absolute URL, a scheme-relative or an absolute path.
+_URL_QUERY = re.compile(
+    r"((?:[A-Za-z][A-Za-z0-9+.-]*:)?//[^\s?#\"'<>]*|/[^\s?#\"'<>]*)"  # up to the "?"
+    r"\?[^\s#\"'<>]+"  # the query, up to a fragment, a space or a quote
+)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with the query of every URL-like value and every signature's value
+    replaced by ``<redacted>``: for messages and header values an error keeps."""
+    if "?" in text:
+        text = _URL_QUERY.sub(r"\1?" + _REDACTED, text)
+    if "signature" in text.lower():  # (most values have neither: no regex runs)
+        text = _SIGNATURE_TEXT.sub(r"\1" + _REDACTED, text)
+    return text
+
+
+def redact_body(body: bytes) -> bytes:
+    """``body`` with the value of every ``signature`` replaced by ``<redacted>``."""
+    if b"signature" not in body.lower():
+        return body
+    return _SIGNATURE_BYTES.sub(rb"\1" + _REDACTED.encode(), body)
+
+
+def _redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name: redact_text(value) for name, value in dict(headers).items()}
+
+
+def _redact_optional(text: str | None) -> str | None:
+    return None if text is None else redact_text(text)
 
 
 class BinancePapiError(Exception):
@@ -98,7 +147,9 @@ class APIStatusError(BinancePapiError):
     Attributes: ``status`` (HTTP status), ``code`` and ``msg`` (Binance's error
     code and message, ``None`` when the body is not a Binance error object),
     ``method`` and ``path`` of the request, ``headers`` (response headers) and
-    ``body`` (the raw response body, bytes).
+    ``body`` (the raw response body, bytes).  What the server sent is kept redacted:
+    the query of any URL in ``msg``, ``hint`` and the header values (a redirect's
+    ``Location``), and the value of any ``signature`` there and in ``body``.
     """
 
     def __init__(
@@ -115,12 +166,12 @@ class APIStatusError(BinancePapiError):
     ) -> None:
         self.status = status
         self.code = code
-        self.msg = msg
+        self.msg = _redact_optional(msg)
         self.method = method
         self.path = path
-        self.headers = dict(headers)
-        self.body = body
-        self.hint = hint
+        self.headers = _redact_headers(headers)
+        self.body = redact_body(body)
+        self.hint = _redact_optional(hint)
         super().__init__(self._describe())
 
     def _describe(self) -> str:
@@ -198,7 +249,8 @@ class ExecutionStatusUnknown(BinancePapiError):
     Attributes: ``method``, ``path``, ``params`` (what was sent, without the
     signature), ``sent_at`` (epoch seconds when the request was handed to the
     connection), ``status``/``code``/``msg``/``headers``/``body`` when a
-    response arrived (otherwise ``None``), and ``__cause__`` for transport errors.
+    response arrived (otherwise ``None``; redacted as :class:`APIStatusError`'s are),
+    and ``__cause__`` for transport errors.
     """
 
     def __init__(
@@ -215,16 +267,16 @@ class ExecutionStatusUnknown(BinancePapiError):
         headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
     ) -> None:
-        self.reason = reason
+        self.reason = reason = redact_text(reason)
         self.method = method
         self.path = path
         self.params = {k: v for k, v in params.items() if k != "signature"}
         self.sent_at = sent_at
         self.status = status
         self.code = code
-        self.msg = msg
-        self.headers = dict(headers) if headers is not None else None
-        self.body = body
+        self.msg = _redact_optional(msg)
+        self.headers = _redact_headers(headers) if headers is not None else None
+        self.body = redact_body(body) if body is not None else None
         sent = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sent_at))
         super().__init__(
             f"{method} {path}: execution status unknown ({reason}); sent at {sent}Z. "
@@ -236,7 +288,7 @@ def _preview(body: bytes, limit: int = 120) -> str:
     if not body:
         return "(empty)"
     text = body[:limit].decode("utf-8", "replace")
-    text = " ".join(text.split())
+    text = redact_text(" ".join(text.split()))  # a message: no URL keeps its query
     return repr(text + ("..." if len(body) > limit else ""))
 
 
@@ -310,10 +362,9 @@ def from_response(
         return ExecutionStatusUnknown(
             reason, method=method, path=path, params=params, sent_at=sent_at, **_outcome(common)
         )
-    if redirect:
-        return UnexpectedResponseError(
-            **common, hint=f"redirected to {headers.get('Location', '?')!r}; not followed"
-        )
+    if redirect:  # the Location (its query redacted) tells where a proxy wanted it to go
+        location = redact_text(headers.get("Location", "?"))
+        return UnexpectedResponseError(**common, hint=f"redirected to {location!r}; not followed")
     if status == 418:
         from .ratelimit import banned_until_from_message
 
