@@ -287,6 +287,9 @@ class AlgoDesk:
             return positive(params, "quantity")
         if otype not in ("STOP_MARKET", "TAKE_PROFIT_MARKET"):
             raise invalid("closePosition")
+        opens = {("BUY", "LONG"), ("SELL", "SHORT")}
+        if (params.get("side"), params.get("positionSide")) in opens:
+            raise invalid("closePosition")  # hedge mode: it would open, not close
         for name in ("quantity", "reduceOnly"):
             if name in params:
                 raise SimulatedError(400, -1106, f"Parameter '{name}' sent when not required.")

@@ -149,12 +149,32 @@ class MarginDesk:
         mark = self._market.mark("MARGIN", order.symbol)
         if not order.type.endswith("_LIMIT"):
             self._lock_again(account, order, mark, now)
+            if order.is_open and not self._cover(account, order, mark, now):
+                self.end(name, account, order, "EXPIRED", now)
+                return
             self.fill(name, account, order, order.remaining, mark, now, maker=False)
         elif self._market.marketable(order.side, order.price, mark):
             self._lock_again(account, order, order.price, now)
             self.fill(name, account, order, order.remaining, mark, now, maker=False)
         else:
             self._lock_again(account, order, order.price, now)
+
+    def _cover(self, account: Account, order: Order, price: Decimal, now: int) -> bool:
+        """Whether the account can pay for the rest of ``order`` at ``price`` (a stop
+        order filled at the mark) with what it holds free plus what the order locked,
+        borrowing the shortfall if the order's side effect allows."""
+        asset, need = self.needs(order, price)
+        held = order.locked if order.locked_asset == asset else ZERO
+        shortfall = need - account.asset(asset).free - held
+        if shortfall <= 0:
+            return True
+        if order.side_effect_type not in _BORROWS:
+            return False
+        try:
+            self._loans.borrow(account, asset, shortfall, now)
+        except SimulatedError:
+            return False
+        return True
 
     def _lock_again(self, account: Account, order: Order, price: Decimal, now: int) -> None:
         """An OCO stop leg holds nothing until its turn: lock what it spends (borrowing

@@ -206,7 +206,8 @@ class Transfers:
         book = acc.book
         if book.dual_side.get(product, False) == hedge:
             raise SimulatedError(400, -4059, "No need to change position side.")
-        if book.open_orders(product):
+        waiting = book.algos.values() if product == "UM" else book.strategies.values()
+        if book.open_orders(product) or any(w.is_open for w in waiting):
             raise SimulatedError(
                 400, -4067, "Position side cannot be changed if there exists open orders."
             )
