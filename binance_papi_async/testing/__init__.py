@@ -49,9 +49,11 @@ from .state import (
     DEMO_API_SECRET,
     Account,
     AssetState,
+    Commission,
     KeySpec,
     RepayRecord,
     SimState,
+    SymbolRules,
     demo_state,
 )
 from .trading import MAX_REPAY_USD
@@ -65,6 +67,7 @@ __all__ = [
     "UNIMMR_SWITCH_PARAM",
     "Account",
     "AssetState",
+    "Commission",
     "Fault",
     "FaultKind",
     "FaultPlan",
@@ -74,6 +77,7 @@ __all__ = [
     "RequestRecord",
     "SimState",
     "SimulatedError",
+    "SymbolRules",
     "demo_state",
     "is_loopback",
 ]

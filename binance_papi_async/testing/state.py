@@ -162,7 +162,8 @@ class AssetState:
 @dataclass(frozen=True, slots=True)
 class SymbolRules:
     """The filters of one symbol: price ``tick_size``, quantity ``step_size`` (also the
-    minimum quantity) and ``min_notional`` (price x quantity; for CM, unused)."""
+    minimum quantity) and ``min_notional`` (price x quantity; for CM, unused).  The
+    decimals they are written with are the precision (``Decimal("0.10")``: two)."""
 
     tick_size: Decimal
     step_size: Decimal
@@ -511,7 +512,7 @@ def demo_state() -> SimState:
     repay-all of the remaining BNB debt with ``specifyRepayAssets=USDT,BTC``.
     Prices (USD): BNB 600, USDT 1, BTC 60000, ETH 3000; no explicit marks (symbols
     such as BTCUSDT, ETHUSDT, BNBUSDT, BTCUSD_PERP are priced from these).  Filters
-    like Binance's: UM BTCUSDT (tick 0.1, step 0.001, min notional 100), ETHUSDT
+    like Binance's: UM BTCUSDT (tick 0.10, step 0.001, min notional 100), ETHUSDT
     (0.01, 0.001, 20), BNBUSDT (0.01, 0.01, 5); CM BTCUSD_PERP (tick 0.1), ETHUSD_PERP
     (0.01), whole contracts; margin BTCUSDT (0.01, 0.00001, 5), ETHUSDT (0.01, 0.0001,
     5), BNBUSDT (0.01, 0.001, 5), ETHBTC (0.00001, 0.0001, 0.0001).  Default commission.
@@ -539,7 +540,7 @@ def demo_state() -> SimState:
         },
         symbols={
             "UM": {
-                "BTCUSDT": _rules("0.1", "0.001", "100"),
+                "BTCUSDT": _rules("0.10", "0.001", "100"),
                 "ETHUSDT": _rules("0.01", "0.001", "20"),
                 "BNBUSDT": _rules("0.01", "0.01", "5"),
             },

@@ -145,6 +145,8 @@ async def _flat(client: PortfolioMarginClient, product: str) -> dict[str, Any]:
     await desk.cancel_all_open_orders(symbol=symbol)
     if product == "cm":
         await desk.cancel_all_open_conditional_orders(symbol=symbol)
+    else:
+        await desk.cancel_all_algo_open_orders(symbol=symbol)
     for pos in (
         await desk.position_information(symbol=symbol)
         if product == "um"

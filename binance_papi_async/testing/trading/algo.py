@@ -147,14 +147,20 @@ class AlgoDesk:
         self._push(name, a, now)
         try:
             order = self._order_of(account, a, now)
-            a.status, a.actual_order_id = "TRIGGERED", order.order_id
-            self._futures.place(name, account, order, now)
         except SimulatedError as err:
-            a.status, a.reason, a.actual_order_id = "REJECTED", err.msg, None
-            self._push(name, a, now)
+            self._reject(name, a, err, now)
             return
-        if a.status == "TRIGGERED":  # not FINISHED already by an immediate fill
-            self._push(name, a, now, order)
+        a.status, a.actual_order_id = "TRIGGERED", order.order_id
+        self._push(name, a, now, order)
+        try:
+            self._futures.place(name, account, order, now)  # FINISHED if it is done at once
+        except SimulatedError as err:  # e.g. a post-only order that would take
+            self._reject(name, a, err, now)
+
+    def _reject(self, name: str, a: AlgoOrder, err: SimulatedError, now: int) -> None:
+        a.status, a.reason, a.actual_order_id = "REJECTED", err.msg, None
+        a.update_time = now
+        self._push(name, a, now)
 
     def _order_of(self, account: Account, a: AlgoOrder, now: int) -> Order:
         """The order ``a`` places at its trigger (-2022 when it has nothing to reduce)."""

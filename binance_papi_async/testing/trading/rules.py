@@ -2,9 +2,11 @@
 
 Filters come from the state (``SimState.symbols``, see :mod:`..state`): a price must be
 a multiple of the symbol's ``tickSize``, a quantity of its ``stepSize`` (at least one
-step), and price x quantity at least ``minNotional``.  The errors are papi's:
+step), and price x quantity at least ``minNotional``.  The precision is the number of
+decimals the tick (step) size is written with, as in Binance's exchangeInfo: ``0.10``
+allows two decimals, in multiples of 0.1.  The errors are papi's:
 
-* UM / CM: more decimals than the tick (step) has -> -1111 "Precision is over the
+* UM / CM: more decimals than that precision -> -1111 "Precision is over the
   maximum defined for this asset."; not a multiple -> -4014 "Price not increased by
   tick size." / -4023 "Qty not increased by step size."; below the minimum notional
   (UM, unless ``reduceOnly``) -> -4164 "Order's notional must be no smaller than N
@@ -133,7 +135,9 @@ def round_step(value: Decimal, step: Decimal) -> Decimal:
 
 
 def _precise(value: Decimal, unit: Decimal) -> None:
-    if _decimals(value) > _decimals(unit):
+    exponent = unit.as_tuple().exponent  # as written: 0.10 has two decimals
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if _decimals(value) > places:
         raise SimulatedError(400, -1111, "Precision is over the maximum defined for this asset.")
 
 
