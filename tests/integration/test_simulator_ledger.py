@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 
 import aiohttp
 import pytest
@@ -232,12 +233,12 @@ def test_the_seed_format_holds_symbols_commission_and_wallets() -> None:
         {k: v for k, v in state.to_dict().items() if k in ("symbols", "commission", "prices")}
     )
     assert again.symbols == state.symbols and again.commission == state.commission
-    bad: dict[str, object]
-    for bad in (
+    bads: list[dict[str, Any]] = [
         {"symbols": {"SPOT": {}}},
         {"commission": {"UM": {"maker": "0.1"}}},
         {"accounts": {"a": {"wallets": {"MARGIN": {}}}}},
         {"accounts": {"a": {"debt": {}}}},
-    ):
+    ]
+    for bad in bads:
         with pytest.raises(ValueError):
             SimState.from_dict({"prices": {"USDT": "1"}, **bad})
