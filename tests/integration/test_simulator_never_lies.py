@@ -12,6 +12,10 @@ made is checked instead.  ``examples=True`` still serves the examples.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -21,7 +25,13 @@ import pytest
 
 from binance_papi_async import NotSimulatedError, PortfolioMarginClient, RetryPolicy
 from binance_papi_async.endpoints import SERVER_TIME, TABLE, EndpointSpec
-from binance_papi_async.testing import UNIMMR_SWITCH_PARAM, PapiSimulator, SimState
+from binance_papi_async.testing import (
+    DEMO_API_KEY,
+    DEMO_API_SECRET,
+    UNIMMR_SWITCH_PARAM,
+    PapiSimulator,
+    SimState,
+)
 from binance_papi_async.testing._examples import EXAMPLES
 from binance_papi_async.testing.unmodelled import NOT_SIMULATED
 
@@ -437,3 +447,33 @@ async def test_examples_true_still_serves_the_documentation_examples() -> None:
             EXAMPLES["POST /papi/v1/um/algo/order"]
         )
         assert list(sim.account().book.algos) == [placed["algoId"]]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM semantics differ on Windows")
+async def test_python_m_testing_is_papi_sim_and_takes_examples() -> None:
+    from binance_papi_async.cli._parser import build_parser, build_sim_parser
+
+    assert build_parser().parse_args(["sim", "--examples"]).examples is True
+    assert build_sim_parser("python -m binance_papi_async.testing").parse_args([]).examples is False
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "binance_papi_async.testing", "--port", "0", "--examples",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+        url = line.split()[-1]
+        assert line.startswith("papi simulator listening on http://127.0.0.1:")
+        async with PortfolioMarginClient(DEMO_API_KEY, DEMO_API_SECRET, base_url=url) as client:
+            answer = await client.request(SPECS["get_um_futures_trade_download_link_by_id"], {
+                "downloadId": "777"
+            })  # fmt: skip
+        assert answer == orjson.loads(EXAMPLES["GET /papi/v1/um/trade/asyn/id"])
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.communicate(), 20)
+        assert proc.returncode == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

@@ -240,11 +240,7 @@ class History:
         """``GET /papi/v1/{um,cm}/forceOrders``: the orders ``sim.liquidate`` placed."""
         _, acc = self._market.caller(call, account)
         symbol = params.get("symbol")
-        kind = (
-            choice(params, "autoCloseType", ("LIQUIDATION", "ADL"), "")
-            if params.get("autoCloseType")
-            else None
-        )
+        kind = choice(params, "autoCloseType", ("LIQUIDATION", "ADL", ""), "") or None
         start, end = _window(params, call.now)
         found = [
             o

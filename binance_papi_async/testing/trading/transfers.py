@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from .._errors import SimulatedError, invalid, mandatory
+from ..book import Income
 from ..routing import Call, Handler, RouteKey
 from ..state import Account, q8
 from .ledger import Ledger
@@ -82,10 +83,10 @@ class Transfers:
 
     def _to_margin(
         self, account: Account, product: str, asset: str, amount: Decimal, now: int
-    ) -> None:
+    ) -> Income:
         """Move ``amount`` of ``asset`` from the ``product`` wallet to cross margin."""
-        self._ledger.income(account, product, "", "TRANSFER", -amount, asset, now)
         account.asset(asset).free += amount
+        return self._ledger.income(account, product, "", "TRANSFER", -amount, asset, now)
 
     def bnb_transfer(self, call: Call, account: Account | None, params: dict[str, str]) -> Any:
         """``POST /papi/v1/bnb-transfer``: ``{"tranId": ...}``."""
@@ -104,8 +105,7 @@ class Transfers:
         else:
             if acc.book.wallets.get(("UM", "BNB"), ZERO) < amount:
                 raise _insufficient()
-            self._to_margin(acc, "UM", "BNB", amount, call.now)
-            record = acc.book.income[-1]
+            record = self._to_margin(acc, "UM", "BNB", amount, call.now)
         call.applied = True
         return {"tranId": record.tran_id}
 
