@@ -198,9 +198,9 @@ async def _algo_id(client: PortfolioMarginClient) -> dict[str, Any]:
 
 
 async def _oco(client: PortfolioMarginClient) -> dict[str, Any]:
-    oco = await client.margin.new_oco(
-        symbol=MARGIN, side="SELL", quantity=Decimal("0.01"), price=Decimal("70000"),
-        stop_price=Decimal("50000"),
+    oco = await client.margin.new_oco(  # locks 14 USDT: many can be placed
+        symbol=MARGIN, side="BUY", quantity=Decimal("0.0002"), price=Decimal("50000"),
+        stop_price=Decimal("70000"),
     )  # fmt: skip
     return {"symbol": MARGIN, "order_list_id": oco.order_list_id}
 
@@ -251,8 +251,8 @@ EXTRA: dict[str, dict[str, Any]] = {
     "query_margin_loan_record": {"start_time": 1_700_000_000_000},
     "query_margin_repay_record": {"start_time": 1_700_000_000_000},
     "margin_account_repay_debt": {"asset": "BNB", "amount": Decimal("0.1")},
-    "margin_account_new_oco": {
-        "quantity": Decimal("0.01"),
+    "margin_account_new_oco": {  # a BUY list locks quantity x 70000 USDT
+        "quantity": Decimal("0.0002"),
         "stop_price": Decimal("70000"),
         "price": Decimal("50000"),
     },
