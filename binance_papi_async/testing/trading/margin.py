@@ -1,12 +1,13 @@
 """Cross-margin orders on the account's balances: LIMIT, MARKET, LIMIT_MAKER and the stop
 orders (STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT).
 
-Serves ``/papi/v1/margin/order`` (new, cancel, query), ``openOrders``, ``allOrders``
-and ``allOpenOrders``.  A fill moves the balances of the symbol's base and quote
-assets (:meth:`~.ledger.Ledger.margin_fill`: commission from what is received); a
-resting order locks what it may spend (free -> locked) until it fills or is
-cancelled.  Missing funds are -2010 unless ``sideEffectType`` borrows them
-(MARGIN_BUY, AUTO_BORROW_REPAY, through the :class:`~.loans.LoanDesk`); AUTO_REPAY and
+Serves ``/papi/v1/margin/order`` (new, cancel, query), ``openOrders`` and
+``allOrders`` (``allOpenOrders`` is :mod:`.oco`'s: it ends OCO lists too).  A fill
+moves the balances of the symbol's base and quote assets
+(:meth:`~.ledger.Ledger.margin_fill`: commission from what is received); a resting
+order locks what it may spend (free -> locked) until it fills or is cancelled.
+Missing funds are -2010 unless ``sideEffectType`` borrows them (MARGIN_BUY,
+AUTO_BORROW_REPAY, through the :class:`~.loans.LoanDesk`); AUTO_REPAY and
 AUTO_BORROW_REPAY repay debt in the received asset with the proceeds.
 
 A stop order rests (``isWorking`` false) until the mark reaches its ``stopPrice``
