@@ -32,6 +32,7 @@ __all__ = [
     "ExecutionStatusUnknown",
     "IPBanActiveError",
     "IPBannedError",
+    "NotSimulatedError",
     "RateLimitError",
     "RateLimitWaitTimeout",
     "ServerError",
@@ -44,6 +45,10 @@ __all__ = [
     "redact_body",
     "redact_text",
 ]
+
+#: The code of the simulator's "not simulated" answer (HTTP 501): no Binance code has three
+#: digits, so it cannot be mistaken for one (see :class:`NotSimulatedError`).
+NOT_SIMULATED_CODE = -501
 
 # Binance codes for which the outcome of the request is unknown (it may have executed).
 UNKNOWN_OUTCOME_CODES = frozenset({-1006, -1007})
@@ -223,6 +228,16 @@ class ServerError(APIStatusError):
     """HTTP 5xx on a request whose repetition is harmless (a read)."""
 
 
+class NotSimulatedError(APIStatusError):
+    """The local simulator (:mod:`binance_papi_async.testing`) does not model this operation.
+
+    Its answer is HTTP 501 with ``{"code": -501, "msg": "not simulated: ..."}`` (the
+    message says what is missing); papi itself never sends it.  It is final: never
+    retried, and never an unknown outcome, since the simulator changed nothing.
+    ``PapiSimulator(examples=True)`` answers the documentation examples instead.
+    """
+
+
 class UnexpectedResponseError(APIStatusError):
     """A success status with a body that is not the JSON expected (e.g. a proxy's HTML page)."""
 
@@ -342,6 +357,10 @@ def from_response(
     """
     code, msg = parse_error_body(body)
     write = method != "GET"
+    if status == 501 and code == NOT_SIMULATED_CODE:
+        return NotSimulatedError(
+            status=status, code=code, msg=msg, method=method, path=path, headers=headers, body=body
+        )
     common: dict[str, Any] = {
         "status": status,
         "code": code,

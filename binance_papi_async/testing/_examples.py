@@ -6,7 +6,8 @@ Keyed ``"METHOD /path"``; from spec/papi/responses.json (the docs' JSON typos
 fixed there), minus the top-level fields Binance removed since (``cumQuote``,
 ``cumBase``, ``avgPrice`` on UM/CM new, modify and cancel order responses), plus
 the required ones it added since (spec/papi/overrides.json ``example_additions``).
-The simulator answers these bodies for the operations it keeps no state for.
+``PapiSimulator(examples=True)`` answers these bodies for the operations it does
+not model; tests check that no other answer is one of them.
 """
 
 from __future__ import annotations

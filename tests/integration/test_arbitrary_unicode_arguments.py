@@ -45,11 +45,17 @@ CANNOT_GO_WITH = {
     "pair": ("symbol", "from_id"),
     "from_id": ("start_time", "end_time", "pair"),
     "symbol": ("pair",),
+    "close_position": ("quantity", "reduce_only"),
 }
 NEEDS = {"stop_limit_price": {"stop_limit_time_in_force": "GTC"}}
 # A refusal may name the other side of a rule: price is mandatory for a LIMIT order and
-# for an order modification, so a price_match without price is refused naming price.
-REFUSED_AS = {"price_match": {"price"}}
+# for an order modification, so a price_match without price is refused naming price; a
+# fund collection's amount without futureType names futureType (and the reverse).
+REFUSED_AS = {
+    "price_match": {"price"},
+    "amount": {"future_type"},  # fund collection: amount and futureType only together
+    "future_type": {"amount"},
+}
 _MONEY = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
