@@ -34,7 +34,7 @@ from ._model import (
     window_index,
 )
 from ._queue import Plan
-from ._reservation import ONE_WINDOW, PENDING, Reservation
+from ._reservation import ONE_WINDOW, PENDING, RELEASED, Reservation
 from ._snapshot import BudgetSnapshot, RateLimitSnapshot
 from ._stores import BudgetStore, InMemoryBudgetStore, Signal
 from ._windows import Bucket
@@ -313,6 +313,7 @@ class RateLimiter(Admission):
         if (
             reservation is not None
             and reservation._answer == ONE_WINDOW
+            and reservation._state != RELEASED
             and reservation._epoch == self._epoch
             and reservation._limiter is self
             and type(headers) in _CASE_INSENSITIVE

@@ -34,7 +34,7 @@ _COMPACT_MIN: Final = 32
 class Plan:
     """What a call charges, resolved to buckets (in pass order); cached per charges tuple."""
 
-    __slots__ = ("charges", "group", "index", "items")
+    __slots__ = ("charges", "group", "index", "items", "observed")
 
     def __init__(
         self, charges: Sequence[Charge], items: tuple[tuple[Bucket, int], ...], group: Group
@@ -44,6 +44,8 @@ class Plan:
         self.group = group
         #: bucket -> its position in ``items``
         self.index = {bucket: i for i, (bucket, _) in enumerate(items)}
+        #: (response header, bucket) of the group: what an answer to this call reports
+        self.observed = group.observed
 
 
 Outcome = Union["Reservation", BinancePapiError]

@@ -38,7 +38,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from ..endpoints._spec import Budget
 from ._core import LimiterCore
 from ._model import HEADER_BUDGETS, PREFIX_LEN, header_interval, parse_count
-from ._reservation import ANSWERED, COMMITTED, PENDING, Reservation
+from ._reservation import ANSWERED, COMMITTED, PENDING, RELEASED, Reservation
 from ._windows import Bucket, Segment, Window
 
 _CASE_INSENSITIVE = (CIMultiDict, CIMultiDictProxy)
@@ -51,14 +51,17 @@ _Proof = tuple[Window | None, tuple[int, int] | None]
 
 def observe_answer(core: LimiterCore, headers: Mapping[str, str], r: Reservation) -> None:
     """The common case of :meth:`RateLimiter.observe_headers`, written out: aiohttp's
-    headers, the first answer to a reservation of this limiter charged to one window per
-    budget since the last re-key, an in-memory store."""
+    headers, the first answer to a reservation of this limiter, not given back, charged to
+    one window per budget since the last re-key, an in-memory store."""
     if r._state == PENDING:
         r._state = COMMITTED
     r._answer = ANSWERED
     plan = r._p
     segs = r._segs
-    for seg, (_, amount) in zip(segs, plan.items):  # noqa: B905  # same length
+    items = plan.items
+    for i in range(len(segs)):
+        seg = segs[i]
+        amount = items[i][1]
         w = seg.wins[0]
         w.open -= amount
         w.done += amount
@@ -66,7 +69,7 @@ def observe_answer(core: LimiterCore, headers: Mapping[str, str], r: Reservation
     index = plan.index
     marks = r._marks
     lowered = False
-    for header, bucket in plan.group.observed:
+    for header, bucket in plan.observed:
         text = headers.get(header)
         if text is None:
             continue
@@ -76,31 +79,31 @@ def observe_answer(core: LimiterCore, headers: Mapping[str, str], r: Reservation
             continue
         if used < 0:
             continue
-        i = index.get(bucket)
-        if i is None:  # not charged: it arrived in the current window if sent in it
-            current = bucket.seg
-            w = bucket.win
-            sent_in_it = current is not None and not bucket.span and r._local >= current.opened
-            if sent_in_it and used > w.used:
-                w.used = used
+        at = index.get(bucket)
+        if at is None:  # a budget it did not charge (rare): as apply() does
+            lo, hi = bucket.windows_for(core._tm, r._local, core._tm.read()[0])
+            if lo == hi:
+                _raise(core, bucket.series.window(lo), used)
             continue
         # used := min(upper, max(used, estimate)), as apply() below, without the calls
-        w = segs[i].wins[0]
+        w = segs[at].wins[0]
         in_flight = w.open
-        done = w.done
-        since = done - marks[2 * i] - plan.items[i][1]
-        upper = used + in_flight + (since if since > 0 else 0)
-        after = in_flight + done - marks[2 * i] - marks[2 * i + 1]
+        k = at + at
+        since = w.done - marks[k]  # answered since it was sent, itself included
+        amount = items[at][1]
+        upper = used + in_flight + (since - amount if since > amount else 0)
+        after = in_flight + since - marks[k + 1]
         value = used + after if after > 0 else used
         counted = w.used
-        if value < counted:
-            value = counted
+        if value <= counted:  # no sign of more than we count
+            if upper >= counted:
+                continue
+            value = upper  # proof of less
+            lowered = True
+        elif upper < value:
+            value = upper
         if value < in_flight:
             value = in_flight
-        if upper < value:
-            value = upper
-            if value < counted:
-                lowered = True
         w.used = value
         if w.jumped > value:
             w.jumped = value
@@ -114,7 +117,7 @@ def observe_headers(
     """See :meth:`RateLimiter.observe_headers`."""
     if reservation is not None and reservation._state == PENDING:
         reservation._state = COMMITTED
-    r = reservation if reservation is not None and reservation._limiter is core else None
+    r = _answered(core, reservation)
     local, now = core._tm.read()
     proofs = settle(core, r, local) if r is not None else None
     group = r._p.group if r is not None else core._default
@@ -160,7 +163,7 @@ def observe_used(
     """See :meth:`RateLimiter.observe_used`."""
     if reservation is not None and reservation._state == PENDING:
         reservation._state = COMMITTED
-    r = reservation if reservation is not None and reservation._limiter is core else None
+    r = _answered(core, reservation)
     local, now = core._tm.read()
     proofs = settle(core, r, local) if r is not None else None
     group = r._p.group if r is not None else core._group(account)
@@ -170,6 +173,14 @@ def observe_used(
             lowered |= apply(core, bucket, used, r, proofs, local, now)
     if lowered and core._n_waiters:
         core._pump()
+
+
+def _answered(core: LimiterCore, reservation: Reservation | None) -> Reservation | None:
+    """The reservation a header may be read against: one of ``core``'s, not given back
+    (a response to another limiter's, or to a given-back one, is read as one without)."""
+    if reservation is None or reservation._limiter is not core:
+        return None
+    return None if reservation._state == RELEASED else reservation
 
 
 def settle(core: LimiterCore, r: Reservation, local: float) -> list[_Proof]:
