@@ -449,12 +449,21 @@ class RateLimitWaitTimeout(BinancePapiError, TimeoutError):
 
     Nothing was charged and nothing was sent.  ``earliest`` is the estimated
     earliest admission time (epoch seconds) when the limiter failed without
-    waiting, ``None`` when it gave up after waiting ``max_wait``.
+    waiting, ``None`` when it gave up after waiting ``max_wait``;
+    ``paused_until`` the end of the 429 pause that held the call, if any.
     """
 
-    def __init__(self, message: str, *, max_wait: float, earliest: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        max_wait: float,
+        earliest: float | None = None,
+        paused_until: float | None = None,
+    ) -> None:
         self.max_wait = max_wait
         self.earliest = earliest
+        self.paused_until = paused_until
         super().__init__(message)
 
 

@@ -181,6 +181,7 @@ class RateLimiter(Admission):
                     f"(earliest admission in {earliest - now:.3f} s{pause}); nothing was sent",
                     max_wait=max_wait,
                     earliest=earliest,
+                    paused_until=paused,
                 )
         return await self._wait(plan, local, now, max_wait, urgent)
 

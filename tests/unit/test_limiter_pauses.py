@@ -114,6 +114,7 @@ async def test_a_call_whose_max_wait_is_shorter_than_a_pause_fails_at_once() -> 
     with pytest.raises(RateLimitWaitTimeout) as info:
         await limiter.acquire(REPAY, max_wait=10)
     assert info.value.earliest == T0 + 60  # the pause ends at T0 + 40, the full window later
+    assert info.value.paused_until == T0 + 40
     assert "paused by a 429 until 2023-11-14T22:14:40Z" in str(info.value)
     assert used(limiter, OR) == 0 and limiter.waiters == 0  # nothing charged
     assert_idle(limiter, clock)
