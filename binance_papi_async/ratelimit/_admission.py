@@ -92,7 +92,7 @@ class Admission(LimiterCore):
                     jumps |= 1 << i
                 else:
                     return None
-            if not self._leased(bucket, amount, ask=backfill):
+            if not self._local and not self._leased(bucket, amount, ask=backfill):
                 return None
         return self._take(plan, local, now, jumps, urgent)
 

@@ -37,7 +37,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from ..endpoints._spec import Budget
 from ._core import LimiterCore
-from ._model import HEADER_BUDGETS, PREFIX_LEN, header_interval, parse_count
+from ._model import HEADER_BUDGETS, PREFIX_LEN, header_interval, parse_count, window_index
 from ._reservation import ANSWERED, COMMITTED, PENDING, RELEASED, Reservation
 from ._windows import Bucket, Segment, Window
 
@@ -197,6 +197,7 @@ def settle(core: LimiterCore, r: Reservation, local: float) -> list[_Proof]:
     r._answer = ANSWERED
     proofs: list[_Proof] = []
     segs = list(r._segs)
+    arrival: tuple[float, float] | None = None  # server times it arrived between, if needed
     for i, (bucket, amount) in enumerate(items):
         seg = segs[i]
         first = seg.wins[0]
@@ -205,8 +206,11 @@ def settle(core: LimiterCore, r: Reservation, local: float) -> list[_Proof]:
             seg.complete(amount)
             proofs.append((first, mark))
             continue
-        lo, hi = bucket.windows_for(core._tm, r._local, local)
-        lo, hi = max(lo, seg.lo), min(hi, seg.hi)
+        if arrival is None:
+            arrival = _arrival(core, r._local, local)
+        p = bucket.interval
+        lo = max(window_index(arrival[0], p), seg.lo)
+        hi = min(window_index(arrival[1], p), seg.hi)
         if lo > hi or (lo, hi) == (seg.lo, seg.hi):
             seg.complete(amount)
             proofs.append((None, None))
@@ -216,6 +220,14 @@ def settle(core: LimiterCore, r: Reservation, local: float) -> list[_Proof]:
         proofs.append((proved, mark if proved is first else None))
     r._segs = segs
     return proofs
+
+
+def _arrival(core: LimiterCore, sent: float, answered: float) -> tuple[float, float]:
+    """The server times between which a request sent at local ``sent`` and answered at
+    local ``answered`` arrived (the clock's bound on both sides)."""
+    tm = core._tm
+    off = tm.offset()
+    return sent + off - tm.uncertainty(sent), answered + off + tm.uncertainty(answered)
 
 
 def _marks(marks: Sequence[int], i: int) -> tuple[int, int]:

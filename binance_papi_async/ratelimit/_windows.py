@@ -202,9 +202,9 @@ class Segment:
     def complete(self, amount: int) -> None:
         """A charge of this segment was answered."""
         for w in self.wins:
-            w.open = max(0, w.open - amount)
+            w.open -= amount
             w.done += amount
-        self.inflight = max(0, self.inflight - amount)
+        self.inflight -= amount
 
 
 def _noop() -> None:
