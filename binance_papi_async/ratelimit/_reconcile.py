@@ -80,10 +80,8 @@ def observe_answer(core: LimiterCore, headers: Mapping[str, str], r: Reservation
         if used < 0:
             continue
         at = index.get(bucket)
-        if at is None:  # a budget it did not charge (rare): as apply() does
-            lo, hi = bucket.windows_for(core._tm, r._local, core._tm.read()[0])
-            if lo == hi:
-                _raise(core, bucket.series.window(lo), used)
+        if at is None:
+            _uncharged(core, bucket, r, used)
             continue
         # used := min(upper, max(used, estimate)), as apply() below, without the calls
         w = segs[at].wins[0]
@@ -109,6 +107,20 @@ def observe_answer(core: LimiterCore, headers: Mapping[str, str], r: Reservation
             w.jumped = value
     if lowered and core._n_waiters:
         core._pump()
+
+
+def _uncharged(core: LimiterCore, bucket: Bucket, r: Reservation, used: int) -> None:
+    """A header for a budget ``r`` did not charge: raise the window it was counted in, if
+    there is one (as :func:`apply` does)."""
+    current = bucket.seg
+    local, now = core._tm.read()
+    sent_in_it = current is not None and not bucket.span and r._local >= current.opened
+    if sent_in_it and now < bucket.until:  # sent in the current window, which still holds
+        _raise(core, bucket.win, used)
+        return
+    lo, hi = bucket.windows_for(core._tm, r._local, local)
+    if lo == hi:
+        _raise(core, bucket.series.window(lo), used)
 
 
 def observe_headers(

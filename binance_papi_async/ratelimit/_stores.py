@@ -86,8 +86,14 @@ class BudgetStore(Protocol):
         ...
 
     async def observe(self, key: WindowKey, used: int) -> None:
-        """The server counted at least ``used`` units in the window, everybody's,
-        in flight included: the count is raised to it, never lowered."""
+        """The server counted at least ``used`` units in the window, everybody's, this
+        process's still in flight included: the count is raised to it, never lowered.
+
+        ``used`` includes units granted as leases and spent since, so a store shared
+        by processes must not add it to its grants; the units granted and not spent
+        yet are not in it.  The in-memory store keeps the larger of the two counts (in
+        one process every lease is spent by the limiter that took it).
+        """
         ...
 
     async def publish(self, signal: Signal) -> None:
