@@ -112,8 +112,10 @@ def observe_answer(core: LimiterCore, headers: Mapping[str, str], r: Reservation
 def _uncharged(core: LimiterCore, bucket: Bucket, r: Reservation, used: int) -> None:
     """A header for a budget ``r`` did not charge: raise the window it was counted in, if
     there is one (as :func:`apply` does)."""
-    current = bucket.seg
     local, now = core._tm.read()
+    if now >= bucket.until:
+        bucket.advance(core._tm, local, now)
+    current = bucket.seg
     sent_in_it = current is not None and not bucket.span and r._local >= current.opened
     if sent_in_it and now < bucket.until:  # sent in the current window, which still holds
         _raise(core, bucket.win, used)
