@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -41,6 +41,7 @@ __all__ = [
     "UnexpectedResponseError",
     "ValidationError",
     "WeightExceedsLimitError",
+    "banned_until_from_message",
     "from_response",
     "redact_body",
     "redact_text",
@@ -336,6 +337,25 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     return seconds if seconds >= 0 else None
 
 
+_BAN_UNTIL_RE: Final = re.compile(r"banned until ([0-9]{10,16})", re.IGNORECASE)
+
+
+def banned_until_from_message(msg: str | None) -> float | None:
+    """The end of an IP ban (epoch seconds) from a -1003 message, or None.
+
+    Binance's message reads "Way too many requests; IP banned until
+    1700000000000. Please use the websocket for live updates to avoid bans."
+    (milliseconds since the epoch).
+    """
+    if not msg:
+        return None
+    match = _BAN_UNTIL_RE.search(msg)
+    if match is None:
+        return None
+    value = int(match[1])
+    return value / 1000.0 if value >= 10**12 else float(value)
+
+
 def from_response(
     *,
     status: int,
@@ -385,8 +405,6 @@ def from_response(
         location = redact_text(headers.get("Location", "?"))
         return UnexpectedResponseError(**common, hint=f"redirected to {location!r}; not followed")
     if status == 418:
-        from .ratelimit import banned_until_from_message
-
         retry_after = parse_retry_after(headers)
         base = time.time() if now is None else now
         # papi does not document Retry-After; the -1003 message names the ban's end.
@@ -450,12 +468,21 @@ class RateLimitWaitTimeout(BinancePapiError, TimeoutError):
 
     Nothing was charged and nothing was sent.  ``earliest`` is the estimated
     earliest admission time (epoch seconds) when the limiter failed without
-    waiting, ``None`` when it gave up after waiting ``max_wait``.
+    waiting, ``None`` when it gave up after waiting ``max_wait``;
+    ``paused_until`` the end of the 429 pause that held the call, if any.
     """
 
-    def __init__(self, message: str, *, max_wait: float, earliest: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        max_wait: float,
+        earliest: float | None = None,
+        paused_until: float | None = None,
+    ) -> None:
         self.max_wait = max_wait
         self.earliest = earliest
+        self.paused_until = paused_until
         super().__init__(message)
 
 
