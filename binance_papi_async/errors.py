@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from ._client_ids import client_id_of
+
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
@@ -262,7 +264,7 @@ class ExecutionStatusUnknown(BinancePapiError):
     happened (balances, order query, user data stream) before acting again.
 
     Attributes: ``method``, ``path``, ``params`` (what was sent, without the
-    signature), ``sent_at`` (epoch seconds when the request was handed to the
+    signature), ``client_order_id`` (the order's client id, if any), ``sent_at`` (epoch seconds when the request was handed to the
     connection), ``status``/``code``/``msg``/``headers``/``body`` when a
     response arrived (otherwise ``None``; redacted as :class:`APIStatusError`'s are),
     and ``__cause__`` for transport errors.
@@ -293,10 +295,19 @@ class ExecutionStatusUnknown(BinancePapiError):
         self.headers = _redact_headers(headers) if headers is not None else None
         self.body = redact_body(body) if body is not None else None
         sent = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sent_at))
+        client_id = self.client_order_id
+        ident = f"; client id {client_id!r}" if client_id is not None else ""
         super().__init__(
-            f"{method} {path}: execution status unknown ({reason}); sent at {sent}Z. "
-            "It may have been applied: check before sending it again."
+            f"{method} {path}: execution status unknown ({reason}); sent at {sent}Z{ident}. "
+            "It may have been applied: check before sending it again (client.resolve)."
         )
+
+    @property
+    def client_order_id(self) -> str | None:
+        """The client id of the order placed (or cancelled, modified) by the call, if any:
+        ``newClientOrderId``, ``clientAlgoId``, ``newClientStrategyId`` or
+        ``listClientOrderId`` (filled by the SDK when the caller gave none)."""
+        return client_id_of(self.method, self.params)
 
 
 def _preview(body: bytes, limit: int = 120) -> str:
