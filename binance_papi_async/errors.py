@@ -264,8 +264,8 @@ class ExecutionStatusUnknown(BinancePapiError):
     happened (balances, order query, user data stream) before acting again.
 
     Attributes: ``method``, ``path``, ``params`` (what was sent, without the
-    signature), ``client_order_id`` (the order's client id, if any), ``sent_at`` (epoch seconds when the request was handed to the
-    connection), ``status``/``code``/``msg``/``headers``/``body`` when a
+    signature), ``client_order_id`` (the order's client id, if any), ``sent_at``
+    (epoch seconds when the request was handed to the connection), ``status``/``code``/``msg``/``headers``/``body`` when a
     response arrived (otherwise ``None``; redacted as :class:`APIStatusError`'s are),
     and ``__cause__`` for transport errors.
     """
