@@ -260,13 +260,15 @@ class ExecutionStatusUnknown(BinancePapiError):
     Raised for a state-changing request (anything but GET) when its bytes may
     have reached Binance but no definite answer came back: HTTP 5xx, Binance
     code -1006/-1007, a 503 "Unknown error...", a disconnect or a timeout after
-    the request was sent.  The SDK never re-sends such a request.  Check what
-    happened (balances, order query, user data stream) before acting again.
+    the request was sent.  The SDK never re-sends such a request by itself.
+    ``await client.resolve(exc)`` finds out what happened to an order, a cancel or
+    a modification (and can resend an order that was not placed, under its id).
 
     Attributes: ``method``, ``path``, ``params`` (what was sent, without the
     signature), ``client_order_id`` (the order's client id, if any), ``sent_at``
-    (epoch seconds when the request was handed to the connection), ``status``/``code``/``msg``/``headers``/``body`` when a
-    response arrived (otherwise ``None``; redacted as :class:`APIStatusError`'s are),
+    (epoch seconds when the request was handed to the connection),
+    ``status``/``code``/``msg``/``headers``/``body`` when a response arrived
+    (otherwise ``None``; redacted as :class:`APIStatusError`'s are),
     and ``__cause__`` for transport errors.
     """
 
