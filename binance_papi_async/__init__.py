@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     )
     from .models import AccountInformation, AssetBalance, OrderRateLimit, RepayDebtResult
     from .outcome import RepayOutcome
+    from .resolve import Resolution, ResolutionStatus
     from .ratelimit import (
         DEFAULT_LIMITS,
         BudgetLimit,
@@ -141,6 +142,8 @@ __all__ = [
     "RateLimiter",
     "RepayDebtResult",
     "RepayOutcome",
+    "Resolution",
+    "ResolutionStatus",
     "RequestEnd",
     "RequestStart",
     "Reservation",
@@ -220,6 +223,8 @@ _HOMES: dict[str, str] = {
     "OrderRateLimit": ".models",
     "RepayDebtResult": ".models",
     "RepayOutcome": ".outcome",
+    "Resolution": ".resolve",
+    "ResolutionStatus": ".resolve",
     "BudgetLimit": ".ratelimit",
     "BudgetSnapshot": ".ratelimit",
     "BudgetStore": ".ratelimit",
