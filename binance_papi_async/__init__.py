@@ -50,7 +50,6 @@ if TYPE_CHECKING:
     )
     from .models import AccountInformation, AssetBalance, OrderRateLimit, RepayDebtResult
     from .outcome import RepayOutcome
-    from .resolve import Resolution, ResolutionStatus
     from .ratelimit import (
         DEFAULT_LIMITS,
         BudgetLimit,
@@ -61,6 +60,7 @@ if TYPE_CHECKING:
         RateLimitSnapshot,
         Reservation,
     )
+    from .resolve import Resolution, ResolutionStatus
     from .retry import RetryPolicy
     from .signing import Ed25519Signer, HmacSigner, RsaSigner, Signer, load_private_key
     from .stream import UserStream
@@ -142,11 +142,11 @@ __all__ = [
     "RateLimiter",
     "RepayDebtResult",
     "RepayOutcome",
-    "Resolution",
-    "ResolutionStatus",
     "RequestEnd",
     "RequestStart",
     "Reservation",
+    "Resolution",
+    "ResolutionStatus",
     "RetryPolicy",
     "RetryScheduled",
     "RiskLevelChange",

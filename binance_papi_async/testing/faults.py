@@ -88,7 +88,8 @@ class Fault:
 
     @property
     def after(self) -> bool:
-        """True when the request is processed (and possibly applied) before the fault fires."""
+        """True when the request is processed (and possibly applied) before the fault fires
+        (``late``: checked before, applied later)."""
         if self.kind == "drop":
             return self.after_apply
         if self.kind in ("error", "timeout"):

@@ -118,7 +118,7 @@ class Pipeline:
             call.account = known.account if known is not None else None
         if fault is not None:
             call.fault = fault
-            if not fault.after:
+            if not fault.after and fault.kind != "late":
                 return answers.fault(request, call, fault)
         banned_until = limits.ban_answer(now)
         if banned_until is not None:
