@@ -85,7 +85,7 @@ PLACING = [
             price=D("50000"),
             time_in_force="GTC",
         ),
-    ),  # fmt: skip
+    ),
     Placing(
         "cm order",
         "/papi/v1/cm/order",
@@ -98,7 +98,7 @@ PLACING = [
             price=D("50000"),
             time_in_force="GTC",
         ),
-    ),  # fmt: skip
+    ),
     Placing(
         "margin order",
         "/papi/v1/margin/order",
@@ -111,7 +111,7 @@ PLACING = [
             price=D("50000"),
             time_in_force="GTC",
         ),
-    ),  # fmt: skip
+    ),
     Placing(
         "margin oco",
         "/papi/v1/margin/order/oco",
@@ -123,7 +123,7 @@ PLACING = [
             price=D("62000"),
             stop_price=D("58000"),
         ),
-    ),  # fmt: skip
+    ),
     Placing(
         "um algo order",
         "/papi/v1/um/algo/order",
@@ -136,7 +136,7 @@ PLACING = [
             quantity=D("0.01"),
             trigger_price=D("70000"),
         ),
-    ),  # fmt: skip
+    ),
     Placing(
         "cm conditional order",
         "/papi/v1/cm/conditional/order",
@@ -148,7 +148,7 @@ PLACING = [
             quantity=D("1"),
             stop_price=D("70000"),
         ),
-    ),  # fmt: skip
+    ),
 ]
 
 
