@@ -76,7 +76,7 @@ async def main() -> int:
         stop.set()
         await mover
         index = sim.exchange.market.client_ids
-        counts = [len(list(index.holders("main", "UM", cid, object))) for cid in ids]
+        counts = [len(list(index.carriers("main", "UM", cid))) for cid in ids]
         print(f"orders per client id: {counts}")
         return 0 if counts == [1, 1, 1] else 1
 

@@ -154,4 +154,4 @@ PLACING = [
 
 def holders(sim: PapiSimulator, kind: str, client_id: str) -> list[Any]:
     """Every order (algo order, strategy, list) the simulator ever booked under the id."""
-    return list(sim.exchange.market.client_ids.holders("main", kind, client_id, object))
+    return list(sim.exchange.market.client_ids.carriers("main", kind, client_id))
