@@ -1,11 +1,12 @@
 """Client order ids: made by the SDK when the caller gives none, found again in errors.
 
-An id is ``prefix`` + the time in milliseconds (8 base-36 digits) + a per-process random
+An id is ``prefix`` + the time in milliseconds (11 hex digits) + a per-process random
 nonce (6 base-62 characters, drawn again in a forked child) + a per-process counter
-(4 base-36 digits): unique across the clients of a process (the counter), across
+(5 hex digits): unique across the clients of a process (the counter), across
 processes (the nonce) and across restarts (the time).  Every character is one of
 ``[A-Za-z0-9]``, which every papi order endpoint accepts; the default prefix makes a
-20-character id, within the 32 that UM and CM orders allow.
+24-character id, within the 32 that UM and CM orders allow.  Hex digits are what
+``format`` writes in C: an id costs about a microsecond.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ __all__ = ["DEFAULT_PREFIX", "client_id_of", "fill_client_ids", "new_client_orde
 
 DEFAULT_PREFIX = "pm"
 _PREFIX_RE = re.compile(r"[A-Za-z0-9_-]{0,16}")
-_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_COUNTER_SPAN = 36**4
+_COUNTER_SPAN = 16**5
 _counter = itertools.count(secrets.randbelow(_COUNTER_SPAN))
 _nonce = ""
 
@@ -47,29 +47,20 @@ if hasattr(os, "register_at_fork"):  # a forked child must not repeat its parent
     os.register_at_fork(after_in_child=_new_nonce)
 
 
-def _base36(n: int, width: int) -> str:
-    out = []
-    for _ in range(width):
-        n, r = divmod(n, 36)
-        out.append(_B36[r])
-    return "".join(reversed(out))
-
-
 def new_client_order_id(prefix: str = DEFAULT_PREFIX, *, max_length: int = 32) -> str:
     """A new client order id, unique across clients and restarts (see the module).
 
     ``prefix`` (up to 16 of ``[A-Za-z0-9_-]``) tags the ids of an engine or a strategy;
-    the id is ``len(prefix) + 18`` characters and must fit ``max_length`` (32 for UM and
+    the id is ``len(prefix) + 22`` characters and must fit ``max_length`` (32 for UM and
     CM orders, 36 for algo, conditional, margin and OCO ids).  Persist it before sending
     the order, pass it as ``new_client_order_id=`` (``client_algo_id=``, ...), and after a
     crash ``client.resolve_client_order`` tells whether that order was placed.
     """
     if not isinstance(prefix, str) or not _PREFIX_RE.fullmatch(prefix):
         raise ValueError("prefix must be at most 16 of A-Z, a-z, 0-9, '_' and '-'")
-    if len(prefix) + 18 > max_length:
+    if len(prefix) + 22 > max_length:
         raise ValueError(f"prefix {prefix!r} makes ids longer than {max_length} characters")
-    stamp = _base36(time.time_ns() // 1_000_000, 8)
-    return f"{prefix}{stamp}{_nonce}{_base36(next(_counter) % _COUNTER_SPAN, 4)}"
+    return f"{prefix}{time.time_ns() // 1_000_000:011x}{_nonce}{next(_counter) % _COUNTER_SPAN:05x}"
 
 
 def fill_client_ids(client_ids: tuple[ClientId, ...], params: dict[str, str]) -> None:

@@ -134,7 +134,7 @@ async def test_an_order_cancelled_after_it_was_sent_resolves_from_its_event() ->
 async def test_an_id_persisted_before_a_crash_resolves_without_the_exception() -> None:
     async with setup() as (sim, client, clock):
         cid = client.new_client_order_id("eng1")
-        assert cid.startswith("eng1") and len(cid) == 22
+        assert cid.startswith("eng1") and len(cid) == 26
         sim.faults.drop(path="/papi/v1/um/order")
         sent_at = clock.time()
         with pytest.raises(ExecutionStatusUnknown):
