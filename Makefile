@@ -46,6 +46,7 @@ demo: venv
 examples: venv
 	$(BIN)/python examples/order_lifecycle.py
 	$(BIN)/python examples/borrow_repay.py
+	$(BIN)/python examples/exactly_once.py
 
 # CPU per signed call vs the raw-aiohttp floor and order/cancel latency vs hand-written aiohttp,
 # on asyncio and uvloop; memory; micro-benchmarks (benchmarks/README.md). Shrink it with e.g.

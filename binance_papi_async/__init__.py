@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         RateLimitSnapshot,
         Reservation,
     )
+    from .resolve import Resolution, ResolutionStatus
     from .retry import RetryPolicy
     from .signing import Ed25519Signer, HmacSigner, RsaSigner, Signer, load_private_key
     from .stream import UserStream
@@ -144,6 +145,8 @@ __all__ = [
     "RequestEnd",
     "RequestStart",
     "Reservation",
+    "Resolution",
+    "ResolutionStatus",
     "RetryPolicy",
     "RetryScheduled",
     "RiskLevelChange",
@@ -220,6 +223,8 @@ _HOMES: dict[str, str] = {
     "OrderRateLimit": ".models",
     "RepayDebtResult": ".models",
     "RepayOutcome": ".outcome",
+    "Resolution": ".resolve",
+    "ResolutionStatus": ".resolve",
     "BudgetLimit": ".ratelimit",
     "BudgetSnapshot": ".ratelimit",
     "BudgetStore": ".ratelimit",

@@ -13,6 +13,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .. import _constants as C
+from .._client_ids import fill_client_ids
 from ..clock import Clock, ServerClock, TimeSync
 from ..endpoints import Charge, EndpointSpec
 from ..errors import (
@@ -280,6 +281,8 @@ class Transport:
         classify the answer; a failure then decides the retry.
         """
         spec = self._resolve(spec, params, counted)
+        if spec.client_ids:  # an order: the id it can be found by if its answer is lost
+            fill_client_ids(spec.client_ids, params)
         session = self.ensure_session()
         task, deadlines = self._task_deadlines()
         times = self.timeouts if timeout is None else timeout

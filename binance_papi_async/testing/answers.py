@@ -127,7 +127,7 @@ class Answers:
                 {"code": -1003, "msg": MSG_BANNED.format(until=call.now + retry * 1000)}
             )
             return self.json(call, 418, body, -1003, {"Retry-After": str(retry)})
-        if kind == "timeout":
+        if kind in ("timeout", "late"):
             body = orjson.dumps({"code": -1007, "msg": _MSG_TIMEOUT})
             return self.json(call, fault.status, body, -1007)
         if fault.status == 502:

@@ -27,6 +27,7 @@ but nothing is refused (for benchmarks).
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from typing import Any
 from aiohttp import web
 
 from .._constants import IP_WEIGHT_LIMIT_PER_MINUTE, ORDER_LIMIT_PER_MINUTE
-from ..clock import Clock, ServerClock
+from ..clock import Clock, ServerClock, TimerHandle
 from ._errors import SimulatedError
 from .auth import KeyRing
 from .control import add_control_routes
@@ -140,6 +141,7 @@ class PapiSimulator:
         handlers = merge_handlers(
             self._server_routes(), self.stream.routes(), self.exchange.routes()
         )
+        self._pending: dict[object, TimerHandle] = {}  # late requests not run yet
         self._pipeline = Pipeline(
             routes=build_routes(handlers, self.exchange.extra_params(), examples=examples),
             keys=self._keys,
@@ -148,6 +150,7 @@ class PapiSimulator:
             log=self._log,
             server_time=self.server_time_ms,
             account=self.account,
+            schedule=self._later,
         )
         self._app: web.Application | None = None
         self._runner: web.AppRunner | None = None
@@ -304,11 +307,25 @@ class PapiSimulator:
         self.exchange.reset()
         self._limits.reset()
         self.faults.clear()
+        self._pipeline.visibility.clear()
+        for handle in self._pending.values():  # late requests are forgotten with the faults
+            handle.cancel()
+        self._pending.clear()
         self._log.clear()
 
     def server_time_ms(self) -> int:
         """The server's time in ms: ``clock.time()`` plus the injected skew."""
         return int(self.clock.time() * 1000) + self.faults.skew_ms
+
+    def _later(self, seconds: float, callback: Callable[[], None]) -> None:
+        """Run ``callback`` ``seconds`` from now on the simulator's clock (unless reset)."""
+        key = object()
+
+        def run() -> None:
+            self._pending.pop(key, None)
+            callback()
+
+        self._pending[key] = self.clock.call_at(self.clock.time() + seconds, run)
 
     @property
     def used_weight(self) -> int:
