@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--ip-weight-limit", type=int, default=6000, help="IP weight per minute")
     parser.add_argument("--order-limit", type=int, default=1200, help="orders per minute")
+    parser.add_argument(
+        "--window-seconds", type=int, default=60, help="rate-limit window length (default 60)"
+    )
     return parser
 
 
@@ -49,6 +52,7 @@ async def _serve(args: argparse.Namespace) -> int:
         rate_limits=not args.no_rate_limits,
         ip_weight_limit=args.ip_weight_limit,
         order_limit=args.order_limit,
+        window_s=args.window_seconds,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -87,7 +87,9 @@ class PapiSimulator:
     at all the demo pair (``DEMO_API_KEY`` / ``DEMO_API_SECRET``) is registered.
     More keys: :meth:`add_key`.  ``clock`` (default: the host clock) is the
     server's clock; inject a :class:`~binance_papi_async.clock.FakeClock` to
-    control time and rate-limit windows.
+    control time and rate-limit windows.  ``window_s``: the length of the
+    rate-limit windows (Binance's: 60; e.g. 5 for tests that run several of them;
+    the headers then say ``X-MBX-USED-WEIGHT-5S``).
 
     Its parts: ``faults`` (:mod:`.faults`), ``exchange`` (the trading engine,
     :mod:`.trading`) and ``stream`` (the user data stream, :mod:`.stream`).
@@ -106,6 +108,7 @@ class PapiSimulator:
         order_limit: int = ORDER_LIMIT_PER_MINUTE,
         rate_limits: bool = True,
         ban_seconds: int = 120,
+        window_s: int = 60,
         log_limit: int | None = 10_000,
         allow_remote: bool = False,
     ) -> None:
@@ -116,7 +119,11 @@ class PapiSimulator:
         self.host = host
         self.port = port
         self.clock: Clock = clock if clock is not None else ServerClock()
-        self._limits = RateLimits(ip_weight_limit, order_limit, rate_limits, ban_seconds)
+        if isinstance(window_s, bool) or not isinstance(window_s, int) or window_s < 1:
+            raise ValueError(f"window_s must be whole seconds >= 1, not {window_s!r}")
+        self._limits = RateLimits(
+            ip_weight_limit, order_limit, rate_limits, ban_seconds, window_ms=window_s * 1000
+        )
         self.faults = FaultPlan()
         self._initial = (state if state is not None else demo_state()).copy()
         self._initial.check_prices()
