@@ -42,9 +42,12 @@ async def main(argv: list[str]) -> dict[str, object]:
     limiter = RateLimiter(limits, clock=clock, store=store, transit=0.1)
     answered = 0
     errors: dict[str, int] = {}
-    async with store, PortfolioMarginClient(
-        DEMO_API_KEY, DEMO_API_SECRET, base_url=sim_url, clock=clock, limiter=limiter
-    ) as client:
+    async with (
+        store,
+        PortfolioMarginClient(
+            DEMO_API_KEY, DEMO_API_SECRET, base_url=sim_url, clock=clock, limiter=limiter
+        ) as client,
+    ):
 
         async def worker() -> None:
             nonlocal answered
