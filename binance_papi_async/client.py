@@ -230,6 +230,10 @@ class PortfolioMarginClient:
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise ConfigurationError("session must be an aiohttp.ClientSession")
         the_clock: Clock = clock if clock is not None else ServerClock()
+        if limiter and api_key is not None:  # a shared store scopes the order count by key
+            bind = getattr(limiter.store, "bind_api_key", None)
+            if bind is not None:
+                bind(api_key)
         self._transport = Transport(
             base_url=check_base_url(base_url),
             api_key=api_key,

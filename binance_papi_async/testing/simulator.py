@@ -84,7 +84,9 @@ class PapiSimulator:
     at all the demo pair (``DEMO_API_KEY`` / ``DEMO_API_SECRET``) is registered.
     More keys: :meth:`add_key`.  ``clock`` (default: the host clock) is the
     server's clock; inject a :class:`~binance_papi_async.clock.FakeClock` to
-    control time and rate-limit windows.
+    control time and rate-limit windows.  ``window_s``: the length of the
+    rate-limit windows (Binance's: 60; e.g. 5 for tests that run several of them;
+    the headers then say ``X-MBX-USED-WEIGHT-5S``).
 
     ``examples=True`` answers the documentation example of each operation the
     simulator does not model (:mod:`.unmodelled`) instead of HTTP 501 "not simulated".
@@ -108,6 +110,7 @@ class PapiSimulator:
         order_limit: int = ORDER_LIMIT_PER_MINUTE,
         rate_limits: bool = True,
         ban_seconds: int = 120,
+        window_s: int = 60,
         log_limit: int | None = 10_000,
         allow_remote: bool = False,
         examples: bool = False,
@@ -120,7 +123,11 @@ class PapiSimulator:
         self.port = port
         self.examples = examples
         self.clock: Clock = clock if clock is not None else ServerClock()
-        self._limits = RateLimits(ip_weight_limit, order_limit, rate_limits, ban_seconds)
+        if isinstance(window_s, bool) or not isinstance(window_s, int) or window_s < 1:
+            raise ValueError(f"window_s must be whole seconds >= 1, not {window_s!r}")
+        self._limits = RateLimits(
+            ip_weight_limit, order_limit, rate_limits, ban_seconds, window_ms=window_s * 1000
+        )
         self.faults = FaultPlan()
         self._initial = (state if state is not None else demo_state()).copy()
         self._initial.check_prices()
