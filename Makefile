@@ -14,9 +14,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-lint: venv
+# ruff (with C901: complexity at most 15, pyproject.toml), mypy --strict, and
+# tools/check_layout.py (module and function sizes, import cycles).
+lint: venv typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python tools/check_layout.py
 
 typecheck: venv
 	$(BIN)/mypy
