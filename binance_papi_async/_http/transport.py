@@ -141,7 +141,7 @@ class Transport:
         if session is None:
             # The gate bounds REST requests in flight to pool_size, first come first served,
             # and so the REST connections too.  The connector itself is not capped: a user
-            # data stream's WebSocket (one long-lived connection on this session) must never
+            # data stream's WebSocket (one long-lived connection on the same session) must never
             # take a slot a REST call is waiting for.
             connector = aiohttp.TCPConnector(
                 limit=0,
