@@ -166,6 +166,12 @@ class PortfolioMarginClient:
     * ``dns_cache_ttl`` (default 60 s): DNS is resolved at most once a minute,
       short enough to follow Binance's DNS changes.
 
+    ``max_response_size`` (default 8 MiB, bytes) bounds the body read of any response:
+    a larger one is refused unread past the bound (its connection closed) with
+    :class:`~binance_papi_async.ResponseTooLargeError` (a write's:
+    :class:`~binance_papi_async.ExecutionStatusUnknown`); papi's largest answers are
+    well under 1 MiB.
+
     ``base_url`` must be ``https://`` except for a loopback host (the local
     simulator).  ``recv_window`` (1..60000 ms) is sent on every signed call when
     set; Binance's default is 5000.
@@ -216,6 +222,7 @@ class PortfolioMarginClient:
         charges: Mapping[str, Sequence[Charge]] | None = None,
         proxy: str | None = None,
         trust_env: bool = False,
+        max_response_size: int = C.DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         api_key, signer = _credentials(
             api_key, api_secret, private_key, private_key_password, signer
@@ -227,6 +234,10 @@ class PortfolioMarginClient:
                 raise ConfigurationError(str(exc)) from None
         if pool_size < 1:
             raise ConfigurationError("pool_size must be >= 1")
+        if type(max_response_size) is not int or max_response_size < 1:
+            raise ConfigurationError(
+                f"max_response_size must be a number of bytes >= 1, got {max_response_size!r}"
+            )
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise ConfigurationError("session must be an aiohttp.ClientSession")
         the_clock: Clock = clock if clock is not None else ServerClock()
@@ -253,6 +264,7 @@ class PortfolioMarginClient:
             dns_cache_ttl=dns_cache_ttl,
             proxy=proxy,
             trust_env=trust_env,
+            max_response_size=max_response_size,
         )
 
     # -- endpoint namespaces -----------------------------------------------------------------

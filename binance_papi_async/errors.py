@@ -245,6 +245,19 @@ class UnexpectedResponseError(APIStatusError):
     """A success status with a body that is not the JSON expected (e.g. a proxy's HTML page)."""
 
 
+class ResponseTooLargeError(UnexpectedResponseError):
+    """A success status with a body over the client's ``max_response_size``: refused
+    without reading past the bound, and its connection closed (never reused).
+
+    ``body`` holds at most the body's first KiB; ``limit`` is the bound in bytes.  A
+    write gets :class:`ExecutionStatusUnknown` instead (it may have been applied).
+    """
+
+    def __init__(self, *, limit: int, **kwargs: Any) -> None:
+        self.limit = limit
+        super().__init__(**kwargs)
+
+
 class UndecodedFieldsWarning(UserWarning):
     """A write was answered 2xx (it was applied) with fields that could not be decoded.
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import aiohttp
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
 from .. import _constants as C
@@ -30,6 +30,7 @@ from ..events import Event, EventHook, LimiterWait, OutcomeUnknown, RequestStart
 from ..retry import RetryPolicy
 from ..signing import Signer, mask_key
 from ..timeouts import Timeouts
+from .body import read_bounded
 from .call import Call
 from .classify import NOT_SENT, Answer, failed_after_send, not_sent, read_answer
 from .clock_sync import ClockSync
@@ -46,6 +47,7 @@ __all__ = ["Transport"]
 
 T = TypeVar("T")
 _NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
+_ENCODING = istr("Content-Encoding")
 
 
 class Transport:
@@ -72,6 +74,7 @@ class Transport:
         dns_cache_ttl: int,
         proxy: str | None,
         trust_env: bool,
+        max_response_size: int = C.DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self.base_url = base_url
         self._base = BaseUrl(base_url)
@@ -99,6 +102,7 @@ class Transport:
         self._dns_cache_ttl = dns_cache_ttl
         self.proxy = proxy
         self._trust_env = trust_env
+        self.max_response_size = max_response_size
         self._session = session
         self._owns_session = session is None
         # True when aiohttp might re-send a write by itself (a session we did not create).
@@ -300,13 +304,13 @@ class Transport:
                     reservation = await self._admit(call, limiter, times.connect, task, deadlines)
                     sent = False
                     try:
-                        url = self._prepare(spec, params, url_override)
+                        call.url = self._prepare(spec, params, url_override)
                         if call.observing:
                             self.emit(RequestStart(spec.method, spec.path, call.number))
                         if self._closed or session.closed:  # aclose, or client.session closed
                             raise ClientClosedError("this PortfolioMarginClient was closed")
                         sent = True
-                        outcome = await self._send_once(session, call, url, times, task, deadlines)
+                        outcome = await self._send_once(session, call, times, task, deadlines)
                         sent = not (isinstance(outcome, APIConnectionError) and not outcome.sent)
                     finally:
                         if self._gate is not None:
@@ -453,32 +457,36 @@ class Transport:
         """Prepare and sign: the URL of the attempt, its query signed when ``spec`` is."""
         if url_override is not None:
             return URL(url_override, encoded=True)
-        query = query_string(spec, params, self.signer, self.clock, self.recv_window)
-        return self._base.url(spec.path, query)
+        # (The signed query is never a local: see Call.)
+        return self._base.url(
+            spec.path, query_string(spec, params, self.signer, self.clock, self.recv_window)
+        )
 
     async def _send_once(
         self,
         session: aiohttp.ClientSession,
         call: Call,
-        url: URL,
         times: Timeouts,
         task: asyncio.Task[Any],
         deadlines: Deadlines,
     ) -> Answer | BinancePapiError:
-        """Send the attempt once: its answer, read to the end, or the typed error of a failed
-        send (returned, not raised: nothing of aiohttp's is chained to it).
+        """Send the attempt to ``call.url`` once: its answer, read to the end (within
+        ``max_response_size``), or the typed error of a failed send or of a body over the
+        bound (returned, not raised: nothing of aiohttp's is chained to it).
 
         A cancellation of the caller propagates; for a write it first emits
-        :class:`OutcomeUnknown`, since the request may have been sent.
+        :class:`OutcomeUnknown`, since the request may have been sent.  Whatever propagates
+        leaves aiohttp's frames behind: their locals hold the signed URL and the API key.
         """
         spec = call.spec
         call.sent_at = time.time()
         # The total timeout: from taking a connection to the body's last byte.
         slot = deadlines.arm(task, times.total)
+        response: aiohttp.ClientResponse | None = None
         try:
             response = await session.request(
                 spec.method,
-                url,
+                call.url,
                 headers=self._key_headers if spec.needs_key else _NO_HEADERS,
                 timeout=self._request_timeout
                 if times is self.timeouts
@@ -489,6 +497,11 @@ class Transport:
                 middlewares=(send_once_guard(),) if self._guard_writes and spec.is_write else None,
             )
             try:
+                # Read by aiohttp, which reads no byte past the Content-Length, when it is
+                # within the bound and not of a compressed body; else by read_bounded.
+                length, limit = response.content_length, self.max_response_size
+                if length is None or length > limit or _ENCODING in response.headers:
+                    return await read_bounded(call, response, limit, self._reporter)
                 body = await response.read()
             finally:
                 # Reading to the end hands the connection back already (the response is
@@ -502,8 +515,11 @@ class Transport:
             # (RuntimeError: e.g. aiohttp's "Connection closed." when client.session is
             # closed while the answer is awaited.)
             return failed_after_send(call, exc, self._reporter)
-        except asyncio.CancelledError:
-            if not slot.timed_out(task):
+        except BaseException as exc:  # the caller's cancellation, or what nobody expects
+            response = None  # its repr names the signed URL
+            if isinstance(exc, asyncio.CancelledError):
+                if slot.timed_out(task):  # the total timeout (aiohttp closed the connection)
+                    return failed_after_send(call, asyncio.TimeoutError(), self._reporter)
                 if spec.is_write:
                     self.emit(
                         OutcomeUnknown(
@@ -514,9 +530,7 @@ class Transport:
                             dict(call.params),
                         )
                     )
-                raise
-            # The total timeout (aiohttp has closed the connection).
-            return failed_after_send(call, asyncio.TimeoutError(), self._reporter)
+            raise exc.with_traceback(None) from None  # aiohttp's frames left behind
         finally:
             slot.leave(task)
 
