@@ -285,8 +285,6 @@ class Transport:
         classify the answer; a failure then decides the retry.
         """
         spec = self._resolve(spec, params, counted)
-        if spec.client_ids:  # an order: the id it can be found by if its answer is lost
-            fill_client_ids(spec.client_ids, params)
         session = self.ensure_session()
         task, deadlines = self._task_deadlines()
         times = self.timeouts if timeout is None else timeout
@@ -342,7 +340,7 @@ class Transport:
 
     def _resolve(self, spec: EndpointSpec, params: dict[str, str], counted: bool) -> EndpointSpec:
         """The spec the call is charged and sent as; the errors that need no I/O (raised
-        before the limiter is touched)."""
+        before the limiter is touched); an order's client ids filled in ``params``."""
         if counted and self._closing:  # a clock sync that aclose waits for goes on
             raise ClientClosedError("this PortfolioMarginClient is closed")
         if spec.needs_key and self.api_key is None:
@@ -363,6 +361,8 @@ class Transport:
             # Impossible charges fail before the first sync's I/O; on every other call the
             # limiter's own admission raises before anything is sent.
             self.limiter.check(spec.charges)
+        if spec.client_ids:  # an order: the id it can be found by if its answer is lost
+            fill_client_ids(spec.client_ids, params)
         return spec
 
     def _overridden(self, spec: EndpointSpec) -> EndpointSpec:
