@@ -224,9 +224,12 @@ class Admission(LimiterCore):
                     break
                 moved = moved or waiter.urgent
                 sent_back |= self._pass(bucket, waiter, False, local, now) == _SENT_BACK
-        bucket.stuck = blocked and not bucket.span
-        if bucket.stuck:
-            sent_back |= self._backfill(bucket, local, now)
+            bucket.stuck = blocked and not bucket.span
+            if bucket.stuck:
+                first = self._head(bucket, True)
+                sent_back |= self._backfill(bucket, local, now)
+                # backfill may have taken the urgent head: the next one may fit the reserve
+                moved = moved or (first is not None and self._head(bucket, True) is not first)
         if bucket.n_waiting:
             self._arm(bucket, bucket.until)
         else:
