@@ -11,6 +11,8 @@ release, a header, a lease, a waiter leaving):
    the room the head leaves unused, in their order.  The head is not delayed
    by them: they take only budget of a window it cannot be admitted in.
 
+When 2 or 3 admits the first urgent waiter, 1 runs again for the next one.
+
 A call charging several budgets passes their queues one after the other in a
 fixed order (order-count limits first, the IP weight last), *holding* its
 amount at each queue it passed until it passes the last; then all its charges
