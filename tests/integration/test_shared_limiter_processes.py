@@ -72,10 +72,11 @@ async def test_four_processes_share_one_budget_with_no_429_and_use_most_of_it(
     assert len(done) == PROCESSES
     assert statuses == {200}  # zero 429, zero 418
     assert all(r["errors"] == {} for r in done)
+    assert all(float(str(r["uncertainty"])) < 0.05 for r in done), done  # synced on loopback
     first = int(begin) // window
     for index in (first, first + 1):  # two full windows
-        assert counts[index] >= 0.9 * limit, counts
-        assert counts[index] <= limit
+        assert counts.get(index, 0) >= 0.9 * limit, counts
+    assert max(counts.values()) <= limit
     assert all(int(str(r["answered"])) > 0 for r in done)  # nobody starved
 
 
@@ -100,11 +101,12 @@ async def test_a_process_killed_mid_lease_and_a_redis_restart_cost_no_429() -> N
     assert len(done) == PROCESSES - 1
     assert statuses == {200}  # zero 429, zero 418
     first = int(begin) // window
+    # every full window is used: the one of the kill too (the others spend what is left)
+    assert counts.get(first, 0) >= 0.9 * limit, counts
     # the killed process's share is set aside in the next window only, never after
-    assert counts[first + 1] >= 0.9 * limit * (PROCESSES - 1) / PROCESSES, counts
-    assert counts[first + 2] >= 0.9 * limit, counts
+    assert counts.get(first + 1, 0) >= 0.9 * limit * (PROCESSES - 1) / PROCESSES, counts
     # after the restart: each process saw it, and the budget is used again
     assert all("reset" in list(r["events"]) for r in done), done  # type: ignore[call-overload]
-    assert counts[first + 3] >= 0.9 * limit, counts
-    assert counts[first + 4] >= 0.9 * limit, counts
+    for index in (first + 2, first + 3, first + 4):
+        assert counts.get(index, 0) >= 0.9 * limit, counts
     assert max(counts.values()) <= limit
