@@ -297,6 +297,10 @@ class RedisBudgetStore:
     def _wkey(self, tag: _Tag, key: WindowKey) -> str:
         return f"{tag.procs[:-6]}:w:{key.series}:{key.window}"
 
+    def _ckey(self, tag: _Tag, key: WindowKey, later: int) -> str:
+        """The claims on the window ``later`` windows after ``key``'s."""
+        return f"{tag.procs[:-6]}:c:{key.series}:{key.window + later}"
+
     def _ttl_ms(self, key: WindowKey) -> int:
         return math.ceil((key.interval_s + _TTL_EXTRA_S + self._hold_ms / 1000) * 1000)
 
@@ -316,9 +320,10 @@ class RedisBudgetStore:
                 if key.start < tag.reset_at + self._lapse_ms / 1000:
                     return 0  # its units before the reset are gone from Redis: hold on
                 wkey = self._wkey(tag, key)
+                claims = self._ckey(tag, key, 0)
                 self.round_trips += 1
                 granted, counted = await self._take(
-                    keys=[wkey, tag.procs, tag.meta, tag.gen_key],
+                    keys=[wkey, tag.procs, tag.meta, tag.gen_key, claims, self._ckey(tag, key, 1)],
                     args=[
                         want,
                         least,
