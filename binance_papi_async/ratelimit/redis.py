@@ -43,6 +43,11 @@ that show more than Redis counted (traffic outside the store) raise the shared
 count, coalesced: one script per burst, none while Redis already counts as much.
 429 pauses and 418 bans are published to every process on the scope.
 
+A take that fails claims its units of the next window: the other processes'
+takes there leave them, claims served in the order they were made, so a heavy
+call waits at most until the window after the one it asked in (unless earlier
+claims fill it), whatever the small calls of the other processes.
+
 When Redis is lost
 ------------------
 Each process heartbeats every ``heartbeat`` seconds (its server time, and the
