@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from yarl import URL
 
 from .. import _constants as C
-from ..clock import ServerClock, TimeSync, estimate_offset
+from ..clock import FakeClock, ServerClock, TimeSync
 from ..endpoints import SERVER_TIME, EndpointSpec
 from ..errors import BinancePapiError
 from ..events import ClockResynced
@@ -35,7 +35,11 @@ class ClockSync:
     """Keeps ``clock``'s offset for ``transport`` (one sync at a time)."""
 
     def __init__(
-        self, transport: Transport, clock: ServerClock, settings: TimeSync, timeouts: Timeouts
+        self,
+        transport: Transport,
+        clock: ServerClock | FakeClock,
+        settings: TimeSync,
+        timeouts: Timeouts,
     ) -> None:
         self.transport = transport
         self.clock = clock
@@ -110,9 +114,10 @@ class ClockSync:
             if len(samples) < self.settings.samples:
                 log.warning("clock sync failed; keeping the previous offset")
                 return
-            offset, rtt = estimate_offset(samples)
-            self.clock.set_offset(offset)
-            self.transport.emit(ClockResynced(self.clock.host_offset(), rtt, len(samples), source))
+            clock = self.clock
+            estimate = clock.sync(samples)
+            offset = clock.host_offset() if isinstance(clock, ServerClock) else clock.offset
+            self.transport.emit(ClockResynced(offset, estimate.rtt, len(samples), source))
 
     async def _sample(self) -> tuple[list[tuple[float, float, float]], str]:
         """``(local sent, server time, local received)`` readings, from papi's time path or,

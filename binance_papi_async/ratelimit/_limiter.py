@@ -208,9 +208,9 @@ class RateLimiter(Admission):
             local, now = self._tm.read()
         if now < self._blocked_until or self._closed:
             return None
-        if self._local and not self._n_waiters:
+        if not self._n_waiters:
             items = plan.items
-            if len(items) == 2:  # IP weight and orders: as _uncontended() for two budgets
+            if len(items) == 2 and self._local:  # IP weight and orders: as _uncontended()
                 (first, first_amount), (second, second_amount) = items
                 if now >= first.until:
                     first.advance(self._tm, local, now)
@@ -258,9 +258,9 @@ class RateLimiter(Admission):
     def _uncontended(
         self, plan: Plan, local: float, now: float, urgent: bool
     ) -> Reservation | None:
-        """:meth:`try_acquire` of one budget (the IP weight), written out: an in-memory
-        store, nobody waiting, a request sure to arrive in one window, fitting the normal
-        share.  None: take the general path."""
+        """:meth:`try_acquire` of one budget (the IP weight), written out: nobody waiting,
+        a request sure to arrive in one window, fitting the normal share (and, with a
+        remote store, the lease of that window).  None: take the general path."""
         if len(plan.items) != 1:
             return None
         ((first, first_amount),) = plan.items
@@ -269,6 +269,9 @@ class RateLimiter(Admission):
         one = first.win
         if first.span or one.used - one.jumped + first_amount > first.cap:
             return None
+        granted = one.granted
+        if granted is not None and granted - one.open - one.done < first_amount:
+            return None  # beyond the lease taken from a remote store
         one.used += first_amount
         one.open += first_amount
         seg1 = first.seg
@@ -318,7 +321,6 @@ class RateLimiter(Admission):
             and reservation._epoch == self._epoch
             and reservation._limiter is self
             and type(headers) in _CASE_INSENSITIVE
-            and self._local
         ):
             _reconcile.observe_answer(self, headers, reservation)
         else:
