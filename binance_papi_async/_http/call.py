@@ -15,6 +15,7 @@ class Call:
     """The state of one call of the transport, shared by the steps of each attempt."""
 
     __slots__ = (
+        "account",
         "last_429",
         "max_wait",
         "number",
@@ -25,6 +26,7 @@ class Call:
         "sent_at",
         "spec",
         "started",
+        "urgent",
         "wait_bound",
     )
 
@@ -34,6 +36,8 @@ class Call:
         params: dict[str, str],
         policy: RetryPolicy,
         max_wait: float | None,
+        urgent: bool = False,
+        account: str | None = None,
     ) -> None:
         self.spec = spec
         self.params = params  # wire strings; a signed attempt adds recvWindow and timestamp
@@ -46,6 +50,10 @@ class Call:
         self.resynced = False  # the one resend after a -1021 is spent
         self.wait_bound = max_wait  # how long the next attempt may wait for rate budget
         self.last_429: RateLimitError | None = None
+        # Admitted before normal waiters, from a window's reserve (cancels, clock reads,
+        # listen-key keep-alives: EndpointSpec.urgent; or priority="high").
+        self.urgent = urgent
+        self.account = account  # the limiter's account scope of the order budget
 
     def after_429(self, error: RateLimitError) -> None:
         """The next attempt waits for budget no longer than the policy has time left."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -13,7 +15,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .. import _constants as C
-from ..clock import Clock, ServerClock, TimeSync
+from ..clock import Clock, FakeClock, ServerClock, TimeSync
 from ..endpoints import Charge, EndpointSpec
 from ..errors import (
     APIConnectionError,
@@ -25,7 +27,15 @@ from ..errors import (
     RateLimitWaitTimeout,
     TimestampError,
 )
-from ..events import Event, EventHook, LimiterWait, OutcomeUnknown, RequestStart, RetryScheduled
+from ..events import (
+    Event,
+    EventHook,
+    LimiterWait,
+    LimiterWaitStarted,
+    OutcomeUnknown,
+    RequestStart,
+    RetryScheduled,
+)
 from ..retry import RetryPolicy
 from ..signing import Signer, mask_key
 from ..timeouts import Timeouts
@@ -33,6 +43,7 @@ from .call import Call
 from .classify import NOT_SENT, Answer, failed_after_send, not_sent, read_answer
 from .clock_sync import ClockSync
 from .deadlines import Deadlines
+from .options import Priority, check_max_wait, check_priority, check_retry, check_timeout
 from .reporting import Reporter, log
 from .retrying import retry_delay
 from .send_once import send_once_guard
@@ -41,10 +52,21 @@ from .url import BaseUrl, query_string
 if TYPE_CHECKING:  # pragma: no cover
     from ..ratelimit import RateLimiter, Reservation
 
-__all__ = ["Transport"]
+__all__ = ["Transport", "account_scope"]
 
 T = TypeVar("T")
 _NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
+# Waits for rate budget longer than a second are logged at INFO here (see README "Logging").
+wait_log = logging.getLogger("binance_papi_async.ratelimit")
+_LONG_WAIT_S = 1.0
+
+
+def account_scope(api_key: str | None) -> str | None:
+    """The limiter's account scope of ``api_key``: a hash of it, never the key (None
+    without a key).  Binance counts orders per account; two clients of one key share it."""
+    if api_key is None:
+        return None
+    return "key-" + hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
 class Transport:
@@ -64,6 +86,7 @@ class Transport:
         timeouts: Timeouts,
         retry: RetryPolicy,
         time_sync: TimeSync,
+        sync_fake_clock: bool,
         on_event: EventHook | None,
         recv_window: int | None,
         pool_size: int,
@@ -79,6 +102,9 @@ class Transport:
         self.clock = clock
         self.limiter = limiter
         self._owns_limiter = owns_limiter
+        self.account = account_scope(api_key)
+        if limiter is not None and self.account is not None:
+            limiter.check((), account=self.account)  # its order budget, shown from the start
         self.charge_overrides = dict(charges)  # "METHOD /path" -> what it charges instead
         self._overridden_specs: dict[EndpointSpec, EndpointSpec] = {}
         self.timeouts = timeouts
@@ -88,7 +114,10 @@ class Transport:
         self.retry = retry
         self.clock_sync = (
             ClockSync(self, clock, time_sync, timeouts)
-            if time_sync.enabled and isinstance(clock, ServerClock)
+            if time_sync.enabled
+            and (
+                isinstance(clock, ServerClock) or (sync_fake_clock and isinstance(clock, FakeClock))
+            )
             else None
         )
         self._reporter = Reporter(on_event)
@@ -236,9 +265,10 @@ class Transport:
         spec: EndpointSpec,
         params: dict[str, str],
         *,
-        timeout: Timeouts | None = ...,
+        timeout: Timeouts | float | None = ...,
         max_wait: float | None = ...,
         retry: RetryPolicy | None = ...,
+        priority: Priority = ...,
         parse: Callable[[Any], T],
         url_override: str | None = ...,
         counted: bool = ...,
@@ -250,9 +280,10 @@ class Transport:
         spec: EndpointSpec,
         params: dict[str, str],
         *,
-        timeout: Timeouts | None = ...,
+        timeout: Timeouts | float | None = ...,
         max_wait: float | None = ...,
         retry: RetryPolicy | None = ...,
+        priority: Priority = ...,
         parse: None = ...,
         url_override: str | None = ...,
         counted: bool = ...,
@@ -263,9 +294,10 @@ class Transport:
         spec: EndpointSpec,
         params: dict[str, str],
         *,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
         retry: RetryPolicy | None = None,
+        priority: Priority = "normal",
         parse: Callable[[Any], Any] | None = None,
         url_override: str | None = None,
         counted: bool = True,
@@ -276,14 +308,22 @@ class Transport:
         ``params`` are wire strings; a signed call adds ``recvWindow`` and ``timestamp``
         to them.  ``url_override`` (a full URL, not rate-limited, never resent after a
         -1021) and ``counted=False`` (not a call ``aclose`` waits for) are for the clock
-        sync.  Each attempt: rate budget, a connection slot, prepare and sign, send once,
-        classify the answer; a failure then decides the retry.
+        sync.  Each attempt: rate budget, a connection slot, the budget checked again,
+        prepare and sign, send once, classify the answer; a failure then decides the retry.
+        Every option is checked before any budget is reserved.
         """
+        times = self.timeouts if timeout is None else check_timeout(timeout, self.timeouts)
+        if max_wait is not None:
+            max_wait = check_max_wait(max_wait)
+        if retry is not None:
+            retry = check_retry(retry)
+        urgent = spec.urgent or (priority != "normal" and check_priority(priority))
         spec = self._resolve(spec, params, counted)
         session = self.ensure_session()
         task, deadlines = self._task_deadlines()
-        times = self.timeouts if timeout is None else timeout
-        call = Call(spec, params, self.retry if retry is None else retry, max_wait)
+        call = Call(
+            spec, params, self.retry if retry is None else retry, max_wait, urgent, self.account
+        )
         # A fallback time URL on another host (fapi) is not papi's budget.
         limiter = self.limiter if url_override is None else None
         if counted:
@@ -296,7 +336,17 @@ class Transport:
                 try:
                     reservation = await self._admit(call, limiter, times.connect, task, deadlines)
                     sent = False
+                    gate = self._gate
+                    slot = gate is not None  # a connection slot is held
                     try:
+                        if reservation is not None and not reservation.recheck():
+                            # The windows moved on while the call waited for a connection
+                            # (the budget went back): give up the slot, take both again.
+                            if gate is not None:
+                                gate.release()
+                                slot = False
+                            reservation = await self._readmit(call, limiter, times, deadlines)
+                            slot = gate is not None
                         url = self._prepare(spec, params, url_override)
                         if call.observing:
                             self.emit(RequestStart(spec.method, spec.path, call.number))
@@ -306,8 +356,8 @@ class Transport:
                         outcome = await self._send_once(session, call, url, times, task, deadlines)
                         sent = not (isinstance(outcome, APIConnectionError) and not outcome.sent)
                     finally:
-                        if self._gate is not None:
-                            self._gate.release()
+                        if gate is not None and slot:
+                            gate.release()
                         if reservation is not None and not sent:
                             reservation.release()  # provably not sent: the budget goes back
                     if isinstance(outcome, BinancePapiError):
@@ -397,7 +447,9 @@ class Transport:
         call is cancelled while it waits, the budget goes back (nothing was sent)."""
         reservation = None
         if limiter is not None:
-            reservation = limiter.try_acquire(call.spec.charges)
+            reservation = limiter.try_acquire(
+                call.spec.charges, urgent=call.urgent, account=self.account
+            )
             if reservation is None:
                 reservation = await self._wait_for_budget(call, limiter)
         gate = self._gate
@@ -420,13 +472,52 @@ class Transport:
             slot.leave(task)
         raise self._no_connection(call, connect)
 
+    async def _readmit(
+        self, call: Call, limiter: RateLimiter | None, times: Timeouts, deadlines: Deadlines
+    ) -> Reservation | None:
+        """Budget and a connection slot again, after a reservation failed its check at the
+        timestamp (it was given back, the slot left): until the check passes.  Returns
+        holding a slot."""
+        task = asyncio.current_task()
+        assert task is not None  # request() runs in a task
+        while True:
+            reservation = await self._admit(call, limiter, times.connect, task, deadlines)
+            if reservation is None or reservation.recheck():
+                return reservation
+            if self._gate is not None:
+                self._gate.release()
+
     async def _wait_for_budget(self, call: Call, limiter: RateLimiter) -> Reservation:
-        """Wait for rate budget (the limiter's contended path), at most ``call.wait_bound``."""
+        """Wait for rate budget (the limiter's contended path), at most ``call.wait_bound``.
+
+        When the wait starts, :class:`LimiterWaitStarted` says how long it is expected to
+        last; a wait expected (or found) to last more than a second is logged at INFO on
+        the ``binance_papi_async.ratelimit`` logger.
+        """
+        spec = call.spec
+        long_waits = wait_log.isEnabledFor(logging.INFO)
+
+        def started(expected: float) -> None:
+            if call.observing:
+                self.emit(LimiterWaitStarted(spec.method, spec.path, expected, call.urgent))
+            if long_waits and expected > _LONG_WAIT_S:
+                wait_log.info(
+                    "%s %s waits for rate budget, about %.1f s", spec.method, spec.path, expected
+                )
+
         waited_from = time.monotonic()
-        reservation = await limiter.acquire(call.spec.charges, max_wait=call.wait_bound)
+        reservation = await limiter.acquire(
+            spec.charges,
+            max_wait=call.wait_bound,
+            urgent=call.urgent,
+            account=self.account,
+            on_wait=started if call.observing or long_waits else None,
+        )
         waited = time.monotonic() - waited_from
         if call.observing and waited > 0.001:
-            self.emit(LimiterWait(call.spec.method, call.spec.path, waited))
+            self.emit(LimiterWait(spec.method, spec.path, waited))
+        if long_waits and waited > _LONG_WAIT_S:
+            wait_log.info("%s %s admitted after %.1f s", spec.method, spec.path, waited)
         if self._closed:  # the pool closed while this call waited for budget
             reservation.release()
             raise ClientClosedError("this PortfolioMarginClient was closed")

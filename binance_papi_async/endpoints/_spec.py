@@ -118,6 +118,9 @@ class EndpointSpec:
     summary: str = ""
     params: tuple[Param, ...] = ()
     weight_rules: tuple[WeightRule, ...] = ()
+    #: admitted by the rate limiter before normal waiters, from a small reserve of every
+    #: window: order cancels, the clock sync's server-time read, the listen-key keep-alive.
+    urgent: bool = False
     # Derived from the fields above once, in __post_init__ (read on every call).
     #: timestamp + signature are sent (USER_DATA, TRADE, MARGIN).
     signed: bool = field(init=False, repr=False, compare=False)
