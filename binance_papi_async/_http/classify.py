@@ -100,6 +100,8 @@ def error_for_status(
         path=spec.path,
         params=call.params,
         sent_at=call.sent_at,
+        # A 418's end is in server time: its Retry-After counts from the limiter's clock.
+        now=limiter.clock.time() if limiter is not None and answer.status == 418 else None,
     )
     if limiter is not None:
         if isinstance(error, IPBannedError):

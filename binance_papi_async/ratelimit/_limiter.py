@@ -205,7 +205,9 @@ class RateLimiter(Admission):
         waits, backfills or raises).  Raises like :meth:`check` for charges
         that can never be admitted.
         """
-        group = self._default if account is None else self._group(account)
+        group = self._default if account is None else self._groups.get(account)
+        if group is None:
+            group = self._group(account)
         plan = group.plans.get(id(charges))
         if plan is None or plan.charges is not charges:
             plan = self._plan(charges, group)
