@@ -10,19 +10,18 @@ a server window allows.  Nothing sleeps: see ``limiter_world``.
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 
 import pytest
 
 from binance_papi_async import (
     Budget,
-    FakeClock,
-    RateLimiter,
     BudgetLimit,
     ConfigurationError,
+    FakeClock,
     IPBanActiveError,
     IPBannedError,
     PortfolioMarginClient,
+    RateLimiter,
     RateLimitError,
     RateLimitWaitTimeout,
     TimeSync,
