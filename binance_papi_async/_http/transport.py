@@ -313,17 +313,10 @@ class Transport:
         Every option is checked before any budget is reserved.
         """
         times = self.timeouts if timeout is None else check_timeout(timeout, self.timeouts)
-        if max_wait is not None:
-            max_wait = check_max_wait(max_wait)
-        if retry is not None:
-            retry = check_retry(retry)
-        urgent = spec.urgent or (priority != "normal" and check_priority(priority))
-        spec = self._resolve(spec, params, counted)
+        call = self._call(spec, params, max_wait, retry, priority)
+        spec = call.spec = self._resolve(spec, params, counted)
         session = self.ensure_session()
         task, deadlines = self._task_deadlines()
-        call = Call(
-            spec, params, self.retry if retry is None else retry, max_wait, urgent, self.account
-        )
         # A fallback time URL on another host (fapi) is not papi's budget.
         limiter = self.limiter if url_override is None else None
         if counted:
@@ -342,9 +335,7 @@ class Transport:
                         if reservation is not None and not reservation.recheck():
                             # The windows moved on while the call waited for a connection
                             # (the budget went back): give up the slot, take both again.
-                            if gate is not None:
-                                gate.release()
-                                slot = False
+                            slot = False
                             reservation = await self._readmit(call, limiter, times, deadlines)
                             slot = gate is not None
                         url = self._prepare(spec, params, url_override)
@@ -382,6 +373,23 @@ class Transport:
                 self._call_ended()
 
     # -- the steps of an attempt --------------------------------------------------------------
+
+    def _call(
+        self,
+        spec: EndpointSpec,
+        params: dict[str, str],
+        max_wait: float | None,
+        retry: RetryPolicy | None,
+        priority: Priority,
+    ) -> Call:
+        """The call's state, its options checked (before any budget is reserved)."""
+        if max_wait is not None:
+            max_wait = check_max_wait(max_wait)
+        if retry is not None:
+            retry = check_retry(retry)
+        urgent = spec.urgent or (priority != "normal" and check_priority(priority))
+        policy = self.retry if retry is None else retry
+        return Call(spec, params, policy, max_wait, urgent, self.account)
 
     def _resolve(self, spec: EndpointSpec, params: dict[str, str], counted: bool) -> EndpointSpec:
         """The spec the call is charged and sent as; the errors that need no I/O (raised
@@ -481,11 +489,11 @@ class Transport:
         task = asyncio.current_task()
         assert task is not None  # request() runs in a task
         while True:
+            if self._gate is not None:
+                self._gate.release()
             reservation = await self._admit(call, limiter, times.connect, task, deadlines)
             if reservation is None or reservation.recheck():
                 return reservation
-            if self._gate is not None:
-                self._gate.release()
 
     async def _wait_for_budget(self, call: Call, limiter: RateLimiter) -> Reservation:
         """Wait for rate budget (the limiter's contended path), at most ``call.wait_bound``.

@@ -10,6 +10,7 @@ a server window allows.  Nothing sleeps: see ``limiter_world``.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -20,6 +21,8 @@ from binance_papi_async import (
     FakeClock,
     IPBanActiveError,
     IPBannedError,
+    LimiterWait,
+    LimiterWaitStarted,
     PortfolioMarginClient,
     RateLimiter,
     RateLimitError,
@@ -357,3 +360,30 @@ async def test_a_ping_and_a_cancel_are_not_held_behind_queued_repays() -> None:
     window_two = [r for r in sim.requests if r.time >= (START + 60) * 1000]
     assert [r.path for r in window_two][:3] == ["/papi/v1/um/order", REPAY, REPAY]
     assert 429 not in statuses(sim)
+
+
+# -- feedback on long waits ---------------------------------------------------------------------
+
+
+async def test_a_long_wait_is_announced_when_it_starts_and_logged_at_info(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = unsynced_clock(START + 5)
+    events: list[object] = []
+    caplog.set_level(logging.INFO, logger="binance_papi_async.ratelimit")
+    async with (
+        world(clock) as sim,
+        PortfolioMarginClient(
+            KEY, SECRET, base_url=sim.url, clock=clock, rate_limits=TIGHT, on_event=events.append
+        ) as client,
+    ):
+        await drive(clock, [client], [repay(client) for _ in range(3)])
+    [started] = [e for e in events if isinstance(e, LimiterWaitStarted)]
+    assert started.path == REPAY and not started.urgent
+    assert 55 <= started.expected <= 57  # the next window opens 55 s (+ the clock's bound) on
+    [waited] = [e for e in events if isinstance(e, LimiterWait)]
+    assert events.index(started) < events.index(waited)
+    assert any(
+        r.levelno == logging.INFO and "waits for rate budget, about 5" in r.getMessage()
+        for r in caplog.records
+    )

@@ -150,6 +150,7 @@ class FakeLimiter:
     def __init__(self) -> None:
         self.reservations: list[FakeReservation] = []
         self.told: list[tuple[Any, ...]] = []
+        self.clock = FakeClock()  # a 418's Retry-After counts from it
 
     def try_acquire(
         self, charges: Any, *, urgent: bool = False, account: str | None = None
