@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         NotSimulatedError,
         RateLimitError,
         RateLimitWaitTimeout,
+        ResponseTooLargeError,
         ServerError,
         TimestampError,
         UndecodedFieldsWarning,
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
         RateLimitSnapshot,
         Reservation,
     )
+    from .resolve import Resolution, ResolutionStatus
     from .retry import RetryPolicy
     from .signing import Ed25519Signer, HmacSigner, RsaSigner, Signer, load_private_key
     from .stream import UserStream
@@ -146,6 +148,9 @@ __all__ = [
     "RequestEnd",
     "RequestStart",
     "Reservation",
+    "Resolution",
+    "ResolutionStatus",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "RetryScheduled",
     "RiskLevelChange",
@@ -203,6 +208,7 @@ _HOMES: dict[str, str] = {
     "NotSimulatedError": ".errors",
     "RateLimitError": ".errors",
     "RateLimitWaitTimeout": ".errors",
+    "ResponseTooLargeError": ".errors",
     "ServerError": ".errors",
     "TimestampError": ".errors",
     "UndecodedFieldsWarning": ".errors",
@@ -223,6 +229,8 @@ _HOMES: dict[str, str] = {
     "OrderRateLimit": ".models",
     "RepayDebtResult": ".models",
     "RepayOutcome": ".outcome",
+    "Resolution": ".resolve",
+    "ResolutionStatus": ".resolve",
     "BudgetLimit": ".ratelimit",
     "BudgetSnapshot": ".ratelimit",
     "BudgetStore": ".ratelimit",

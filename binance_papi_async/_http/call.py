@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from ..endpoints import EndpointSpec
 from ..errors import RateLimitError
 from ..retry import RetryPolicy
 
+if TYPE_CHECKING:  # pragma: no cover
+    from yarl import URL
+
 __all__ = ["Call"]
 
 
 class Call:
-    """The state of one call of the transport, shared by the steps of each attempt."""
+    """The state of one call of the transport, shared by the steps of each attempt.
+
+    The attempt's URL, its signed query included, lives here and in no local variable of
+    the request path: a traceback rendered with its frames' locals (an error tracker's
+    view) shows this object's repr, which leaves it out.
+    """
 
     __slots__ = (
         "account",
@@ -27,8 +36,11 @@ class Call:
         "spec",
         "started",
         "urgent",
+        "url",
         "wait_bound",
     )
+
+    url: URL  # of the attempt on, signed; set when it is prepared (never in a local)
 
     def __init__(
         self,
@@ -54,6 +66,9 @@ class Call:
         # listen-key keep-alives: EndpointSpec.urgent; or priority="high").
         self.urgent = urgent
         self.account = account  # the limiter's account scope of the order budget
+
+    def __repr__(self) -> str:
+        return f"<Call {self.spec.method} {self.spec.path} attempt {self.number}>"
 
     def after_429(self, error: RateLimitError) -> None:
         """The next attempt waits for budget no longer than the policy has time left."""

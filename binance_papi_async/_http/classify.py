@@ -24,6 +24,7 @@ from ..errors import (
     ExecutionStatusUnknown,
     IPBannedError,
     RateLimitError,
+    ResponseTooLargeError,
     UnexpectedResponseError,
     from_response,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "failed_after_send",
     "not_sent",
     "read_answer",
+    "too_large",
 ]
 
 # Failures proven to happen before any byte of the request left this machine.
@@ -49,11 +51,16 @@ _SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, ArithmeticError, A
 
 
 class Answer(NamedTuple):
-    """An HTTP response, read to its end."""
+    """An HTTP response, read to its end (or, refused over the size bound, its prefix)."""
 
     status: int
     headers: Mapping[str, str]
     body: bytes
+
+    def __repr__(self) -> str:
+        # What a server sends back can repeat the signed query (a Location, an echo in
+        # the body); a traceback rendered with its frames' locals shows this repr.
+        return f"Answer(status={self.status}, {len(self.headers)} headers, {len(self.body)} bytes)"
 
 
 def read_answer(
@@ -84,7 +91,9 @@ def read_answer(
     try:
         return parse(data)
     except _SHAPE_ERRORS as exc:
-        raise _bad_body(call, answer, shape_problem(exc), reporter) from None
+        problem = shape_problem(exc)
+    del data  # what the server sent stays out of this frame's locals (an error tracker's view)
+    raise _bad_body(call, answer, problem, reporter)
 
 
 def error_for_status(
@@ -140,6 +149,26 @@ def _bad_body(call: Call, answer: Answer, problem: str, reporter: Reporter) -> B
             )
         )
     return UnexpectedResponseError(
+        status=answer.status,
+        code=None,
+        msg=None,
+        method=spec.method,
+        path=spec.path,
+        headers=answer.headers,
+        body=answer.body,
+        hint=problem,
+    )
+
+
+def too_large(call: Call, answer: Answer, limit: int, reporter: Reporter) -> BinancePapiError:
+    """A 2xx whose body passed ``limit`` (``answer.body`` is its prefix): unknown outcome
+    for a write, :class:`ResponseTooLargeError` for a read."""
+    problem = f"a body over the {limit}-byte bound (max_response_size), not read"
+    if call.spec.is_write:
+        return _bad_body(call, answer, problem, reporter)
+    spec = call.spec
+    return ResponseTooLargeError(
+        limit=limit,
         status=answer.status,
         code=None,
         msg=None,

@@ -11,10 +11,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import aiohttp
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
 from .. import _constants as C
+from .._client_ids import fill_client_ids
 from ..clock import Clock, FakeClock, ServerClock, TimeSync
 from ..endpoints import Charge, EndpointSpec
 from ..errors import (
@@ -39,6 +40,7 @@ from ..events import (
 from ..retry import RetryPolicy
 from ..signing import Signer, mask_key
 from ..timeouts import Timeouts
+from .body import read_bounded
 from .call import Call
 from .classify import NOT_SENT, Answer, failed_after_send, not_sent, read_answer
 from .clock_sync import ClockSync
@@ -56,6 +58,7 @@ __all__ = ["Transport", "account_scope"]
 
 T = TypeVar("T")
 _NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
+_ENCODING = istr("Content-Encoding")
 # Waits for rate budget longer than a second are logged at INFO here (see README "Logging").
 wait_log = logging.getLogger("binance_papi_async.ratelimit")
 _LONG_WAIT_S = 1.0
@@ -94,6 +97,7 @@ class Transport:
         dns_cache_ttl: int,
         proxy: str | None,
         trust_env: bool,
+        max_response_size: int = C.DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self.base_url = base_url
         self._base = BaseUrl(base_url)
@@ -127,6 +131,7 @@ class Transport:
         self._dns_cache_ttl = dns_cache_ttl
         self.proxy = proxy
         self._trust_env = trust_env
+        self.max_response_size = max_response_size
         self._session = session
         self._owns_session = session is None
         # True when aiohttp might re-send a write by itself (a session we did not create).
@@ -169,7 +174,7 @@ class Transport:
         if session is None:
             # The gate bounds REST requests in flight to pool_size, first come first served,
             # and so the REST connections too.  The connector itself is not capped: a user
-            # data stream's WebSocket (one long-lived connection on this session) must never
+            # data stream's WebSocket (one long-lived connection on the same session) must never
             # take a slot a REST call is waiting for.
             connector = aiohttp.TCPConnector(
                 limit=0,
@@ -329,26 +334,18 @@ class Transport:
                 try:
                     reservation = await self._admit(call, limiter, times.connect, task, deadlines)
                     sent = False
-                    gate = self._gate
-                    slot = gate is not None  # a connection slot is held
                     try:
-                        if reservation is not None and not reservation.recheck():
-                            # The windows moved on while the call waited for a connection
-                            # (the budget went back): give up the slot, take both again.
-                            slot = False
-                            reservation = await self._readmit(call, limiter, times, deadlines)
-                            slot = gate is not None
-                        url = self._prepare(spec, params, url_override)
+                        call.url = self._prepare(spec, params, url_override)
                         if call.observing:
                             self.emit(RequestStart(spec.method, spec.path, call.number))
                         if self._closed or session.closed:  # aclose, or client.session closed
                             raise ClientClosedError("this PortfolioMarginClient was closed")
                         sent = True
-                        outcome = await self._send_once(session, call, url, times, task, deadlines)
+                        outcome = await self._send_once(session, call, times, task, deadlines)
                         sent = not (isinstance(outcome, APIConnectionError) and not outcome.sent)
                     finally:
-                        if gate is not None and slot:
-                            gate.release()
+                        if self._gate is not None:
+                            self._gate.release()
                         if reservation is not None and not sent:
                             reservation.release()  # provably not sent: the budget goes back
                     if isinstance(outcome, BinancePapiError):
@@ -393,7 +390,7 @@ class Transport:
 
     def _resolve(self, spec: EndpointSpec, params: dict[str, str], counted: bool) -> EndpointSpec:
         """The spec the call is charged and sent as; the errors that need no I/O (raised
-        before the limiter is touched)."""
+        before the limiter is touched); an order's client ids filled in ``params``."""
         if counted and self._closing:  # a clock sync that aclose waits for goes on
             raise ClientClosedError("this PortfolioMarginClient is closed")
         if spec.needs_key and self.api_key is None:
@@ -414,6 +411,8 @@ class Transport:
             # Impossible charges fail before the first sync's I/O; on every other call the
             # limiter's own admission raises before anything is sent.
             self.limiter.check(spec.charges)
+        if spec.client_ids:  # an order: the id it can be found by if its answer is lost
+            fill_client_ids(spec.client_ids, params)
         return spec
 
     def _overridden(self, spec: EndpointSpec) -> EndpointSpec:
@@ -450,6 +449,25 @@ class Transport:
         task: asyncio.Task[Any],
         deadlines: Deadlines,
     ) -> Reservation | None:
+        """Rate budget and a connection slot (:meth:`_admit_once`), the budget checked again
+        once the slot is held, just before the timestamp is taken (nothing suspends between
+        the two): if the windows moved on while the call waited for a connection, the
+        budget went back; the slot is given up and both are taken again."""
+        while True:
+            reservation = await self._admit_once(call, limiter, connect, task, deadlines)
+            if reservation is None or reservation.recheck():
+                return reservation
+            if self._gate is not None:
+                self._gate.release()
+
+    async def _admit_once(
+        self,
+        call: Call,
+        limiter: RateLimiter | None,
+        connect: float,
+        task: asyncio.Task[Any],
+        deadlines: Deadlines,
+    ) -> Reservation | None:
         """Acquire the attempt's rate budget (None without a limiter), then enter the gate:
         a connection slot, waited for at most ``connect`` seconds.  If no slot comes, or the
         call is cancelled while it waits, the budget goes back (nothing was sent)."""
@@ -479,21 +497,6 @@ class Transport:
         finally:
             slot.leave(task)
         raise self._no_connection(call, connect)
-
-    async def _readmit(
-        self, call: Call, limiter: RateLimiter | None, times: Timeouts, deadlines: Deadlines
-    ) -> Reservation | None:
-        """Budget and a connection slot again, after a reservation failed its check at the
-        timestamp (it was given back, the slot left): until the check passes.  Returns
-        holding a slot."""
-        task = asyncio.current_task()
-        assert task is not None  # request() runs in a task
-        while True:
-            if self._gate is not None:
-                self._gate.release()
-            reservation = await self._admit(call, limiter, times.connect, task, deadlines)
-            if reservation is None or reservation.recheck():
-                return reservation
 
     async def _wait_for_budget(self, call: Call, limiter: RateLimiter) -> Reservation:
         """Wait for rate budget (the limiter's contended path), at most ``call.wait_bound``.
@@ -549,32 +552,36 @@ class Transport:
         """Prepare and sign: the URL of the attempt, its query signed when ``spec`` is."""
         if url_override is not None:
             return URL(url_override, encoded=True)
-        query = query_string(spec, params, self.signer, self.clock, self.recv_window)
-        return self._base.url(spec.path, query)
+        # (The signed query is never a local: see Call.)
+        return self._base.url(
+            spec.path, query_string(spec, params, self.signer, self.clock, self.recv_window)
+        )
 
     async def _send_once(
         self,
         session: aiohttp.ClientSession,
         call: Call,
-        url: URL,
         times: Timeouts,
         task: asyncio.Task[Any],
         deadlines: Deadlines,
     ) -> Answer | BinancePapiError:
-        """Send the attempt once: its answer, read to the end, or the typed error of a failed
-        send (returned, not raised: nothing of aiohttp's is chained to it).
+        """Send the attempt to ``call.url`` once: its answer, read to the end (within
+        ``max_response_size``), or the typed error of a failed send or of a body over the
+        bound (returned, not raised: nothing of aiohttp's is chained to it).
 
         A cancellation of the caller propagates; for a write it first emits
-        :class:`OutcomeUnknown`, since the request may have been sent.
+        :class:`OutcomeUnknown`, since the request may have been sent.  Whatever propagates
+        leaves aiohttp's frames behind: their locals hold the signed URL and the API key.
         """
         spec = call.spec
         call.sent_at = time.time()
         # The total timeout: from taking a connection to the body's last byte.
         slot = deadlines.arm(task, times.total)
+        response: aiohttp.ClientResponse | None = None
         try:
             response = await session.request(
                 spec.method,
-                url,
+                call.url,
                 headers=self._key_headers if spec.needs_key else _NO_HEADERS,
                 timeout=self._request_timeout
                 if times is self.timeouts
@@ -585,6 +592,11 @@ class Transport:
                 middlewares=(send_once_guard(),) if self._guard_writes and spec.is_write else None,
             )
             try:
+                # Read by aiohttp, which reads no byte past the Content-Length, when it is
+                # within the bound and not of a compressed body; else by read_bounded.
+                length, limit = response.content_length, self.max_response_size
+                if length is None or length > limit or _ENCODING in response.headers:
+                    return await read_bounded(call, response, limit, self._reporter)
                 body = await response.read()
             finally:
                 # Reading to the end hands the connection back already (the response is
@@ -598,8 +610,11 @@ class Transport:
             # (RuntimeError: e.g. aiohttp's "Connection closed." when client.session is
             # closed while the answer is awaited.)
             return failed_after_send(call, exc, self._reporter)
-        except asyncio.CancelledError:
-            if not slot.timed_out(task):
+        except BaseException as exc:  # the caller's cancellation, or what nobody expects
+            response = None  # its repr names the signed URL
+            if isinstance(exc, asyncio.CancelledError):
+                if slot.timed_out(task):  # the total timeout (aiohttp closed the connection)
+                    return failed_after_send(call, asyncio.TimeoutError(), self._reporter)
                 if spec.is_write:
                     self.emit(
                         OutcomeUnknown(
@@ -610,9 +625,7 @@ class Transport:
                             dict(call.params),
                         )
                     )
-                raise
-            # The total timeout (aiohttp has closed the connection).
-            return failed_after_send(call, asyncio.TimeoutError(), self._reporter)
+            raise exc.with_traceback(None) from None  # aiohttp's frames left behind
         finally:
             slot.leave(task)
 

@@ -22,7 +22,16 @@ A call also spends the account's ORDERS budget when
 
 from __future__ import annotations
 
-from ._spec import Budget, Charge, EndpointSpec, Param, Security, WeightKind, WeightRule
+from ._spec import (
+    Budget,
+    Charge,
+    ClientId,
+    EndpointSpec,
+    Param,
+    Security,
+    WeightKind,
+    WeightRule,
+)
 
 # Account Information (USER_DATA): Request Weight 20
 ACCOUNT_INFORMATION = EndpointSpec(
@@ -579,6 +588,7 @@ NEW_CM_CONDITIONAL_ORDER = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    client_ids=(ClientId("newClientStrategyId", 36),),
 )
 
 # Query CM Conditional Order History (USER_DATA): Request Weight 1
@@ -847,6 +857,7 @@ NEW_CM_ORDER = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    client_ids=(ClientId("newClientOrderId", 32),),
 )
 
 # Modify CM Order (TRADE): Request Weight(Order) 1
@@ -1444,6 +1455,7 @@ NEW_MARGIN_ORDER = EndpointSpec(
         ),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    client_ids=(ClientId("newClientOrderId", 36),),
 )
 
 # Margin Account New OCO (TRADE): Request Weight(Order) 1
@@ -1514,6 +1526,11 @@ MARGIN_ACCOUNT_NEW_OCO = EndpointSpec(
             "recvWindow", "recv_window", "LONG", False, "The value cannot be greater than `60000`"
         ),
         Param("timestamp", "timestamp", "LONG", True, ""),
+    ),
+    client_ids=(
+        ClientId("listClientOrderId", 36),
+        ClientId("limitClientOrderId", 36),
+        ClientId("stopClientOrderId", 36),
     ),
 )
 
@@ -1962,6 +1979,7 @@ NEW_UM_ALGO_ORDER = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, "added by signer"),
     ),
+    client_ids=(ClientId("clientAlgoId", 36),),
 )
 
 # Cancel All UM Open Orders (TRADE): Request Weight 1
@@ -2377,6 +2395,7 @@ NEW_UM_ORDER = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    client_ids=(ClientId("newClientOrderId", 32),),
 )
 
 # Modify UM Order (TRADE): Request Weight(Order) 1

@@ -266,6 +266,7 @@ class FakeResponse:
     def __init__(self, status: int, body: bytes, *, closed: bool) -> None:
         self.status = status
         self.headers = NO_HEADERS
+        self.content_length = len(body)
         self.body = body
         self.closed = closed
         self.released = False
@@ -301,9 +302,9 @@ async def send(
 ) -> Answer | BinancePapiError:
     task, own = tr._task_deadlines()
     call = new_call(spec, {"a": "1"})
-    url = URL("http://127.0.0.1:9/papi/v1/x?a=1&signature=abc")
+    call.url = URL("http://127.0.0.1:9/papi/v1/x?a=1&signature=abc")
     armed = own if deadlines is None else deadlines
-    return await tr._send_once(session, call, url, tr.timeouts, task, armed)  # type: ignore[arg-type]
+    return await tr._send_once(session, call, tr.timeouts, task, armed)  # type: ignore[arg-type]
 
 
 async def test_an_answer_is_read_to_its_end_and_its_connection_released() -> None:

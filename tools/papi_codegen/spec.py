@@ -333,6 +333,7 @@ class Op:
     unknown_weight: int = 0  # what a call is charged when no page gives the weight
     shapes: Shapes | None = None  # the answer's shapes, when a request parameter picks one
     urgent: bool = False  # admitted before normal waiters (overrides.json ``urgent``)
+    client_ids: dict[str, int] = field(default_factory=dict)  # filled when absent (max length)
 
     @property
     def weight(self) -> int:
@@ -555,6 +556,7 @@ def _op(o: Overrides, raw: dict[str, Any], resp: dict[str, Any], documented: boo
         documented=documented,
         open_params=o.by("open_parameters", "by_operation").get(raw["name"]),
         urgent=raw["name"] in o.names("urgent"),
+        client_ids=dict(o.by("client_ids", "by_operation").get(raw["name"], {})),
     )
     op.rules = rules_of(raw, params)
     op.mandatory = mandatory_of(o, op)
@@ -589,6 +591,7 @@ def load(source: Path) -> tuple[list[Op], Overrides]:
         | set(o.by("refused_values", "by_operation"))
         | set(o.by("open_parameters", "by_operation"))
         | o.names("urgent")
+        | set(o.by("client_ids", "by_operation"))
     ) - known
     if stale:
         raise SystemExit(f"overrides.json names operations that do not exist: {sorted(stale)}")
