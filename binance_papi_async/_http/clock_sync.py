@@ -5,7 +5,10 @@ Measured on the first signed call (which waits for it), again every
 refresh), after a -1021, and on ``client.sync_time()``.  Samples of the time endpoint
 are not counted as calls in flight and not retried; the fallback time URL on another
 host (fapi; ``TimeSync(fallback_url=False)`` turns it off) is not charged to papi's
-budget.
+budget.  The offset and its error bound come from the samples' round trips
+(:meth:`ServerClock.sync`); the rate limiter keys its windows with that bound.  The
+time reads are urgent (``EndpointSpec.urgent``): a resync never queues behind heavy
+calls.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class ClockSync:
                 path=settings.path,
                 security=SERVER_TIME.security,
                 weight=SERVER_TIME.weight,
+                urgent=True,
             )
         )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -14,7 +16,7 @@ from yarl import URL
 
 from .. import _constants as C
 from .._client_ids import fill_client_ids
-from ..clock import Clock, ServerClock, TimeSync
+from ..clock import Clock, FakeClock, ServerClock, TimeSync
 from ..endpoints import Charge, EndpointSpec
 from ..errors import (
     APIConnectionError,
@@ -26,7 +28,15 @@ from ..errors import (
     RateLimitWaitTimeout,
     TimestampError,
 )
-from ..events import Event, EventHook, LimiterWait, OutcomeUnknown, RequestStart, RetryScheduled
+from ..events import (
+    Event,
+    EventHook,
+    LimiterWait,
+    LimiterWaitStarted,
+    OutcomeUnknown,
+    RequestStart,
+    RetryScheduled,
+)
 from ..retry import RetryPolicy
 from ..signing import Signer, mask_key
 from ..timeouts import Timeouts
@@ -35,6 +45,7 @@ from .call import Call
 from .classify import NOT_SENT, Answer, failed_after_send, not_sent, read_answer
 from .clock_sync import ClockSync
 from .deadlines import Deadlines
+from .options import Priority, check_max_wait, check_priority, check_retry, check_timeout
 from .reporting import Reporter, log
 from .retrying import retry_delay
 from .send_once import send_once_guard
@@ -43,11 +54,22 @@ from .url import BaseUrl, query_string
 if TYPE_CHECKING:  # pragma: no cover
     from ..ratelimit import RateLimiter, Reservation
 
-__all__ = ["Transport"]
+__all__ = ["Transport", "account_scope"]
 
 T = TypeVar("T")
 _NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
 _ENCODING = istr("Content-Encoding")
+# Waits for rate budget longer than a second are logged at INFO here (see README "Logging").
+wait_log = logging.getLogger("binance_papi_async.ratelimit")
+_LONG_WAIT_S = 1.0
+
+
+def account_scope(api_key: str | None) -> str | None:
+    """The limiter's account scope of ``api_key``: a hash of it, never the key (None
+    without a key).  Binance counts orders per account; two clients of one key share it."""
+    if api_key is None:
+        return None
+    return "key-" + hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
 class Transport:
@@ -67,6 +89,7 @@ class Transport:
         timeouts: Timeouts,
         retry: RetryPolicy,
         time_sync: TimeSync,
+        sync_fake_clock: bool,
         on_event: EventHook | None,
         recv_window: int | None,
         pool_size: int,
@@ -83,6 +106,9 @@ class Transport:
         self.clock = clock
         self.limiter = limiter
         self._owns_limiter = owns_limiter
+        self.account = account_scope(api_key)
+        if limiter is not None and self.account is not None:
+            limiter.check((), account=self.account)  # its order budget, shown from the start
         self.charge_overrides = dict(charges)  # "METHOD /path" -> what it charges instead
         self._overridden_specs: dict[EndpointSpec, EndpointSpec] = {}
         self.timeouts = timeouts
@@ -92,7 +118,10 @@ class Transport:
         self.retry = retry
         self.clock_sync = (
             ClockSync(self, clock, time_sync, timeouts)
-            if time_sync.enabled and isinstance(clock, ServerClock)
+            if time_sync.enabled
+            and (
+                isinstance(clock, ServerClock) or (sync_fake_clock and isinstance(clock, FakeClock))
+            )
             else None
         )
         self._reporter = Reporter(on_event)
@@ -241,9 +270,10 @@ class Transport:
         spec: EndpointSpec,
         params: dict[str, str],
         *,
-        timeout: Timeouts | None = ...,
+        timeout: Timeouts | float | None = ...,
         max_wait: float | None = ...,
         retry: RetryPolicy | None = ...,
+        priority: Priority = ...,
         parse: Callable[[Any], T],
         url_override: str | None = ...,
         counted: bool = ...,
@@ -255,9 +285,10 @@ class Transport:
         spec: EndpointSpec,
         params: dict[str, str],
         *,
-        timeout: Timeouts | None = ...,
+        timeout: Timeouts | float | None = ...,
         max_wait: float | None = ...,
         retry: RetryPolicy | None = ...,
+        priority: Priority = ...,
         parse: None = ...,
         url_override: str | None = ...,
         counted: bool = ...,
@@ -268,9 +299,10 @@ class Transport:
         spec: EndpointSpec,
         params: dict[str, str],
         *,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
         retry: RetryPolicy | None = None,
+        priority: Priority = "normal",
         parse: Callable[[Any], Any] | None = None,
         url_override: str | None = None,
         counted: bool = True,
@@ -281,14 +313,15 @@ class Transport:
         ``params`` are wire strings; a signed call adds ``recvWindow`` and ``timestamp``
         to them.  ``url_override`` (a full URL, not rate-limited, never resent after a
         -1021) and ``counted=False`` (not a call ``aclose`` waits for) are for the clock
-        sync.  Each attempt: rate budget, a connection slot, prepare and sign, send once,
-        classify the answer; a failure then decides the retry.
+        sync.  Each attempt: rate budget, a connection slot, the budget checked again,
+        prepare and sign, send once, classify the answer; a failure then decides the retry.
+        Every option is checked before any budget is reserved.
         """
-        spec = self._resolve(spec, params, counted)
+        times = self.timeouts if timeout is None else check_timeout(timeout, self.timeouts)
+        call = self._call(spec, params, max_wait, retry, priority)
+        spec = call.spec = self._resolve(spec, params, counted)
         session = self.ensure_session()
         task, deadlines = self._task_deadlines()
-        times = self.timeouts if timeout is None else timeout
-        call = Call(spec, params, self.retry if retry is None else retry, max_wait)
         # A fallback time URL on another host (fapi) is not papi's budget.
         limiter = self.limiter if url_override is None else None
         if counted:
@@ -337,6 +370,23 @@ class Transport:
                 self._call_ended()
 
     # -- the steps of an attempt --------------------------------------------------------------
+
+    def _call(
+        self,
+        spec: EndpointSpec,
+        params: dict[str, str],
+        max_wait: float | None,
+        retry: RetryPolicy | None,
+        priority: Priority,
+    ) -> Call:
+        """The call's state, its options checked (before any budget is reserved)."""
+        if max_wait is not None:
+            max_wait = check_max_wait(max_wait)
+        if retry is not None:
+            retry = check_retry(retry)
+        urgent = spec.urgent or (priority != "normal" and check_priority(priority))
+        policy = self.retry if retry is None else retry
+        return Call(spec, params, policy, max_wait, urgent, self.account)
 
     def _resolve(self, spec: EndpointSpec, params: dict[str, str], counted: bool) -> EndpointSpec:
         """The spec the call is charged and sent as; the errors that need no I/O (raised
@@ -399,12 +449,33 @@ class Transport:
         task: asyncio.Task[Any],
         deadlines: Deadlines,
     ) -> Reservation | None:
+        """Rate budget and a connection slot (:meth:`_admit_once`), the budget checked again
+        once the slot is held, just before the timestamp is taken (nothing suspends between
+        the two): if the windows moved on while the call waited for a connection, the
+        budget went back; the slot is given up and both are taken again."""
+        while True:
+            reservation = await self._admit_once(call, limiter, connect, task, deadlines)
+            if reservation is None or reservation.recheck():
+                return reservation
+            if self._gate is not None:
+                self._gate.release()
+
+    async def _admit_once(
+        self,
+        call: Call,
+        limiter: RateLimiter | None,
+        connect: float,
+        task: asyncio.Task[Any],
+        deadlines: Deadlines,
+    ) -> Reservation | None:
         """Acquire the attempt's rate budget (None without a limiter), then enter the gate:
         a connection slot, waited for at most ``connect`` seconds.  If no slot comes, or the
         call is cancelled while it waits, the budget goes back (nothing was sent)."""
         reservation = None
         if limiter is not None:
-            reservation = limiter.try_acquire(call.spec.charges)
+            reservation = limiter.try_acquire(
+                call.spec.charges, urgent=call.urgent, account=self.account
+            )
             if reservation is None:
                 reservation = await self._wait_for_budget(call, limiter)
         gate = self._gate
@@ -428,12 +499,36 @@ class Transport:
         raise self._no_connection(call, connect)
 
     async def _wait_for_budget(self, call: Call, limiter: RateLimiter) -> Reservation:
-        """Wait for rate budget (the limiter's contended path), at most ``call.wait_bound``."""
+        """Wait for rate budget (the limiter's contended path), at most ``call.wait_bound``.
+
+        When the wait starts, :class:`LimiterWaitStarted` says how long it is expected to
+        last; a wait expected (or found) to last more than a second is logged at INFO on
+        the ``binance_papi_async.ratelimit`` logger.
+        """
+        spec = call.spec
+        long_waits = wait_log.isEnabledFor(logging.INFO)
+
+        def started(expected: float) -> None:
+            if call.observing:
+                self.emit(LimiterWaitStarted(spec.method, spec.path, expected, call.urgent))
+            if long_waits and expected > _LONG_WAIT_S:
+                wait_log.info(
+                    "%s %s waits for rate budget, about %.1f s", spec.method, spec.path, expected
+                )
+
         waited_from = time.monotonic()
-        reservation = await limiter.acquire(call.spec.charges, max_wait=call.wait_bound)
+        reservation = await limiter.acquire(
+            spec.charges,
+            max_wait=call.wait_bound,
+            urgent=call.urgent,
+            account=self.account,
+            on_wait=started if call.observing or long_waits else None,
+        )
         waited = time.monotonic() - waited_from
         if call.observing and waited > 0.001:
-            self.emit(LimiterWait(call.spec.method, call.spec.path, waited))
+            self.emit(LimiterWait(spec.method, spec.path, waited))
+        if long_waits and waited > _LONG_WAIT_S:
+            wait_log.info("%s %s admitted after %.1f s", spec.method, spec.path, waited)
         if self._closed:  # the pool closed while this call waited for budget
             reservation.release()
             raise ClientClosedError("this PortfolioMarginClient was closed")

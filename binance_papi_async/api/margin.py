@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from .._constants import DEFAULT_RECV_WINDOW_MS
 from .._decode import writing
+from .._http.options import Priority
 from .._params import check_asset, check_assets, positive_decimal_wire, wire_recv_window
 from ..endpoints import REPAY_DEBT
 from ..errors import ExecutionStatusUnknown, ValidationError
@@ -37,8 +38,9 @@ class MarginAPI(MarginAPIBase):
         specify_repay_assets: Sequence[str] | None = None,
         repay_all: bool = False,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> RepayDebtResult:
         """Repay cross-margin debt of ``asset`` (``POST /papi/v1/margin/repay-debt``, TRADE).
 
@@ -62,8 +64,10 @@ class MarginAPI(MarginAPIBase):
         :class:`~binance_papi_async.ExecutionStatusUnknown` instead of retrying.
 
         Raises :class:`~binance_papi_async.ValidationError` for bad arguments before
-        any I/O.  ``recv_window`` is 1..60000 ms; ``timeout`` and ``max_wait``
-        (seconds to wait for rate budget) override the client defaults.
+        any I/O.  ``recv_window`` is 1..60000 ms; ``timeout`` (seconds or
+        :class:`~binance_papi_async.Timeouts`) and ``max_wait`` (seconds to wait for
+        rate budget) override the client defaults; ``priority="high"`` is admitted
+        before normal waiters.
         """
         params: dict[str, str] = {"asset": check_asset(asset)}
         if not isinstance(repay_all, bool):
@@ -88,7 +92,12 @@ class MarginAPI(MarginAPIBase):
         if recv_window is not None:
             params["recvWindow"] = wire_recv_window(recv_window)
         return await self._client._transport.request(
-            REPAY_DEBT, params, timeout=timeout, max_wait=max_wait, parse=_repay_debt_result
+            REPAY_DEBT,
+            params,
+            timeout=timeout,
+            max_wait=max_wait,
+            priority=priority,
+            parse=_repay_debt_result,
         )
 
     async def repay_debt_outcome(

@@ -140,6 +140,9 @@ class FakeReservation:
     def release(self) -> None:
         self.released = True
 
+    def recheck(self) -> bool:
+        return not self.released
+
 
 class FakeLimiter:
     """Admits every call at once with a reservation it keeps; records what it is told."""
@@ -147,15 +150,20 @@ class FakeLimiter:
     def __init__(self) -> None:
         self.reservations: list[FakeReservation] = []
         self.told: list[tuple[Any, ...]] = []
+        self.clock = FakeClock()  # a 418's Retry-After counts from it
 
-    def try_acquire(self, charges: Any) -> FakeReservation:
+    def try_acquire(
+        self, charges: Any, *, urgent: bool = False, account: str | None = None
+    ) -> FakeReservation:
         self.reservations.append(FakeReservation())
         return self.reservations[-1]
 
     def observe_headers(self, headers: Any, *, reservation: Any = None) -> None:
         self.told.append(("headers", reservation))
 
-    def on_rate_limited(self, retry_after: float | None, budget: Budget | None = None) -> None:
+    def on_rate_limited(
+        self, retry_after: float | None, budget: Budget | None = None, account: str | None = None
+    ) -> None:
         self.told.append(("429", retry_after, budget))
 
     def on_ip_banned(self, retry_after: float | None, banned_until: float | None) -> None:
