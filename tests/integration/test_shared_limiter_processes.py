@@ -80,7 +80,11 @@ async def test_four_processes_share_one_budget_with_no_429_and_use_most_of_it(
     for index in (first, first + 1):  # two full windows
         assert counts.get(index, 0) >= 0.9 * limit, counts
     assert max(counts.values()) <= limit
-    assert all(int(str(r["answered"])) > 0 for r in done)  # nobody starved
+    # nobody starved: a process that asks is admitted at the latest in the window after
+    # the one it asked in (one that started late on a loaded machine may not have had two)
+    assert all(
+        int(str(r["answered"])) > 0 for r in done if float(str(r["started"])) < end - 2 * window
+    ), done
 
 
 async def test_a_process_killed_mid_lease_and_a_redis_restart_cost_no_429() -> None:
