@@ -114,6 +114,33 @@ class BudgetStore(Protocol):
         ...
 
 
+class Listeners:
+    """The limiters attached to a store, held weakly (a store never keeps a limiter alive)."""
+
+    __slots__ = ("_refs",)
+
+    def __init__(self) -> None:
+        self._refs: list[weakref.ref[StoreListener]] = []
+
+    def attach(self, listener: StoreListener) -> Callable[[], None]:
+        """Add ``listener``; returns the function that removes it."""
+        ref = weakref.ref(listener)
+        self._refs.append(ref)
+
+        def detach() -> None:
+            if ref in self._refs:
+                self._refs.remove(ref)
+
+        return detach
+
+    def live(self) -> list[StoreListener]:
+        """The listeners still alive (the dead ones are dropped)."""
+        live = [listener for ref in self._refs if (listener := ref()) is not None]
+        if len(live) < len(self._refs):
+            self._refs = [ref for ref in self._refs if ref() is not None]
+        return live
+
+
 class InMemoryBudgetStore:
     """The default :class:`BudgetStore`: counts in this process.
 
@@ -126,7 +153,7 @@ class InMemoryBudgetStore:
 
     def __init__(self) -> None:
         self._series: dict[str, Series] = {}
-        self._listeners: list[weakref.ref[StoreListener]] = []
+        self._listeners = Listeners()
 
     def series(self, name: str, budget: Budget, interval: float, scope: str) -> Series:
         """The windows of a series (kept for the store's life: limiters hold them)."""
@@ -182,20 +209,10 @@ class InMemoryBudgetStore:
 
     def attach(self, listener: StoreListener) -> Callable[[], None]:
         """Call ``listener`` back on gives and signals (held weakly)."""
-        ref = weakref.ref(listener)
-        self._listeners.append(ref)
-
-        def detach() -> None:
-            if ref in self._listeners:
-                self._listeners.remove(ref)
-
-        return detach
+        return self._listeners.attach(listener)
 
     def _live(self) -> list[StoreListener]:
-        live = [listener for ref in self._listeners if (listener := ref()) is not None]
-        if len(live) < len(self._listeners):
-            self._listeners = [ref for ref in self._listeners if ref() is not None]
-        return live
+        return self._listeners.live()
 
     def __repr__(self) -> str:
         inner = ", ".join(

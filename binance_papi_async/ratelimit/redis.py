@@ -80,7 +80,6 @@ import logging
 import math
 import os
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -89,7 +88,7 @@ from ..endpoints._spec import Budget
 from ..errors import ConfigurationError
 from . import _redis_scripts as scripts
 from ._model import ACCOUNT_BUDGETS, WindowKey
-from ._stores import Signal, StoreListener
+from ._stores import Listeners, Signal, StoreListener
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -220,7 +219,7 @@ class RedisBudgetStore:
         self._on_event = on_event
         self._pid = f"{os.getpid()}-{os.urandom(6).hex()}".encode()
         self._tags: dict[str, _Tag] = {}
-        self._listeners: list[weakref.ref[StoreListener]] = []
+        self._listeners = Listeners()
         self._known: dict[str, int] = {}  # window key -> the count Redis is known to hold
         self._pending: dict[WindowKey, int] = {}  # coalesced observes
         self._flush: asyncio.Task[None] | None = None
@@ -469,20 +468,10 @@ class RedisBudgetStore:
         """Call ``listener`` back on units given back and on signals (held weakly)."""
         if self._clock is None:
             self._clock = getattr(listener, "clock", None)
-        ref = weakref.ref(listener)
-        self._listeners.append(ref)
-
-        def detach() -> None:
-            if ref in self._listeners:
-                self._listeners.remove(ref)
-
-        return detach
+        return self._listeners.attach(listener)
 
     def _live(self) -> list[StoreListener]:
-        live = [listener for ref in self._listeners if (listener := ref()) is not None]
-        if len(live) < len(self._listeners):
-            self._listeners = [ref for ref in self._listeners if ref() is not None]
-        return live
+        return self._listeners.live()
 
     def _wake_local(self) -> None:
         for listener in self._live():
