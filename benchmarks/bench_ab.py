@@ -145,6 +145,11 @@ def _sdk_at(package: ModuleType) -> Factory:
     return factory
 
 
+def sdk_at_revision(rev: str) -> Factory:
+    """The factory of ``sdk-rev``: the SDK as it was at git revision ``rev``."""
+    return _sdk_at(_package_at(rev))
+
+
 def _encode_uncached(params: Any) -> str:
     """``encode_params`` without its cache: every name and value through the encoder."""
     encode = signing._encode
@@ -294,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     factories = dict(VARIANTS)
     if args.rev:
-        factories["sdk-rev"] = _sdk_at(_package_at(args.rev))
+        factories["sdk-rev"] = sdk_at_revision(args.rev)
     unknown = [name for name in args.variants if name not in factories]
     if unknown:
         parser.error(f"unknown variants {unknown}; known: {sorted(factories)}")

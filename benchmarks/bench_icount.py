@@ -2,6 +2,7 @@
 shared machine does not move, on asyncio's event loop or uvloop's.
 
     python benchmarks/bench_icount.py floor sdk sdk-aiohttp-timeout --loops asyncio uvloop
+    python benchmarks/bench_icount.py sdk-rev sdk --rev 4d6cdae   # the package at a revision too
 
 For each variant and loop it runs the variant in a child process under
 ``valgrind --tool=callgrind`` twice, sending ``--calls`` and then 3 x ``--calls`` calls at
@@ -27,11 +28,11 @@ from bench_harness import LOOPS, available_loops, drive, plan_cpus, run_on, serv
 HERE = Path(__file__).resolve().parent
 
 
-async def _child(variant: str, url: str, calls: int, concurrency: int) -> None:
+async def _child(variant: str, url: str, calls: int, concurrency: int, rev: str) -> None:
     """Warm up, then ``calls`` calls of ``variant`` (runs under valgrind)."""
-    from bench_ab import VARIANTS
+    from bench_ab import VARIANTS, sdk_at_revision
 
-    client = VARIANTS[variant](url)
+    client = (sdk_at_revision(rev) if variant == "sdk-rev" else VARIANTS[variant])(url)
     await client.start()
     try:
         await drive(client.call, max(200, 2 * concurrency), concurrency)
@@ -40,12 +41,12 @@ async def _child(variant: str, url: str, calls: int, concurrency: int) -> None:
         await client.close()
 
 
-def instructions(variant: str, loop: str, url: str, calls: int, concurrency: int) -> int:
+def instructions(variant: str, loop: str, url: str, calls: int, concurrency: int, rev: str) -> int:
     """Total instructions (Ir) of one child process that sends ``calls`` calls."""
     with tempfile.TemporaryDirectory(prefix="icount-") as tmp:
         out = Path(tmp) / "callgrind.out"
         child = [sys.executable, str(Path(__file__).resolve()), "--child", variant, loop, url]
-        child += [str(calls), str(concurrency)]
+        child += [str(calls), str(concurrency), rev]
         subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *child],
             check=True,
@@ -62,18 +63,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments; run the children (or be one); print instructions per call."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--child"]:
-        variant, loop, url, calls, concurrency = argv[1:6]
-        run_on(loop, _child(variant, url, int(calls), int(concurrency)))
+        variant, loop, url, calls, concurrency, rev = argv[1:7]
+        run_on(loop, _child(variant, url, int(calls), int(concurrency), rev))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("variants", nargs="+", help="names from bench_ab.py's VARIANTS")
     parser.add_argument("--loops", nargs="+", choices=LOOPS, default=["asyncio"])
     parser.add_argument("--calls", type=int, default=1000, help="N: the runs send N and 3N")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rev", default="", help="run the package at this git revision as sdk-rev")
     args = parser.parse_args(argv)
     from bench_ab import VARIANTS
 
-    unknown = [name for name in args.variants if name not in VARIANTS]
+    known = {*VARIANTS, "sdk-rev"} if args.rev else set(VARIANTS)
+    unknown = [name for name in args.variants if name not in known]
     if unknown:
         parser.error(f"unknown variants {unknown}; known: {sorted(VARIANTS)}")
     missing = sorted(set(args.loops) - set(available_loops()))
@@ -86,8 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for variant in args.variants:
             cells = []
             for loop in args.loops:
-                low = instructions(variant, loop, url, args.calls, args.concurrency)
-                high = instructions(variant, loop, url, 3 * args.calls, args.concurrency)
+                low = instructions(variant, loop, url, args.calls, args.concurrency, args.rev)
+                high = instructions(variant, loop, url, 3 * args.calls, args.concurrency, args.rev)
                 cells.append(f"{(high - low) / (2 * args.calls):>22,.0f}")
             print(f"{variant:<20} " + "".join(cells), flush=True)
     return 0
