@@ -86,7 +86,13 @@ def _sdk_aiohttp_timeout(url: str) -> Any:
     """The SDK with aiohttp's own total timeout too: a loop timer scheduled and cancelled
     per request (as the floor has), beside the client's own deadlines."""
     client = bc.SdkClient(url, 64)
-    client.client._transport._request_timeout = aiohttp.ClientTimeout(total=60, connect=60)
+    transport = client.client._transport
+    timeout = aiohttp.ClientTimeout(total=60, connect=60)
+    without_key, with_key = transport._send_options
+    transport._send_options = (
+        {**without_key, "timeout": timeout},
+        {**with_key, "timeout": timeout},
+    )
     return client
 
 

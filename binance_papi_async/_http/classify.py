@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 import orjson
@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "NOT_SENT",
-    "Answer",
+    "Head",
     "error_for_status",
     "failed_after_send",
     "not_sent",
@@ -47,54 +47,59 @@ NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 _SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, ArithmeticError, AttributeError)
 
 
-class Answer(NamedTuple):
-    """An HTTP response, read to its end."""
+class Head(Protocol):
+    """The status and headers of a response (an aiohttp ``ClientResponse``)."""
 
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
 
 
 def read_answer(
     call: Call,
-    answer: Answer,
+    head: Head,
+    body: bytes,
     parse: Callable[[Any], Any] | None,
     limiter: RateLimiter | None,
     reservation: Reservation | None,
     reporter: Reporter,
 ) -> Any:
-    """The decoded JSON of a 2xx (``parse(json)`` if given); the typed error otherwise.
+    """The decoded JSON of a 2xx answer, its ``body`` read to the end (``parse(json)`` if
+    given); the typed error otherwise.
 
     ``limiter`` (None for a request outside papi's budget) reconciles its budgets with
     the response's headers first, whatever the status.
     """
     if limiter is not None:
-        limiter.observe_headers(answer.headers, reservation=reservation)
-    if answer.status >= 300:  # redirects are never followed: a 3xx is an answer too
-        raise error_for_status(call, answer, limiter, reporter)
+        limiter.observe_headers(head.headers, reservation=reservation)
+    status = head.status
+    if status >= 300:  # redirects are never followed: a 3xx is an answer too
+        raise error_for_status(call, head, body, limiter, reporter)
     if call.observing:
-        reporter.end(call, answer.status, None, answer.headers)
+        reporter.end(call, status, None, head.headers)
     try:
-        data = orjson.loads(answer.body)
+        data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise _bad_body(call, answer, "a body that is not JSON", reporter) from None
+        raise _bad_body(call, head, body, "a body that is not JSON", reporter) from None
     if parse is None:
         return data
     try:
         return parse(data)
     except _SHAPE_ERRORS:
-        raise _bad_body(call, answer, "a body of an unexpected shape", reporter) from None
+        raise _bad_body(call, head, body, "a body of an unexpected shape", reporter) from None
 
 
 def error_for_status(
-    call: Call, answer: Answer, limiter: RateLimiter | None, reporter: Reporter
+    call: Call, head: Head, body: bytes, limiter: RateLimiter | None, reporter: Reporter
 ) -> BinancePapiError:
     """The error for an HTTP status of 300 or more; ``limiter`` learns of a 429 or a 418."""
     spec = call.spec
     error = from_response(
-        status=answer.status,
-        headers=answer.headers,
-        body=answer.body,
+        status=head.status,
+        headers=head.headers,
+        body=body,
         method=spec.method,
         path=spec.path,
         params=call.params,
@@ -111,34 +116,36 @@ def error_for_status(
     if isinstance(error, ExecutionStatusUnknown):
         reporter.unknown(error)
     if call.observing:
-        reporter.end(call, answer.status, error, answer.headers)
+        reporter.end(call, head.status, error, head.headers)
     return error
 
 
-def _bad_body(call: Call, answer: Answer, problem: str, reporter: Reporter) -> BinancePapiError:
+def _bad_body(
+    call: Call, head: Head, body: bytes, problem: str, reporter: Reporter
+) -> BinancePapiError:
     """A 2xx whose body cannot be read: unknown outcome for a write, else unexpected."""
     spec = call.spec
     if spec.is_write:
         return reporter.unknown(
             ExecutionStatusUnknown(
-                f"HTTP {answer.status} with {problem}",
+                f"HTTP {head.status} with {problem}",
                 method=spec.method,
                 path=spec.path,
                 params=call.params,
                 sent_at=call.sent_at,
-                status=answer.status,
-                headers=answer.headers,
-                body=answer.body,
+                status=head.status,
+                headers=head.headers,
+                body=body,
             )
         )
     return UnexpectedResponseError(
-        status=answer.status,
+        status=head.status,
         code=None,
         msg=None,
         method=spec.method,
         path=spec.path,
-        headers=answer.headers,
-        body=answer.body,
+        headers=head.headers,
+        body=body,
         hint=problem,
     )
 

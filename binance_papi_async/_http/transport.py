@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -30,9 +31,10 @@ from ..retry import RetryPolicy
 from ..signing import Signer, mask_key
 from ..timeouts import Timeouts
 from .call import Call
-from .classify import NOT_SENT, Answer, failed_after_send, not_sent, read_answer
+from .classify import NOT_SENT, failed_after_send, not_sent, read_answer
 from .clock_sync import ClockSync
-from .deadlines import Deadlines
+from .deadlines import Deadlines, Slot
+from .gate import Gate
 from .reporting import Reporter, log
 from .retrying import retry_delay
 from .send_once import send_once_guard
@@ -45,10 +47,16 @@ __all__ = ["Transport"]
 
 T = TypeVar("T")
 _NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
+_DEBUG = logging.DEBUG
 
 
 class Transport:
-    """Session lifecycle plus the request path.  Internal: use PortfolioMarginClient."""
+    """Session lifecycle plus the request path.  Internal: use PortfolioMarginClient.
+
+    :meth:`request` runs the steps of an attempt as plain functions around the one
+    ``await`` of the send (the waits for budget or a slot only when one is short): a
+    coroutine per step would be one more frame for every suspension of the send to pass.
+    """
 
     def __init__(
         self,
@@ -103,10 +111,8 @@ class Transport:
         # True when aiohttp might re-send a write by itself (a session we did not create).
         self._guard_writes = session is not None
         # REST requests in flight on the owned pool, admitted first come, first served
-        # (an injected session's pool is its owner's).  asyncio.Semaphore is FIFO here,
-        # also when a task frees a slot and asks again at once
-        # (tests/unit/test_connection_gate.py).
-        self._gate = asyncio.Semaphore(pool_size) if session is None else None
+        # (an injected session's pool is its owner's).
+        self._gate = Gate(pool_size) if session is None else None
         self._closing = False
         self._closed = False
         self._in_flight = 0
@@ -114,6 +120,17 @@ class Transport:
         # A read-only multidict: aiohttp merges it as is, with no per-call conversion.
         self._key_headers: Mapping[str, str] = CIMultiDictProxy(
             CIMultiDict({C.HEADER_API_KEY: api_key} if api_key is not None else {})
+        )
+        # What aiohttp gets with a request beside its method and URL, by spec.needs_key.
+        # The client's own session was made with the proxy and raise_for_status=False, and
+        # has no middlewares: only what it cannot know is passed.  A session given gets all.
+        # (allow_redirects=False: a redirect would carry the signed query away.)
+        options: dict[str, Any] = {"timeout": self._request_timeout, "allow_redirects": False}
+        if session is not None:  # whatever the session given says
+            options.update(proxy=proxy, raise_for_status=False, middlewares=None)
+        self._send_options = (
+            {**options, "headers": _NO_HEADERS},
+            {**options, "headers": self._key_headers},
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -273,57 +290,65 @@ class Transport:
         """Send one call, with the retries the policy allows; the decoded JSON, or
         ``parse(json)`` (a body ``parse`` cannot read is a typed error, never a KeyError).
 
-        ``params`` are wire strings; a signed call adds ``recvWindow`` and ``timestamp``
-        to them.  ``url_override`` (a full URL, not rate-limited, never resent after a
-        -1021) and ``counted=False`` (not a call ``aclose`` waits for) are for the clock
-        sync.  Each attempt: rate budget, a connection slot, prepare and sign, send once,
-        classify the answer; a failure then decides the retry.
+        ``params`` are wire strings; a signed call adds ``recvWindow`` and ``timestamp``.
+        ``url_override`` (a full URL, not rate-limited, never resent after a -1021) and
+        ``counted=False`` (not a call ``aclose`` waits for) are for the clock sync.  Each
+        attempt: rate budget and a connection slot (awaited only when one is short),
+        prepare and sign, send once, classify the answer; a failure decides the retry.
         """
         spec = self._resolve(spec, params, counted)
         session = self.ensure_session()
         task, deadlines = self._task_deadlines()
         times = self.timeouts if timeout is None else timeout
         call = Call(spec, params, self.retry if retry is None else retry, max_wait)
-        # A fallback time URL on another host (fapi) is not papi's budget.
-        limiter = self.limiter if url_override is None else None
+        limiter = self.limiter if url_override is None else None  # fapi's time is not papi's
+        gate = self._gate
         if counted:
             self._in_flight += 1
         try:
             if spec.signed and self.clock_sync is not None:
                 await self.clock_sync.before_signed_call()
             while True:
-                call.observing = self._reporter.observing
+                call.observing = self._reporter.hook is not None or log.isEnabledFor(_DEBUG)
                 try:
-                    reservation = await self._admit(call, limiter, times.connect, task, deadlines)
-                    sent = False
+                    reservation = None if limiter is None else limiter.try_acquire(spec.charges)
+                    if (reservation is None and limiter is not None) or (
+                        gate is not None and not gate.try_acquire()
+                    ):
+                        reservation = await self._admit(
+                            call, limiter, reservation, times, task, deadlines
+                        )
+                    sent, failure = False, None
                     try:
-                        url = self._prepare(spec, params, url_override)
-                        if call.observing:
-                            self.emit(RequestStart(spec.method, spec.path, call.number))
-                        if self._closed or session.closed:  # aclose, or client.session closed
-                            raise ClientClosedError("this PortfolioMarginClient was closed")
+                        url, options = self._prepare(call, session, url_override, times)
                         sent = True
-                        outcome = await self._send_once(session, call, url, times, task, deadlines)
-                        sent = not (isinstance(outcome, APIConnectionError) and not outcome.sent)
+                        slot = deadlines.arm(task, times.total)  # to the body's last byte
+                        try:
+                            response = await session.request(spec.method, url, **options)
+                            try:
+                                body = await response.read()
+                            finally:  # read to the end, it is released; or release() does
+                                if not response.closed:
+                                    response.release()
+                        except BaseException as exc:
+                            failure = self._send_failed(call, exc, slot, task)
+                            if failure is None:
+                                raise
+                            sent = not isinstance(failure, APIConnectionError) or failure.sent
+                        finally:
+                            slot.leave(task)
                     finally:
-                        if self._gate is not None:
-                            self._gate.release()
+                        if gate is not None:
+                            gate.release()
                         if reservation is not None and not sent:
                             reservation.release()  # provably not sent: the budget goes back
-                    if isinstance(outcome, BinancePapiError):
-                        if call.observing:
-                            self._reporter.end(call, None, outcome)
-                        raise outcome  # outside any except block: nothing foreign is chained
-                    return read_answer(call, outcome, parse, limiter, reservation, self._reporter)
-                except RateLimitWaitTimeout as exc:
-                    if call.last_429 is not None:  # the budget is not back within the policy
-                        raise call.last_429 from None
-                    exc.__context__ = None
-                    raise
+                    if failure is not None:
+                        raise failure  # outside any except block: nothing foreign is chained
+                    reporter = self._reporter
+                    return read_answer(call, response, body, parse, limiter, reservation, reporter)
                 except BinancePapiError as exc:
-                    # Never a foreign exception attached to ours: on Python 3.10 a coroutine
-                    # resumed inside another handler would chain whatever was being handled
-                    # there (an aiohttp error can name the signed URL).
+                    # Never a foreign exception attached to ours (an aiohttp error can name
+                    # the signed URL; Python 3.10 chains what another handler was handling).
                     exc.__context__ = None
                     if not await self._before_retry(call, exc, url_override):
                         raise
@@ -388,25 +413,21 @@ class Transport:
         self,
         call: Call,
         limiter: RateLimiter | None,
-        connect: float,
+        reservation: Reservation | None,
+        times: Timeouts,
         task: asyncio.Task[Any],
         deadlines: Deadlines,
     ) -> Reservation | None:
-        """Acquire the attempt's rate budget (None without a limiter), then enter the gate:
-        a connection slot, waited for at most ``connect`` seconds.  If no slot comes, or the
-        call is cancelled while it waits, the budget goes back (nothing was sent)."""
-        reservation = None
-        if limiter is not None:
-            reservation = limiter.try_acquire(call.spec.charges)
-            if reservation is None:
-                reservation = await self._wait_for_budget(call, limiter)
+        """Admission when budget or a slot is short: wait for rate budget (with a limiter,
+        unless ``reservation`` holds it already), then for a connection slot, at most
+        ``times.connect`` seconds.  If no slot comes, or the call is cancelled while it
+        waits, the budget goes back (nothing was sent)."""
+        if reservation is None and limiter is not None:
+            reservation = await self._wait_for_budget(call, limiter)
         gate = self._gate
-        if gate is None:
+        if gate is None or gate.try_acquire():
             return reservation
-        if not gate.locked():
-            await gate.acquire()  # a free slot, nobody waiting for one: no suspension
-            return reservation
-        slot = deadlines.arm(task, connect)
+        slot = deadlines.arm(task, times.connect)
         try:
             await gate.acquire()
         except asyncio.CancelledError:
@@ -418,7 +439,7 @@ class Transport:
             return reservation
         finally:
             slot.leave(task)
-        raise self._no_connection(call, connect)
+        raise self._no_connection(call, times.connect)
 
     async def _wait_for_budget(self, call: Call, limiter: RateLimiter) -> Reservation:
         """Wait for rate budget (the limiter's contended path), at most ``call.wait_bound``."""
@@ -446,82 +467,74 @@ class Transport:
             self._reporter.end(call, None, error)
         return error
 
-    def _prepare(self, spec: EndpointSpec, params: dict[str, str], url_override: str | None) -> URL:
-        """Prepare and sign: the URL of the attempt, its query signed when ``spec`` is."""
-        if url_override is not None:
-            return URL(url_override, encoded=True)
-        query = query_string(spec, params, self.signer, self.clock, self.recv_window)
-        return self._base.url(spec.path, query)
-
-    async def _send_once(
+    def _prepare(
         self,
-        session: aiohttp.ClientSession,
         call: Call,
-        url: URL,
+        session: aiohttp.ClientSession,
+        url_override: str | None,
         times: Timeouts,
-        task: asyncio.Task[Any],
-        deadlines: Deadlines,
-    ) -> Answer | BinancePapiError:
-        """Send the attempt once: its answer, read to the end, or the typed error of a failed
-        send (returned, not raised: nothing of aiohttp's is chained to it).
-
-        A cancellation of the caller propagates; for a write it first emits
-        :class:`OutcomeUnknown`, since the request may have been sent.
-        """
+    ) -> tuple[URL, dict[str, Any]]:
+        """Prepare and sign: the attempt's URL, its query signed when the endpoint is, and
+        the options aiohttp gets with it; :class:`ClientClosedError` if the client (or its
+        session) closed meanwhile.  ``call.sent_at`` is now: the request goes out next."""
         spec = call.spec
+        if url_override is not None:
+            url = URL(url_override, encoded=True)
+        else:
+            query = query_string(spec, call.params, self.signer, self.clock, self.recv_window)
+            url = self._base.url(spec.path, query)
+        if call.observing:
+            self.emit(RequestStart(spec.method, spec.path, call.number))
+        options = self._send_options[spec.needs_key]
+        guarded = self._guard_writes and spec.is_write
+        if times is not self.timeouts or guarded:
+            options = dict(options)
+            if times is not self.timeouts:
+                options["timeout"] = aiohttp.ClientTimeout(total=None, connect=times.connect)
+            if guarded:
+                options["middlewares"] = (send_once_guard(),)
+        if self._closed or session.closed:  # aclose, or client.session closed by hand
+            raise ClientClosedError("this PortfolioMarginClient was closed")
         call.sent_at = time.time()
-        # The total timeout: from taking a connection to the body's last byte.
-        slot = deadlines.arm(task, times.total)
-        try:
-            response = await session.request(
-                spec.method,
-                url,
-                headers=self._key_headers if spec.needs_key else _NO_HEADERS,
-                timeout=self._request_timeout
-                if times is self.timeouts
-                else aiohttp.ClientTimeout(total=None, connect=times.connect),
-                proxy=self.proxy,
-                allow_redirects=False,  # a redirect would carry the signed query away
-                raise_for_status=False,  # whatever an injected session says
-                middlewares=(send_once_guard(),) if self._guard_writes and spec.is_write else None,
-            )
-            try:
-                body = await response.read()
-            finally:
-                # Reading to the end hands the connection back already (the response is
-                # closed); otherwise release() does, as the context manager's exit would.
-                if not response.closed:
-                    response.release()
-            return Answer(response.status, response.headers, body)
-        except NOT_SENT as exc:
-            return not_sent(spec, exc)
-        except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
+        return url, options
+
+    def _send_failed(
+        self, call: Call, exc: BaseException, slot: Slot, task: asyncio.Task[Any]
+    ) -> BinancePapiError | None:
+        """The typed error of a send that raised ``exc``, for the caller to raise outside
+        the except block (nothing of aiohttp's is chained to it); None when ``exc`` must go
+        on: the caller's cancellation (for a write, after an :class:`OutcomeUnknown`, since
+        the request may have been sent), or anything that is not the send's failure."""
+        spec = call.spec
+        error: BinancePapiError
+        if isinstance(exc, NOT_SENT):
+            error = not_sent(spec, exc)
+        elif isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError)):
             # (RuntimeError: e.g. aiohttp's "Connection closed." when client.session is
             # closed while the answer is awaited.)
-            return failed_after_send(call, exc, self._reporter)
-        except asyncio.CancelledError:
-            if not slot.timed_out(task):
-                if spec.is_write:
-                    self.emit(
-                        OutcomeUnknown(
-                            spec.method,
-                            spec.path,
-                            "cancelled after it may have been sent",
-                            call.sent_at,
-                            dict(call.params),
-                        )
-                    )
-                raise
+            error = failed_after_send(call, exc, self._reporter)
+        elif isinstance(exc, asyncio.CancelledError) and slot.timed_out(task):
             # The total timeout (aiohttp has closed the connection).
-            return failed_after_send(call, asyncio.TimeoutError(), self._reporter)
-        finally:
-            slot.leave(task)
+            error = failed_after_send(call, asyncio.TimeoutError(), self._reporter)
+        else:
+            if isinstance(exc, asyncio.CancelledError) and spec.is_write:
+                reason = "cancelled after it may have been sent"
+                params = dict(call.params)
+                self.emit(OutcomeUnknown(spec.method, spec.path, reason, call.sent_at, params))
+            return None
+        if call.observing:
+            self._reporter.end(call, None, error)
+        return error
 
     async def _before_retry(
         self, call: Call, error: BinancePapiError, url_override: str | None
     ) -> bool:
         """Decide the retry; after waiting what it decided, True to try again."""
         spec = call.spec
+        if isinstance(error, RateLimitWaitTimeout):
+            if call.last_429 is not None:  # the budget is not back within the policy
+                raise call.last_429 from None
+            return False
         if (
             isinstance(error, TimestampError)
             and not call.resynced
