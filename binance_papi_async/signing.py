@@ -71,12 +71,10 @@ def percent_encode(value: str) -> str:
 def encode_params(params: Mapping[str, str]) -> str:
     """``k1=v1&k2=v2`` in the mapping's order, names and values percent-encoded."""
     cached = _encoded.get
-    return "&".join(
-        [
-            f"{cached(k) or percent_encode(k)}={cached(v) or percent_encode(v)}"
-            for k, v in params.items()
-        ]
-    )
+    pairs = []
+    for k, v in params.items():  # a loop, not a comprehension: no frame of its own
+        pairs.append(f"{cached(k) or percent_encode(k)}={cached(v) or percent_encode(v)}")
+    return "&".join(pairs)
 
 
 def encode_signature(signature: str) -> str:
