@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -89,21 +88,37 @@ class Signer(Protocol):
     def sign(self, payload: bytes) -> str: ...
 
 
-class HmacSigner:
-    """HMAC-SHA256, hex digest: the key's HMAC state is built once and copied per call."""
+# HMAC (RFC 2104) over SHA-256 from hashlib's states: the inner and outer SHA-256 states
+# (key XOR ipad, key XOR opad) are computed once and copied per call, which is all HMAC
+# does per message, without the Python methods of an ``hmac.HMAC`` copy around them.
+# 2.2 % of the floor's instructions per call: bench_icount.py sdk sdk-std-hmac
+_BLOCK_SIZE = 64  # SHA-256's block size in bytes
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
 
-    __slots__ = ("_mac",)
+
+class HmacSigner:
+    """HMAC-SHA256, hex digest: ``hmac.new(secret, payload, sha256).hexdigest()``, with the
+    key's inner and outer SHA-256 states built once and copied per call."""
+
+    __slots__ = ("_inner", "_outer")
 
     def __init__(self, secret: str | bytes) -> None:
         key = secret.encode() if isinstance(secret, str) else secret
         if not key:
             raise ConfigurationError("api_secret must not be empty")
-        self._mac = hmac.new(key, digestmod=hashlib.sha256)
+        if len(key) > _BLOCK_SIZE:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_BLOCK_SIZE, b"\0")
+        self._inner = hashlib.sha256(key.translate(_IPAD))
+        self._outer = hashlib.sha256(key.translate(_OPAD))
 
     def sign(self, payload: bytes) -> str:
-        mac = self._mac.copy()
-        mac.update(payload)
-        return mac.hexdigest()
+        inner = self._inner.copy()
+        inner.update(payload)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
     def __repr__(self) -> str:
         return "HmacSigner(secret=<hidden>)"
