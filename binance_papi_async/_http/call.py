@@ -15,6 +15,7 @@ class Call:
     """The state of one call of the transport, shared by the steps of each attempt."""
 
     __slots__ = (
+        "encoded",
         "last_429",
         "max_wait",
         "number",
@@ -34,9 +35,11 @@ class Call:
         params: dict[str, str],
         policy: RetryPolicy,
         max_wait: float | None,
+        encoded: str | None = None,
     ) -> None:
         self.spec = spec
         self.params = params  # wire strings; a signed attempt adds recvWindow and timestamp
+        self.encoded = encoded  # encode_params(params), if the endpoint built it
         self.policy = policy
         self.max_wait = max_wait
         self.number = 1  # of the attempt on

@@ -257,6 +257,7 @@ class Transport:
         max_wait: float | None = ...,
         retry: RetryPolicy | None = ...,
         parse: Callable[[Any], T],
+        encoded: str | None = ...,
         url_override: str | None = ...,
         counted: bool = ...,
     ) -> T: ...
@@ -271,6 +272,7 @@ class Transport:
         max_wait: float | None = ...,
         retry: RetryPolicy | None = ...,
         parse: None = ...,
+        encoded: str | None = ...,
         url_override: str | None = ...,
         counted: bool = ...,
     ) -> Any: ...
@@ -284,23 +286,23 @@ class Transport:
         max_wait: float | None = None,
         retry: RetryPolicy | None = None,
         parse: Callable[[Any], Any] | None = None,
+        encoded: str | None = None,
         url_override: str | None = None,
         counted: bool = True,
     ) -> Any:
         """Send one call, with the retries the policy allows; the decoded JSON, or
         ``parse(json)`` (a body ``parse`` cannot read is a typed error, never a KeyError).
 
-        ``params`` are wire strings; a signed call adds ``recvWindow`` and ``timestamp``.
-        ``url_override`` (a full URL, not rate-limited, never resent after a -1021) and
+        ``params`` are wire strings (``encoded``: ``encode_params(params)``, if the endpoint
+        built it); a signed call adds ``recvWindow`` and ``timestamp``.  ``url_override`` and
         ``counted=False`` (not a call ``aclose`` waits for) are for the clock sync.  Each
-        attempt: rate budget and a connection slot (awaited only when one is short),
-        prepare and sign, send once, classify the answer; a failure decides the retry.
-        """
+        attempt: budget and a connection slot (awaited only when one is short), prepare and
+        sign, send once, classify the answer."""
         spec = self._resolve(spec, params, counted)
         session = self.ensure_session()
         task, deadlines = self._task_deadlines()
         times = self.timeouts if timeout is None else timeout
-        call = Call(spec, params, self.retry if retry is None else retry, max_wait)
+        call = Call(spec, params, self.retry if retry is None else retry, max_wait, encoded)
         limiter = self.limiter if url_override is None else None  # fapi's time is not papi's
         gate = self._gate
         if counted:
@@ -481,7 +483,11 @@ class Transport:
         if url_override is not None:
             url = URL(url_override, encoded=True)
         else:
-            query = query_string(spec, call.params, self.signer, self.clock, self.recv_window)
+            encoded, recv_window = call.encoded, self.recv_window
+            if encoded and spec.signed and recv_window and "recvWindow" not in call.params:
+                # The endpoint's query lacks it as its params do: digits, appended once.
+                call.encoded = encoded = f"{encoded}&recvWindow={recv_window}"
+            query = query_string(spec, call.params, self.signer, self.clock, recv_window, encoded)
             url = self._base.url(spec.path, query)
         if call.observing:
             self.emit(RequestStart(spec.method, spec.path, call.number))
