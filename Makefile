@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: venv test lint typecheck pytest pytest-uvloop demo clean
+.PHONY: venv test lint typecheck generate check-generated pytest pytest-uvloop demo clean
 
 venv: $(STAMP)
 
@@ -21,6 +21,14 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
+# The endpoint table, methods, models, docs/endpoints.md and the README's counts, from
+# spec/papi (tools/generate_endpoints.py).  check-generated fails if any would change.
+generate: venv
+	$(BIN)/python tools/generate_endpoints.py
+
+check-generated: venv
+	$(BIN)/python tools/generate_endpoints.py --check
+
 pytest: venv
 	$(BIN)/pytest
 
@@ -28,7 +36,7 @@ pytest: venv
 pytest-uvloop: venv
 	PAPI_TEST_LOOP=uvloop $(BIN)/pytest -q
 
-test: lint typecheck pytest pytest-uvloop
+test: lint typecheck check-generated pytest pytest-uvloop
 
 demo: venv
 	$(BIN)/python examples/demo.py $(ARGS)

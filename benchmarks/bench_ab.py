@@ -239,7 +239,7 @@ def _sdk_unremembered_assets(url: str) -> Any:
 
 
 def _result_by_init(d: Any) -> RepayDebtResult:
-    """``RepayDebtResult.from_json`` through the dataclass's ``__init__``."""
+    """Repay-debt's parser through the dataclass's ``__init__``."""
     return RepayDebtResult(
         asset=to_str(d["asset"]),
         amount=to_decimal(d["amount"]),
@@ -251,7 +251,7 @@ def _result_by_init(d: Any) -> RepayDebtResult:
 
 
 def _sdk_init_result(url: str) -> Any:
-    return _with_patches(bc.SdkClient(url, 64), (RepayDebtResult, "from_json", _result_by_init))
+    return _with_patches(bc.SdkClient(url, 64), (margin_api, "_repay_debt_result", _result_by_init))
 
 
 class _PrivateUrlBase(http_url.BaseUrl):

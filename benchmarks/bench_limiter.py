@@ -3,11 +3,15 @@
 Run ``python benchmarks/bench_limiter.py`` for a table, ``--json`` for JSON.
 
 * **uncontended**: microseconds per ``await limiter.acquire(charges)`` +
-  ``reservation.commit()`` when the budget is free (target: at most 5 µs), with
+  ``reservation.commit()`` when the budget is free (target: at most 3 µs), with
   the real :class:`ServerClock` and with a :class:`FakeClock`; also with
-  ``observe_headers`` on a typical set of response headers (as aiohttp
-  delivers them: a case-insensitive multidict); and while 1,000 or 10,000
-  order calls wait for an exhausted order budget.
+  ``reservation.recheck()`` (what the client calls when it takes the timestamp);
+  with ``observe_headers`` on a typical set of response headers (as aiohttp
+  delivers them: a case-insensitive multidict); while 1,000 or 10,000 order
+  calls wait for an exhausted order budget; and from a lease of a store outside
+  the process (an asynchronous store; no round trip while the lease lasts).
+* **backfill**: a weight-1 call admitted at once while 1,000 or 10,000 repays
+  wait for a later window.
 * **enqueue**: cost per call of joining the queue when the window is full.
 * **drain**: N tasks wait for a full window; the window rolls (one timer) and
   all are admitted.  ``limiter`` is the time of the wake-up itself (admitting
@@ -33,7 +37,12 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from binance_papi_async.clock import Clock, FakeClock, ServerClock
 from binance_papi_async.endpoints import REPAY_DEBT, Budget, Charge, WeightKind, charges_for
-from binance_papi_async.ratelimit import BudgetLimit, RateLimiter, Reservation
+from binance_papi_async.ratelimit import (
+    BudgetLimit,
+    InMemoryBudgetStore,
+    RateLimiter,
+    Reservation,
+)
 
 WEIGHT_1 = (Charge(Budget.REQUEST_WEIGHT, 1),)
 ORDER = charges_for(1, WeightKind.ORDER)
@@ -79,14 +88,38 @@ async def best_of(repeats: int, n: int, run: Callable[[int], Awaitable[float]]) 
     return best
 
 
+class LeasingStore(InMemoryBudgetStore):
+    """An in-memory store the limiter must treat as remote: it admits from leases."""
+
+
 async def uncontended(
-    clock: Clock, charges: tuple[Charge, ...], n: int, *, headers: bool = False
+    clock: Clock,
+    charges: tuple[Charge, ...],
+    n: int,
+    *,
+    headers: bool = False,
+    recheck: bool = False,
+    remote: bool = False,
 ) -> float:
-    """Seconds for ``n`` uncontended acquire+commit (+ observe_headers)."""
-    limiter = huge_limiter(clock)
+    """Seconds for ``n`` uncontended acquire+commit (+ recheck, + observe_headers)."""
+    if remote:
+        limiter = RateLimiter(
+            [BudgetLimit(Budget.REQUEST_WEIGHT, HUGE), BudgetLimit(Budget.ORDERS, HUGE)],
+            clock=clock,
+            store=LeasingStore(),
+            lease_fraction=1.0,
+        )
+        (await limiter.acquire(charges)).commit()  # the lease: one round trip, not timed
+    else:
+        limiter = huge_limiter(clock)
     acquire = limiter.acquire
     start = time.perf_counter()
-    if headers:
+    if recheck:
+        for _ in range(n):
+            reservation = await acquire(charges)
+            reservation.recheck()
+            reservation.commit()
+    elif headers:
         observe = limiter.observe_headers
         for _ in range(n):
             reservation = await acquire(charges)
@@ -130,10 +163,38 @@ async def beside_waiters(waiting: int, n: int) -> float:
     return elapsed
 
 
+async def backfill(waiting: int, n: int) -> float:
+    """Seconds for ``n`` weight-1 acquire+commit while ``waiting`` repays wait behind a full
+    window (each light call is admitted at once, into the room the repays cannot use)."""
+    clock = FakeClock(1_700_000_040.0)
+    limiter = RateLimiter(
+        [
+            BudgetLimit(Budget.REQUEST_WEIGHT, HUGE, reserve=0),
+            BudgetLimit(Budget.ORDERS, HUGE, reserve=0),
+        ],
+        clock=clock,
+        transit=0.0,
+    )
+    (await limiter.acquire((Charge(Budget.REQUEST_WEIGHT, HUGE - 3 * n),))).commit()
+    heavy = (Charge(Budget.REQUEST_WEIGHT, 4 * n), Charge(Budget.ORDERS, 1))
+    tasks = [asyncio.create_task(limiter.acquire(heavy)) for _ in range(waiting)]
+    await asyncio.sleep(0)
+    assert limiter.waiters == waiting
+    acquire = limiter.acquire
+    start = time.perf_counter()
+    for _ in range(n):
+        (await acquire(WEIGHT_1)).commit()
+    elapsed = time.perf_counter() - start
+    assert limiter.waiters == waiting  # the repays still wait; every light call got in
+    limiter.close()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return elapsed
+
+
 async def drain(n: int) -> tuple[float, float, float]:
     """(enqueue, wake-up, total) seconds for ``n`` waiters admitted by one window roll."""
     clock = FakeClock(1_700_000_040.0)
-    limiter = RateLimiter([BudgetLimit(Budget.REQUEST_WEIGHT, n + 1)], clock=clock)
+    limiter = RateLimiter([BudgetLimit(Budget.REQUEST_WEIGHT, n + 1, reserve=0)], clock=clock)
     (await limiter.acquire((Charge(Budget.REQUEST_WEIGHT, n + 1),))).commit()
 
     async def one() -> None:
@@ -182,19 +243,23 @@ def row(scenario: str, n: int, seconds: float) -> Row:
 async def main_async(n: int, repeats: int, sizes: list[int]) -> list[Row]:
     """Run every scenario; return the rows."""
     rows = [row("await of a trivial coroutine (floor)", n, await best_of(repeats, n, baseline))]
-    cases: list[tuple[str, Clock, tuple[Charge, ...], bool]] = [
-        ("uncontended acquire+commit, weight, ServerClock", ServerClock(), WEIGHT_1, False),
-        ("uncontended acquire+commit, weight, FakeClock", FakeClock(), WEIGHT_1, False),
-        ("uncontended acquire+commit, weight+order", ServerClock(), ORDER, False),
-        ("uncontended acquire+commit, repay-debt", ServerClock(), REPAY_DEBT.charges, False),
-        ("uncontended acquire+commit+observe_headers", ServerClock(), WEIGHT_1, True),
+    cases: list[tuple[str, Clock, tuple[Charge, ...], str]] = [
+        ("uncontended acquire+commit, weight, ServerClock", ServerClock(), WEIGHT_1, ""),
+        ("uncontended acquire+commit, weight, FakeClock", FakeClock(), WEIGHT_1, ""),
+        ("uncontended acquire+commit, weight+order", ServerClock(), ORDER, ""),
+        ("uncontended acquire+commit, repay-debt", ServerClock(), REPAY_DEBT.charges, ""),
+        ("uncontended acquire+recheck+commit, repay-debt", ServerClock(), REPAY_DEBT.charges, "r"),
+        ("uncontended acquire+commit+observe_headers", ServerClock(), WEIGHT_1, "h"),
+        ("uncontended acquire+commit, repay, remote lease", ServerClock(), REPAY_DEBT.charges, "l"),
     ]
-    for name, clock, charges, headers in cases:
+    for name, clock, charges, extra in cases:
 
         async def run(
-            count: int, c: Clock = clock, ch: tuple[Charge, ...] = charges, h: bool = headers
+            count: int, c: Clock = clock, ch: tuple[Charge, ...] = charges, x: str = extra
         ) -> float:
-            return await uncontended(c, ch, count, headers=h)
+            return await uncontended(
+                c, ch, count, headers=x == "h", recheck=x == "r", remote=x == "l"
+            )
 
         rows.append(row(name, n, await best_of(repeats, n, run)))
     for size in sizes:
@@ -207,6 +272,19 @@ async def main_async(n: int, repeats: int, sizes: list[int]) -> list[Row]:
                 f"uncontended weight call, {size:,} order calls waiting",
                 n,
                 await best_of(repeats, n, beside),
+            )
+        )
+    for size in sizes:
+
+        async def behind(count: int, w: int = size) -> float:
+            return await backfill(w, count)
+
+        light = min(n, 10_000)
+        rows.append(
+            row(
+                f"backfill: weight-1 call, {size:,} repays waiting",
+                light,
+                await best_of(repeats, light, behind),
             )
         )
     for size in sizes:

@@ -7,24 +7,31 @@ spent.  The rules:
 * **decimal** (prices, quantities, amounts): a ``Decimal``, ``str`` or ``int`` > 0,
   finite, at most 18 digits before and 18 after the point; never a ``float`` (binary
   floats are inexact) or a ``bool``.  Sent as a plain decimal, never in exponent
-  notation: ``Decimal("1E-8")`` is ``0.00000001``, trailing zeros are kept.
+  notation: ``Decimal("1E-8")`` is ``0.00000001``, trailing zeros are kept.  A ``str``
+  is a money string: ASCII digits with at most one point and a digit on each side of
+  it (``"0.5"``, ``"12"``, ``"1.50"``); no sign, exponent, space, ``_`` or non-ASCII
+  digit (``Decimal()`` would read ``"1_00"`` as 100, and full-width or Arabic-Indic
+  digits as ASCII ones), and no ``".5"`` or ``"5."`` (a truncated number looks so).
 * **time**: an aware ``datetime`` (naive ones are refused: their zone is a guess) or
   epoch milliseconds as an ``int`` >= 0.  A datetime becomes milliseconds by integer
   arithmetic on ``timedelta`` (floor to the millisecond), exact over the whole range of
   ``datetime``; nothing goes through a float.
 * **bool**: a ``bool``, sent as ``true``/``false`` (``1`` and ``"true"`` are refused).
 * **int**: an ``int`` (not a ``bool``, not a ``float``).
-* **str** / **enum**: a non-empty ``str`` (a ``str``-valued ``Enum`` member gives its
-  value).  An enum's allowed values are in the method's ``Literal`` annotation, for
-  type checkers; at run time only the type is checked, so a value Binance adds later
-  is not refused by an older SDK.
+* **str** / **enum**: a non-empty ``str`` that UTF-8 can encode (no lone surrogate;
+  a ``str``-valued ``Enum`` member gives its value).  An enum's allowed values are in
+  the method's ``Literal`` annotation, for type checkers; at run time only the type is
+  checked, so a value Binance adds later is not refused by an older SDK.  A value
+  Binance is known to refuse (it was removed, e.g. ``selfTradePreventionMode=NONE`` on
+  UM orders) is refused before sending (:func:`refusing`).
 * **asset codes**: uppercase letters and digits; lists of them are comma-joined.
 * ``recvWindow``: an ``int`` from 1 to 60000 ms.
 
 :class:`Arguments` declares a generated endpoint method's parameters as data (encoder,
 required or not, and the rules between them: "either A or B", "not A with B", "B with
 A", and the parameters an order type makes mandatory) and encodes a call's values in
-one pass.  :func:`to_wire` encodes the values of the generic ``client.call``.
+one pass.  :func:`to_wire` encodes the values of the generic ``client.call``, and
+:func:`add_extra_params` the ``extra_params`` of a method whose page is not available.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import enum
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from ._constants import MAX_RECV_WINDOW_MS
@@ -44,6 +51,7 @@ __all__ = [
     "Arg",
     "Arguments",
     "Rule",
+    "add_extra_params",
     "check_asset",
     "check_assets",
     "check_recv_window",
@@ -52,6 +60,7 @@ __all__ = [
     "exclusive",
     "one_of",
     "positive_decimal_wire",
+    "refusing",
     "requires",
     "to_wire",
     "wire_bool",
@@ -130,12 +139,16 @@ def _decimal_argument(value: object, name: str) -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, str):
-        try:
-            return Decimal(value.strip())
-        except InvalidOperation:
-            raise ValidationError(
-                f"{name} is not a decimal number: {value!r}", param=name
-            ) from None
+        # ASCII digits, then at most one point followed by digits: a money string.  (On an
+        # ASCII str, isdigit() is true for 0-9 only.)
+        head, point, tail = value.partition(".")
+        if value.isascii() and head.isdigit() and (tail.isdigit() or not point):
+            return Decimal(value)
+        raise ValidationError(
+            f"{name} is not a plain decimal string (ASCII digits with at most one point and a "
+            f"digit on each side, no sign, exponent, space or '_', e.g. '0.5'): {value!r}",
+            param=name,
+        )
     raise ValidationError(
         f"{name} must be a Decimal, str or int, not {type(value).__name__}", param=name
     )
@@ -179,9 +192,24 @@ def _time_ms(value: object, name: str) -> int:
 # -- the generic encoder of client.call -------------------------------------------------------
 
 
+def _unencodable(value: str, name: str, what: str | None = None) -> ValidationError | None:
+    """The error for a ``str`` that UTF-8 cannot encode (a lone surrogate), else None."""
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        return ValidationError(
+            f"{what or name} cannot be sent: it holds {value[exc.start : exc.end]!r} at index "
+            f"{exc.start}, a lone surrogate that UTF-8 cannot encode",
+            param=name,
+        )
+    return None
+
+
 def to_wire(value: Any, name: str = "value") -> str:
     """Encode one parameter value as Binance expects it (before percent-encoding)."""
     if isinstance(value, str):
+        if not value.isascii() and (error := _unencodable(value, name)) is not None:
+            raise error
         return value
     if isinstance(value, bool):  # before int: bool is an int
         return "true" if value else "false"
@@ -207,7 +235,33 @@ def wire_params(params: Mapping[str, Any] | None) -> dict[str, str]:
     """Wire strings for a parameter mapping; ``None`` values are omitted."""
     if not params:
         return {}
+    for k in params:
+        if not isinstance(k, str) or not k:
+            raise ValidationError(f"parameter names are non-empty str, got {k!r}", param=str(k))
+        if not k.isascii() and (error := _unencodable(k, k, f"parameter name {k!r}")):
+            raise error
     return {k: to_wire(v, k) for k, v in params.items() if v is not None}
+
+
+def add_extra_params(
+    params: dict[str, str], extra: Mapping[str, Any] | None, reserved: frozenset[str]
+) -> dict[str, str]:
+    """``params`` plus ``extra`` (Binance's names, values encoded as by :func:`to_wire`);
+    a name of ``reserved`` (the method's own parameters, ``timestamp``, ``signature``)
+    or one that is not a non-empty ``str`` is a :class:`ValidationError`."""
+    if extra is None:
+        return params
+    if not isinstance(extra, Mapping):
+        raise ValidationError("extra_params must be a mapping", param="extra_params")
+    for name in extra:
+        if not isinstance(name, str) or not name or name in reserved:
+            raise ValidationError(
+                f"extra_params cannot set {name!r} (one of the method's own parameters, "
+                "or not a parameter name)",
+                param="extra_params",
+            )
+    params.update(wire_params(extra))
+    return params
 
 
 # -- asset codes ------------------------------------------------------------------------------
@@ -241,7 +295,7 @@ def check_assets(value: object, name: str) -> str:
     """A non-empty sequence of distinct asset codes, comma-joined for the wire."""
     kind = type(value)
     if kind is list or kind is tuple:
-        key: tuple[object, ...] = tuple(value)  # type: ignore[call-overload]
+        key: tuple[object, ...] = tuple(value)  # type: ignore[arg-type]
         try:
             joined = _valid_asset_lists.get(key)
         except TypeError:  # an item that cannot be hashed cannot be an asset code
@@ -302,6 +356,8 @@ def wire_str(value: object, name: str) -> str:
         value = value.value
     if not isinstance(value, str) or not value:
         raise ValidationError(f"{name} must be a non-empty str, got {value!r}", param=name)
+    if not value.isascii() and (error := _unencodable(value, name)) is not None:
+        raise error
     return value
 
 
@@ -332,6 +388,19 @@ wire_decimal = positive_decimal_wire
 def wire_time(value: object, name: str) -> str:
     """A time: an aware ``datetime`` or epoch milliseconds as an ``int`` >= 0."""
     return str(_time_ms(value, name))
+
+
+def refusing(encode: Encoder, refused: Mapping[str, str]) -> Encoder:
+    """``encode``, refusing the values Binance no longer accepts (value -> why)."""
+
+    def check(value: object, name: str) -> str:
+        wire = encode(value, name)
+        why = refused.get(wire)
+        if why is not None:
+            raise ValidationError(f"{name}={wire} is refused: {why}", param=name)
+        return wire
+
+    return check
 
 
 def wire_recv_window(value: object, name: str = "recv_window") -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
@@ -13,7 +16,7 @@ import aiohttp
 
 from . import _constants as C
 from ._http import Transport
-from ._http.url import check_base_url
+from ._http.url import check_base_url, check_path, check_time_url
 from ._params import check_recv_window, wire_params
 from .clock import Clock, ServerClock, TimeSync
 from .endpoints import Budget, Charge, EndpointSpec, HttpMethod, Security, WeightKind
@@ -34,6 +37,9 @@ if TYPE_CHECKING:  # the namespaces load with the client's first use (see _api)
     from .api.user_stream import UserStreamAPI
 
 _C = TypeVar("_C", bound="PortfolioMarginClient")
+# What Binance issues is 64 letters and digits; any visible ASCII is let through.
+_API_KEY_RE = re.compile(r"[\x21-\x7e]+")
+log = logging.getLogger("binance_papi_async")
 
 __all__ = ["PortfolioMarginClient"]
 
@@ -56,8 +62,15 @@ def _credentials(
 ) -> tuple[str | None, Signer | None]:
     """The API key and the signer, from the arguments or else the environment."""
     api_key = api_key if api_key is not None else os.environ.get("BINANCE_API_KEY")
-    if api_key is not None and (not api_key or api_key != api_key.strip()):
-        raise ConfigurationError("api_key must be non-empty and without surrounding spaces")
+    if api_key is not None:
+        if not isinstance(api_key, str):
+            raise ConfigurationError(f"api_key must be a str, not {type(api_key).__name__}")
+        if not _API_KEY_RE.fullmatch(api_key):
+            # Sent as a header: a space, a newline or a non-ASCII character is never right.
+            raise ConfigurationError(
+                "api_key (or BINANCE_API_KEY) must be non-empty printable ASCII without spaces "
+                "or surrounding whitespace"
+            )
     if sum(x is not None for x in (api_secret, private_key, signer)) > 1:
         raise ConfigurationError("give only one of api_secret, private_key and signer")
     if signer is not None:
@@ -68,6 +81,8 @@ def _credentials(
         return api_key, load_private_key(private_key, private_key_password)
     if api_secret is None:
         api_secret = os.environ.get("BINANCE_API_SECRET")
+    elif not isinstance(api_secret, str):
+        raise ConfigurationError(f"api_secret must be a str, not {type(api_secret).__name__}")
     return api_key, HmacSigner(api_secret) if api_secret is not None else None
 
 
@@ -88,6 +103,18 @@ def _limiter(
     if rate_limits is not None or max_wait is not None:
         raise ConfigurationError("rate_limits and max_wait configure the default limiter only")
     return limiter
+
+
+def _time_sync(time_sync: TimeSync | None) -> TimeSync:
+    """``time_sync`` (default: :class:`TimeSync`), its fallback URL checked."""
+    if time_sync is None:
+        return TimeSync()
+    if not isinstance(time_sync, TimeSync):
+        raise ConfigurationError(f"time_sync must be a TimeSync, not {type(time_sync).__name__}")
+    if isinstance(time_sync.fallback_url, str):
+        check_time_url(time_sync.fallback_url)
+    check_path(time_sync.path, "TimeSync.path")
+    return time_sync
 
 
 def _charge_overrides(
@@ -210,7 +237,7 @@ class PortfolioMarginClient:
             session=session,
             timeouts=timeouts if timeouts is not None else Timeouts(),
             retry=retry if retry is not None else RetryPolicy(),
-            time_sync=time_sync if time_sync is not None else TimeSync(),
+            time_sync=_time_sync(time_sync),
             on_event=on_event,
             recv_window=recv_window,
             pool_size=pool_size,
@@ -251,7 +278,7 @@ class PortfolioMarginClient:
 
     @cached_property
     def um(self) -> UmAPI:
-        """USDⓈ-M futures endpoints (orders, conditional/algo orders, positions, income)."""
+        """USDⓈ-M futures endpoints (orders, algo orders, positions, income)."""
         return self._api.um
 
     @cached_property
@@ -338,17 +365,23 @@ class PortfolioMarginClient:
     def __repr__(self) -> str:
         return f"PortfolioMarginClient({self._transport.describe()})"
 
-    def __del__(self, _warn: Any = warnings.warn) -> None:
+    def __del__(self, _warn: Any = warnings.warn, _log: logging.Logger = log) -> None:
+        # A WARNING on the package's logger, which Python prints to stderr when logging is
+        # not configured (ResourceWarning alone is hidden by the default warning filters),
+        # then the ResourceWarning that -W error, -X dev and test runners look for: what
+        # asyncio and aiohttp do for an unclosed transport or session.
         transport = getattr(self, "_transport", None)
         if transport is None or transport.closed or not transport.owns_session:
             return
         session = transport.session
         if session is not None and not session.closed:
-            _warn(
-                f"unclosed {self!r}: use 'async with' or await aclose()",
-                ResourceWarning,
-                source=self,
+            message = (
+                f"unclosed {self!r}: its connections stay open until the process ends; "
+                "use 'async with PortfolioMarginClient(...)' or await client.aclose()"
             )
+            with contextlib.suppress(Exception):  # logging torn down at interpreter exit
+                _log.warning("%s", message)
+            _warn(message, ResourceWarning, source=self)
 
     # -- any endpoint -------------------------------------------------------------------------
 
@@ -420,6 +453,7 @@ class PortfolioMarginClient:
                 params = path
             elif path is not None:
                 raise ConfigurationError("an EndpointSpec carries its path; pass params only")
+            check_path(endpoint.path)
             spec = endpoint
         elif isinstance(path, str):
             spec = _declared(endpoint, path, security, weight, weight_kind, charges)
@@ -441,8 +475,7 @@ def _declared(
     """An endpoint declared by hand, checked."""
     if method not in ("GET", "POST", "PUT", "DELETE"):
         raise ConfigurationError(f"unsupported HTTP method {method!r}")
-    if not path.startswith("/") or "?" in path:
-        raise ConfigurationError(f"path must start with '/' and carry no query: {path!r}")
+    check_path(path)  # no query, fragment, space, "..", control or non-ASCII character
     weight = 1 if weight is None else weight
     if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
         raise ConfigurationError(f"weight must be an int >= 0, got {weight!r}")

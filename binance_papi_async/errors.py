@@ -5,14 +5,18 @@ that come from a response carry everything Binance sent (HTTP status, Binance
 code and message, response headers and the raw body) so that nothing is lost.
 No exception message ever contains the API secret, a signature or a signed
 query string: parameters are carried without ``signature`` and the API key is
-never part of an error.
+never part of an error.  What a server sends back is redacted where the error keeps
+it (see :func:`redact_text`): the query of any URL in a message or a header value (a
+redirect's ``Location`` repeats the signed query) and the value of any ``signature=``,
+there and in the body.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -28,15 +32,24 @@ __all__ = [
     "ExecutionStatusUnknown",
     "IPBanActiveError",
     "IPBannedError",
+    "NotSimulatedError",
     "RateLimitError",
     "RateLimitWaitTimeout",
     "ServerError",
     "TimestampError",
+    "UndecodedFieldsWarning",
     "UnexpectedResponseError",
     "ValidationError",
     "WeightExceedsLimitError",
+    "banned_until_from_message",
     "from_response",
+    "redact_body",
+    "redact_text",
 ]
+
+#: The code of the simulator's "not simulated" answer (HTTP 501): no Binance code has three
+#: digits, so it cannot be mistaken for one (see :class:`NotSimulatedError`).
+NOT_SIMULATED_CODE = -501
 
 # Binance codes for which the outcome of the request is unknown (it may have executed).
 UNKNOWN_OUTCOME_CODES = frozenset({-1006, -1007})
@@ -48,6 +61,49 @@ _AUTH_HINT = (
     "the key lacks the 'Portfolio Margin' permission for this endpoint, or the signature "
     "was computed over different bytes than were sent"
 )
+
+
+# -- redaction of what a server sends back ---------------------------------------------------
+
+_REDACTED = "<redacted>"
+# A signature's value, however it is spelled: ``signature=``, percent-encoded once or
+# twice, JSON-escaped, or as a JSON member ``"signature": "..."``.
+_SIGNATURE = (
+    r"(?i)(signature(?:=|%3d|%253d|\\u003d)|\"signature\"\s*:\s*\")"  # the name, as spelled
+    r"[^&#\s\"'<>\\]+"  # the value: up to the next separator
+)
+_SIGNATURE_TEXT = re.compile(_SIGNATURE)
+_SIGNATURE_BYTES = re.compile(_SIGNATURE.encode())
+# The query of a URL-like value: an absolute URL, a scheme-relative or an absolute path.
+_URL_QUERY = re.compile(
+    r"((?:[A-Za-z][A-Za-z0-9+.-]*:)?//[^\s?#\"'<>]*|/[^\s?#\"'<>]*)"  # up to the "?"
+    r"\?[^\s#\"'<>]+"  # the query, up to a fragment, a space or a quote
+)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with the query of every URL-like value and every signature's value
+    replaced by ``<redacted>``: for messages and header values an error keeps."""
+    if "?" in text:
+        text = _URL_QUERY.sub(r"\1?" + _REDACTED, text)
+    if "signature" in text.lower():  # (most values have neither: no regex runs)
+        text = _SIGNATURE_TEXT.sub(r"\1" + _REDACTED, text)
+    return text
+
+
+def redact_body(body: bytes) -> bytes:
+    """``body`` with the value of every ``signature`` replaced by ``<redacted>``."""
+    if b"signature" not in body.lower():
+        return body
+    return _SIGNATURE_BYTES.sub(rb"\1" + _REDACTED.encode(), body)
+
+
+def _redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name: redact_text(value) for name, value in dict(headers).items()}
+
+
+def _redact_optional(text: str | None) -> str | None:
+    return None if text is None else redact_text(text)
 
 
 class BinancePapiError(Exception):
@@ -97,7 +153,9 @@ class APIStatusError(BinancePapiError):
     Attributes: ``status`` (HTTP status), ``code`` and ``msg`` (Binance's error
     code and message, ``None`` when the body is not a Binance error object),
     ``method`` and ``path`` of the request, ``headers`` (response headers) and
-    ``body`` (the raw response body, bytes).
+    ``body`` (the raw response body, bytes).  What the server sent is kept redacted:
+    the query of any URL in ``msg``, ``hint`` and the header values (a redirect's
+    ``Location``), and the value of any ``signature`` there and in ``body``.
     """
 
     def __init__(
@@ -114,12 +172,12 @@ class APIStatusError(BinancePapiError):
     ) -> None:
         self.status = status
         self.code = code
-        self.msg = msg
+        self.msg = _redact_optional(msg)
         self.method = method
         self.path = path
-        self.headers = dict(headers)
-        self.body = body
-        self.hint = hint
+        self.headers = _redact_headers(headers)
+        self.body = redact_body(body)
+        self.hint = _redact_optional(hint)
         super().__init__(self._describe())
 
     def _describe(self) -> str:
@@ -171,8 +229,28 @@ class ServerError(APIStatusError):
     """HTTP 5xx on a request whose repetition is harmless (a read)."""
 
 
+class NotSimulatedError(APIStatusError):
+    """The local simulator (:mod:`binance_papi_async.testing`) does not model this operation.
+
+    Its answer is HTTP 501 with ``{"code": -501, "msg": "not simulated: ..."}`` (the
+    message says what is missing); papi itself never sends it.  It is final: never
+    retried, and never an unknown outcome, since the simulator changed nothing.
+    ``PapiSimulator(examples=True)`` answers the documentation examples instead.
+    """
+
+
 class UnexpectedResponseError(APIStatusError):
     """A success status with a body that is not the JSON expected (e.g. a proxy's HTML page)."""
+
+
+class UndecodedFieldsWarning(UserWarning):
+    """A write was answered 2xx (it was applied) with fields that could not be decoded.
+
+    The call returned its result anyway, never an error: those fields are ``None`` and
+    listed in the result's ``undecoded``, the body is in its ``raw``.  Make it an error
+    with ``warnings.simplefilter("error", UndecodedFieldsWarning)`` only if a raised
+    warning cannot be mistaken for a failed order in your code.
+    """
 
 
 class ExecutionStatusUnknown(BinancePapiError):
@@ -187,7 +265,8 @@ class ExecutionStatusUnknown(BinancePapiError):
     Attributes: ``method``, ``path``, ``params`` (what was sent, without the
     signature), ``sent_at`` (epoch seconds when the request was handed to the
     connection), ``status``/``code``/``msg``/``headers``/``body`` when a
-    response arrived (otherwise ``None``), and ``__cause__`` for transport errors.
+    response arrived (otherwise ``None``; redacted as :class:`APIStatusError`'s are),
+    and ``__cause__`` for transport errors.
     """
 
     def __init__(
@@ -204,16 +283,16 @@ class ExecutionStatusUnknown(BinancePapiError):
         headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
     ) -> None:
-        self.reason = reason
+        self.reason = reason = redact_text(reason)
         self.method = method
         self.path = path
         self.params = {k: v for k, v in params.items() if k != "signature"}
         self.sent_at = sent_at
         self.status = status
         self.code = code
-        self.msg = msg
-        self.headers = dict(headers) if headers is not None else None
-        self.body = body
+        self.msg = _redact_optional(msg)
+        self.headers = _redact_headers(headers) if headers is not None else None
+        self.body = redact_body(body) if body is not None else None
         sent = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sent_at))
         super().__init__(
             f"{method} {path}: execution status unknown ({reason}); sent at {sent}Z. "
@@ -225,7 +304,7 @@ def _preview(body: bytes, limit: int = 120) -> str:
     if not body:
         return "(empty)"
     text = body[:limit].decode("utf-8", "replace")
-    text = " ".join(text.split())
+    text = redact_text(" ".join(text.split()))  # a message: no URL keeps its query
     return repr(text + ("..." if len(body) > limit else ""))
 
 
@@ -258,6 +337,25 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     return seconds if seconds >= 0 else None
 
 
+_BAN_UNTIL_RE: Final = re.compile(r"banned until ([0-9]{10,16})", re.IGNORECASE)
+
+
+def banned_until_from_message(msg: str | None) -> float | None:
+    """The end of an IP ban (epoch seconds) from a -1003 message, or None.
+
+    Binance's message reads "Way too many requests; IP banned until
+    1700000000000. Please use the websocket for live updates to avoid bans."
+    (milliseconds since the epoch).
+    """
+    if not msg:
+        return None
+    match = _BAN_UNTIL_RE.search(msg)
+    if match is None:
+        return None
+    value = int(match[1])
+    return value / 1000.0 if value >= 10**12 else float(value)
+
+
 def from_response(
     *,
     status: int,
@@ -279,6 +377,10 @@ def from_response(
     """
     code, msg = parse_error_body(body)
     write = method != "GET"
+    if status == 501 and code == NOT_SIMULATED_CODE:
+        return NotSimulatedError(
+            status=status, code=code, msg=msg, method=method, path=path, headers=headers, body=body
+        )
     common: dict[str, Any] = {
         "status": status,
         "code": code,
@@ -299,13 +401,10 @@ def from_response(
         return ExecutionStatusUnknown(
             reason, method=method, path=path, params=params, sent_at=sent_at, **_outcome(common)
         )
-    if redirect:
-        return UnexpectedResponseError(
-            **common, hint=f"redirected to {headers.get('Location', '?')!r}; not followed"
-        )
+    if redirect:  # the Location (its query redacted) tells where a proxy wanted it to go
+        location = redact_text(headers.get("Location", "?"))
+        return UnexpectedResponseError(**common, hint=f"redirected to {location!r}; not followed")
     if status == 418:
-        from .ratelimit import banned_until_from_message
-
         retry_after = parse_retry_after(headers)
         base = time.time() if now is None else now
         # papi does not document Retry-After; the -1003 message names the ban's end.
@@ -369,12 +468,21 @@ class RateLimitWaitTimeout(BinancePapiError, TimeoutError):
 
     Nothing was charged and nothing was sent.  ``earliest`` is the estimated
     earliest admission time (epoch seconds) when the limiter failed without
-    waiting, ``None`` when it gave up after waiting ``max_wait``.
+    waiting, ``None`` when it gave up after waiting ``max_wait``;
+    ``paused_until`` the end of the 429 pause that held the call, if any.
     """
 
-    def __init__(self, message: str, *, max_wait: float, earliest: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        max_wait: float,
+        earliest: float | None = None,
+        paused_until: float | None = None,
+    ) -> None:
         self.max_wait = max_wait
         self.earliest = earliest
+        self.paused_until = paused_until
         super().__init__(message)
 
 

@@ -3,7 +3,10 @@
 Every model keeps the parsed body in ``raw``, so fields Binance adds later are
 never lost; its optional fields tolerate Binance removing them (they become ``None``).
 Values are read by the rules of :mod:`binance_papi_async._decode` (exact decimals,
-exact times, no float): a value of the wrong shape is an error, never a guess.
+exact times, no float), and ``FIELDS`` lists each field's wire key, reader and whether
+Binance always sends it: a read whose answer lacks one, or has a value of the wrong
+shape, is an error naming the field; a write (repay-debt) returns its result anyway,
+with the fields it could not decode ``None`` and listed in ``undecoded``.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from ._decode import (
+    Field,
     to_bool_or_none,
     to_decimal,
     to_decimal_or_none,
@@ -26,6 +30,11 @@ from ._decode import (
 )
 
 __all__ = ["AccountInformation", "AssetBalance", "OrderRateLimit", "RepayDebtResult"]
+
+
+def _success(value: Any) -> bool:
+    """``success``: ``True`` only when Binance says ``true``."""
+    return to_bool_or_none(value) is True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +53,15 @@ class RepayDebtResult:
     update_time: datetime
     success: bool
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("asset", "asset", to_str, True),
+        Field("amount", "amount", to_decimal, True),
+        Field("specify_repay_assets", "specifyRepayAssets", to_strs),
+        Field("update_time", "updateTime", to_time, True),
+        Field("success", "success", _success),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> RepayDebtResult:
@@ -52,7 +70,7 @@ class RepayDebtResult:
             amount=to_decimal(d["amount"]),
             specify_repay_assets=to_strs(d.get("specifyRepayAssets")),
             update_time=to_time(d["updateTime"]),
-            success=to_bool_or_none(d.get("success")) is True,
+            success=_success(d.get("success")),
             raw=d,
         )
 
@@ -81,6 +99,23 @@ class AssetBalance:
     negative_balance: Decimal | None
     update_time: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("asset", "asset", to_str, True),
+        Field("total_wallet_balance", "totalWalletBalance", to_decimal, True),
+        Field("cross_margin_asset", "crossMarginAsset", to_decimal_or_none),
+        Field("cross_margin_borrowed", "crossMarginBorrowed", to_decimal, True),
+        Field("cross_margin_free", "crossMarginFree", to_decimal, True),
+        Field("cross_margin_interest", "crossMarginInterest", to_decimal, True),
+        Field("cross_margin_locked", "crossMarginLocked", to_decimal, True),
+        Field("um_wallet_balance", "umWalletBalance", to_decimal, True),
+        Field("um_unrealized_pnl", "umUnrealizedPNL", to_decimal_or_none),
+        Field("cm_wallet_balance", "cmWalletBalance", to_decimal, True),
+        Field("cm_unrealized_pnl", "cmUnrealizedPNL", to_decimal_or_none),
+        Field("negative_balance", "negativeBalance", to_decimal_or_none),
+        Field("update_time", "updateTime", to_time_or_none),
+    )
 
     @property
     def cross_margin_debt(self) -> Decimal:
@@ -127,6 +162,20 @@ class AccountInformation:
     total_margin_open_loss: Decimal | None
     update_time: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("uni_mmr", "uniMMR", to_decimal_or_none),
+        Field("account_equity", "accountEquity", to_decimal, True),
+        Field("actual_equity", "actualEquity", to_decimal, True),
+        Field("account_initial_margin", "accountInitialMargin", to_decimal, True),
+        Field("account_maint_margin", "accountMaintMargin", to_decimal, True),
+        Field("account_status", "accountStatus", to_str, True),
+        Field("virtual_max_withdraw_amount", "virtualMaxWithdrawAmount", to_decimal, True),
+        Field("total_available_balance", "totalAvailableBalance", to_decimal_or_none),
+        Field("total_margin_open_loss", "totalMarginOpenLoss", to_decimal_or_none),
+        Field("update_time", "updateTime", to_time_or_none),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> AccountInformation:
@@ -154,6 +203,14 @@ class OrderRateLimit:
     interval_num: int
     limit: int
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("rate_limit_type", "rateLimitType", to_str, True),
+        Field("interval", "interval", to_str, True),
+        Field("interval_num", "intervalNum", to_int, True),
+        Field("limit", "limit", to_int, True),
+    )
 
     @property
     def interval_seconds(self) -> float:

@@ -104,9 +104,7 @@ class HmacSigner:
     __slots__ = ("_inner", "_outer")
 
     def __init__(self, secret: str | bytes) -> None:
-        key = secret.encode() if isinstance(secret, str) else secret
-        if not key:
-            raise ConfigurationError("api_secret must not be empty")
+        key = _hmac_key(secret)
         if len(key) > _BLOCK_SIZE:
             key = hashlib.sha256(key).digest()
         key = key.ljust(_BLOCK_SIZE, b"\0")
@@ -122,6 +120,38 @@ class HmacSigner:
 
     def __repr__(self) -> str:
         return "HmacSigner(secret=<hidden>)"
+
+
+def _hmac_key(secret: object) -> bytes:
+    """The key bytes of an HMAC secret; :class:`ConfigurationError` for what cannot be one.
+
+    A ``str`` is a secret as Binance shows it: a PEM block (an RSA or Ed25519 key, which
+    signs as ``private_key=``) is refused, and so is surrounding whitespace (a newline
+    read with it from a file), like the API key's.  ``bytes`` are the key itself, taken
+    as given.  The messages never hold the secret.
+    """
+    if isinstance(secret, bytes):
+        key = secret
+    elif not isinstance(secret, str):
+        raise ConfigurationError(f"api_secret must be a str, not {type(secret).__name__}")
+    elif "-----BEGIN " in secret:
+        raise ConfigurationError(
+            "api_secret is a PEM key: pass an RSA or Ed25519 private key as private_key= "
+            "(with its API key as api_key=); api_secret is the HMAC secret"
+        )
+    elif secret != secret.strip():
+        raise ConfigurationError(
+            "api_secret (or BINANCE_API_SECRET) has leading or trailing whitespace "
+            "(a newline read with it from a file?): pass the secret exactly"
+        )
+    else:
+        try:
+            key = secret.encode()
+        except UnicodeEncodeError:
+            raise ConfigurationError("api_secret holds a character UTF-8 cannot encode") from None
+    if not key:
+        raise ConfigurationError("api_secret must not be empty")
+    return key
 
 
 class RsaSigner:

@@ -49,7 +49,8 @@ What :class:`UserStream` does for you:
   :class:`StreamOverflow` marker (with the count) in their place, followed by newer
   events: resync from REST.  ``overflow="raise"`` makes iteration raise
   :class:`StreamOverflowError` instead (the stream stops).  Nothing is ever dropped
-  without one of the two.
+  without one of the two.  A :class:`StreamReconnected` marker is never dropped: the
+  buffered ones stay, in order, ahead of the :class:`StreamOverflow` (or the error).
 
 Timers (keepalive, planned reconnect) run on the client's :class:`~binance_papi_async.Clock`
 (or ``clock=``), so a :class:`~binance_papi_async.FakeClock` drives them in tests.
@@ -89,6 +90,7 @@ from .errors import (
     BinancePapiError,
     ClientClosedError,
     ConfigurationError,
+    ExecutionStatusUnknown,
     IPBannedError,
     RateLimitError,
     ServerError,
@@ -420,36 +422,38 @@ class UserStream:
     def _put(self, item: StreamItem) -> None:
         if self._failure is not None:
             return
-        queue = self._queue
         is_event = not isinstance(item, _MARKERS)
         # Only events count toward max_queue: a marker never makes room by dropping events,
         # and an overflow always drops (and reports) at least one event.
-        if is_event and self._queued_events >= self.max_queue:
-            dropped = self._queued_events
-            head = queue[0]
-            previous = head.dropped if isinstance(head, StreamOverflow) else 0
-            lost_at = head.lost_at if isinstance(head, StreamOverflow) else self._now()
-            for x in queue:
-                hook = self._hooks.pop(id(x), None)
-                if hook is not None:
-                    self._tasks.add(hook)  # keep it owned: cancelled on close if still running
-                    hook.add_done_callback(self._tasks.discard)
-            queue.clear()
-            self._queued_events = 0
-            self._dropped += dropped
-            log.warning(
-                "user stream consumer is behind: %d buffered event(s) dropped (policy %s)",
-                dropped,
-                self.overflow,
-            )
-            if self.overflow == "raise":
-                self._fail(StreamOverflowError(self._dropped))
-                return
-            queue.append(StreamOverflow(dropped=previous + dropped, lost_at=lost_at))
-        queue.append(item)
+        if is_event and self._queued_events >= self.max_queue and not self._overflow():
+            return
+        self._queue.append(item)
         if is_event:
             self._queued_events += 1
         self._ready.set()
+
+    def _overflow(self) -> bool:
+        """Drop the buffered events, keeping every :class:`StreamReconnected` (and its hook)
+        in order; then one :class:`StreamOverflow` for all events dropped (absorbing an
+        earlier one), or, for ``overflow="raise"``, fail the stream (False)."""
+        earlier = [x for x in self._queue if isinstance(x, StreamOverflow)]
+        kept = [x for x in self._queue if isinstance(x, StreamReconnected)]
+        dropped, self._queued_events = self._queued_events, 0
+        self._dropped += dropped
+        self._queue.clear()
+        self._queue.extend(kept)
+        log.warning(
+            "user stream consumer is behind: %d buffered event(s) dropped (policy %s)",
+            dropped,
+            self.overflow,
+        )
+        if self.overflow == "raise":
+            self._fail(StreamOverflowError(self._dropped))
+            return False
+        lost_at = earlier[0].lost_at if earlier else self._now()
+        dropped += sum(x.dropped for x in earlier)
+        self._queue.append(StreamOverflow(dropped=dropped, lost_at=lost_at))
+        return True
 
     def _fail(self, exc: BaseException) -> None:
         if self._failure is None:
@@ -551,8 +555,15 @@ class UserStream:
 
     async def _new_key(self) -> None:
         """``POST`` a listen key into ``self._listen_key`` (no local keeps it)."""
+        requested_before = self._key_requested
         self._key_requested = True  # from now on, close sends a DELETE even if cancelled
-        data = await self._client.request(START_USER_DATA_STREAM)
+        try:
+            data = await self._client.request(START_USER_DATA_STREAM)
+        except BinancePapiError as exc:
+            # An error answer (a bad API key...) or nothing sent: no key to DELETE on close.
+            if not isinstance(exc, ExecutionStatusUnknown) and not getattr(exc, "sent", False):
+                self._key_requested = requested_before
+            raise
         key = data.get("listenKey") if isinstance(data, dict) else None
         if not isinstance(key, str) or not key:
             raise UserStreamError("POST /papi/v1/listenKey returned no listenKey")

@@ -10,6 +10,8 @@ the checked-in files:
 * ``binance_papi_async/api/_generated/*.py``      one namespace base class per module
 * ``docs/endpoints.md``                           the reference page
 * ``binance_papi_async/testing/_examples.py``     the doc example bodies the simulator serves
+* ``README.md``                                   only the counts between its
+                                                  ``<!-- spec:... -->`` markers
 
 ``--check`` writes nothing and exits 1 if any file would change (or a generated file
 would be left over).  The output is formatted with ``ruff format`` so that regenerating
@@ -26,6 +28,7 @@ from pathlib import Path
 from papi_codegen.api import API_DIR, gen_api
 from papi_codegen.docs import DOCS_FILE, EXAMPLES_FILE, gen_docs, gen_examples
 from papi_codegen.models import MODELS_DIR, gen_models
+from papi_codegen.readme import README_FILE, gen_readme
 from papi_codegen.spec import DEFAULT_SOURCE, REPO, load
 from papi_codegen.table import TABLE_FILE, gen_table
 from papi_codegen.text import HEADER, ruff_format
@@ -38,10 +41,11 @@ def render(source: Path) -> dict[str, str]:
         TABLE_FILE: gen_table(ops),
         **gen_models(ops, overrides),
         **gen_api(ops, overrides),
-        EXAMPLES_FILE: gen_examples(ops),
+        EXAMPLES_FILE: gen_examples(ops, overrides),
     }
     files = {rel: ruff_format(text, rel) for rel, text in python.items()}
     files[DOCS_FILE] = gen_docs(ops, overrides)
+    files[README_FILE] = gen_readme(ops, (REPO / README_FILE).read_text(encoding="utf-8"))
     return files
 
 

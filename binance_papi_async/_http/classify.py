@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import aiohttp
 import orjson
 
+from .._decode import shape_problem
 from ..endpoints import Budget, EndpointSpec
 from ..errors import (
     APIConnectionError,
@@ -87,8 +88,8 @@ def read_answer(
         return data
     try:
         return parse(data)
-    except _SHAPE_ERRORS:
-        raise _bad_body(call, head, body, "a body of an unexpected shape", reporter) from None
+    except _SHAPE_ERRORS as exc:
+        raise _bad_body(call, head, body, shape_problem(exc), reporter) from None
 
 
 def error_for_status(

@@ -4,7 +4,8 @@ Measured on the first signed call (which waits for it), again every
 ``TimeSync.refresh_interval`` seconds in the background (a trade never waits for a
 refresh), after a -1021, and on ``client.sync_time()``.  Samples of the time endpoint
 are not counted as calls in flight and not retried; the fallback time URL on another
-host (fapi) is not charged to papi's budget.
+host (fapi; ``TimeSync(fallback_url=False)`` turns it off) is not charged to papi's
+budget.
 """
 
 from __future__ import annotations
@@ -79,9 +80,13 @@ class ClockSync:
         if task is not None and not task.done():
             task.cancel()
 
-    def fallback_url(self) -> str:
-        if self.settings.fallback_url is not None:
-            return self.settings.fallback_url
+    def fallback_url(self) -> str | None:
+        """The time URL tried when papi's fails (``None``: no fallback, ``fallback_url=False``)."""
+        fallback = self.settings.fallback_url
+        if fallback is False:
+            return None
+        if fallback is not None:
+            return fallback
         base_url = self.transport.base_url
         if base_url == C.DEFAULT_BASE_URL:
             return f"{C.FAPI_BASE_URL}/fapi/v1/time"
@@ -114,7 +119,8 @@ class ClockSync:
         if that fails, from the fallback URL; and the path they came from."""
         samples: list[tuple[float, float, float]] = []
         source = ""
-        for url in (None, self.fallback_url()):
+        fallback = self.fallback_url()
+        for url in (None, fallback) if fallback is not None else (None,):
             samples.clear()
             source = self._spec.path if url is None else URL(url).path
             try:

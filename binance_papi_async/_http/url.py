@@ -9,6 +9,7 @@ signature's back.
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from yarl import URL
 
@@ -17,7 +18,23 @@ from ..endpoints import EndpointSpec
 from ..errors import ConfigurationError
 from ..signing import Signer, encode_params, signed_query
 
-__all__ = ["BaseUrl", "check_base_url", "is_loopback", "query_string"]
+__all__ = [
+    "PATH_RE",
+    "BaseUrl",
+    "check_base_url",
+    "check_path",
+    "check_time_url",
+    "is_loopback",
+    "query_string",
+]
+
+#: The paths of Binance's REST families (``/papi/v1/um/order``, ``/papi/v2/um/account``,
+#: ``/fapi/v1/time``): a family, a version, then segments of ASCII letters, digits, ``-``
+#: and ``_``.  So no space, ``%``, ``?``, ``#``, ``.`` or ``..``, control or non-ASCII
+#: character reaches a request line, and no query or fragment is lost.
+PATH_RE = re.compile(r"/(?:papi|fapi|dapi|sapi|eapi|api)/v[0-9]+(?:/[A-Za-z0-9_-]+)+")
+# Paths found good (a client calls few): checked once each.
+_GOOD_PATHS: set[str] = set()
 
 
 def is_loopback(host: str | None) -> bool:
@@ -32,23 +49,70 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def check_base_url(base_url: str) -> str:
-    """``base_url`` without a trailing slash; :class:`ConfigurationError` unless it is an
-    ``https://`` URL (or ``http://`` on a loopback host) with no query, fragment or
-    credentials."""
-    url = URL(base_url)
+def check_path(path: object, name: str = "path") -> str:
+    """``path`` if it is of papi's grammar (:data:`PATH_RE`); :class:`ConfigurationError`
+    otherwise."""
+    if isinstance(path, str) and (path in _GOOD_PATHS or PATH_RE.fullmatch(path)):
+        if len(_GOOD_PATHS) < 1024:
+            _GOOD_PATHS.add(path)
+        return path
+    raise ConfigurationError(
+        f"{name} must look like '/papi/v1/um/order' (a Binance REST family and version, "
+        f"then segments of ASCII letters, digits, '-' and '_'), got {path!r}"
+    )
+
+
+def _checked_url(text: object, name: str) -> URL:
+    """``text`` as a URL: ``https://`` (or ``http://`` on a loopback host), with no query,
+    fragment or credentials; :class:`ConfigurationError` otherwise."""
+    if not isinstance(text, str):
+        raise ConfigurationError(f"{name} must be a str, not {type(text).__name__}")
+    try:
+        url = URL(text)
+    except ValueError:
+        raise ConfigurationError(f"{name} is not a URL: {text!r}") from None
     if url.scheme not in ("https", "http") or not url.host:
-        raise ConfigurationError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
+        raise ConfigurationError(f"{name} must be an absolute http(s) URL, got {text!r}")
     if url.scheme == "http" and not is_loopback(url.host):
         raise ConfigurationError(
-            f"base_url must use https:// (plain http is allowed only for a loopback host such as "
-            f"127.0.0.1, e.g. the local simulator), got {base_url!r}"
+            f"{name} must use https:// (plain http is allowed only for a loopback host such as "
+            f"127.0.0.1, e.g. the local simulator), got {text!r}"
         )
-    if url.query_string or url.fragment or url.user or url.password:
+    if url.user or url.password or "?" in text or "#" in text:
         raise ConfigurationError(
-            f"base_url must not carry a query, fragment or credentials: {base_url!r}"
+            f"{name} must not carry a query, fragment or credentials: {text!r}"
+        )
+    return url
+
+
+def check_base_url(base_url: str, name: str = "base_url") -> str:
+    """``base_url`` without a trailing slash; :class:`ConfigurationError` unless it is an
+    ``https://`` URL (or ``http://`` on a loopback host) with no path, query, fragment or
+    credentials.
+
+    A path is refused, not dropped or kept: the endpoints' paths (``/papi/v1/...``) are
+    added per request, so ``https://papi.binance.com/papi/v1`` would send every request
+    to ``/papi/v1/papi/v1/...``, and an error names the path requested as is.
+    """
+    url = _checked_url(base_url, name)
+    if url.raw_path not in ("", "/"):
+        raise ConfigurationError(
+            f"{name} is scheme, host and port only (the /papi/v1/... paths are added per "
+            f"request): use {str(url.origin())!r}, not {base_url!r}"
         )
     return str(url).rstrip("/")
+
+
+def check_time_url(time_url: str, name: str = "TimeSync.fallback_url") -> str:
+    """A full server-time URL such as ``https://fapi.binance.com/fapi/v1/time``, checked
+    as :func:`check_base_url` does, with a path of papi's grammar."""
+    url = _checked_url(time_url, name)
+    if not PATH_RE.fullmatch(url.raw_path):  # the whole path: a base URL has none
+        raise ConfigurationError(
+            f"{name} must be a full URL such as 'https://fapi.binance.com/fapi/v1/time', "
+            f"got {time_url!r}"
+        )
+    return str(url)
 
 
 def query_string(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, overload
 
-from .._decode import many
+from .._decode import reading, reading_many
 from .._params import check_asset, check_recv_window
 from ..endpoints import ACCOUNT_BALANCE, ACCOUNT_INFORMATION, QUERY_USER_RATE_LIMIT
 from ..models import AccountInformation, AssetBalance, OrderRateLimit
@@ -16,14 +16,16 @@ from ._generated.account import AccountAPIBase
 __all__ = ["AccountAPI"]
 
 
+# Parsers built once, not per call (a missing or malformed field names itself).
+_all_balances = reading_many(AssetBalance)
+_balance = reading(AssetBalance)
+_information = reading(AccountInformation)
+_order_rate_limits = reading_many(OrderRateLimit)
+
+
 def _one_balance(data: Any) -> AssetBalance:
     """The single-asset answer: an object (or, tolerated, a one-element array)."""
-    return AssetBalance.from_json(data[0] if isinstance(data, list) else data)
-
-
-# Parsers built once, not per call.
-_all_balances = many(AssetBalance.from_json)
-_order_rate_limits = many(OrderRateLimit.from_json)
+    return _balance(data[0] if isinstance(data, list) and len(data) == 1 else data)
 
 
 def _recv(params: dict[str, str], recv_window: int | None) -> dict[str, str]:
@@ -91,7 +93,7 @@ class AccountAPI(AccountAPIBase):
             _recv({}, recv_window),
             timeout=timeout,
             retry=retry,
-            parse=AccountInformation.from_json,
+            parse=_information,
         )
 
     async def order_rate_limits(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from .._constants import DEFAULT_RECV_WINDOW_MS
+from .._decode import writing
 from .._params import check_asset, check_assets, positive_decimal_wire, wire_recv_window
 from ..endpoints import REPAY_DEBT
 from ..errors import ExecutionStatusUnknown, ValidationError
@@ -17,6 +18,10 @@ from ..timeouts import Timeouts
 from ._generated.margin import MarginAPIBase
 
 __all__ = ["MarginAPI"]
+
+# A 2xx answer means the repay was applied: a field that cannot be decoded is reported
+# (UndecodedFieldsWarning, RepayDebtResult.undecoded), never turned into an error.
+_repay_debt_result = writing(RepayDebtResult, f"{REPAY_DEBT.method} {REPAY_DEBT.path}")
 
 
 class MarginAPI(MarginAPIBase):
@@ -95,7 +100,7 @@ class MarginAPI(MarginAPIBase):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=RepayDebtResult.from_json,
+            parse=_repay_debt_result,
             encoded=query,
         )
 

@@ -117,7 +117,7 @@ async def run_call(ctx: Context, plan: CallPlan) -> int:
     async with ctx.client(credentials) as client:
         call: Any
         if plan.spec is not None:
-            call = client.call(plan.spec, plan.params)
+            call = client.request(plan.spec, plan.params)
         else:
             call = client.request(
                 plan.method, plan.path, plan.params, security=plan.security, weight=plan.weight

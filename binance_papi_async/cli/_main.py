@@ -18,7 +18,7 @@ from ._call import prepare_call, run_call
 from ._commands import prepare_balance, run_account, run_balance, run_limits, run_stream
 from ._context import IO, Context
 from ._exit import ExitCode, classify
-from ._parser import build_parser
+from ._parser import build_parser, build_sim_parser
 from ._repay import prepare_repay, run_repay
 from ._sim import prepare_sim, run_sim
 
@@ -125,18 +125,22 @@ def main(
     prog: str = "papi",
     io: IO | None = None,
     env: Mapping[str, str] | None = None,
+    sim_only: bool = False,
 ) -> int:
     """Run ``papi`` with ``argv`` (default ``sys.argv[1:]``), the standard streams ``io``
-    and the environment ``env`` (default: the process's); returns the exit status."""
+    and the environment ``env`` (default: the process's); returns the exit status.
+    ``sim_only``: the command line is ``papi sim``'s alone (``python -m
+    binance_papi_async.testing``)."""
     from .. import __version__
 
     io = io if io is not None else IO(sys.stdin, sys.stdout, sys.stderr)
-    parser = build_parser(prog, __version__)
+    parser = build_sim_parser(prog, __version__) if sim_only else build_parser(prog, __version__)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors (argparse printed them)
         return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
     command = COMMANDS[args.command]
+    label = prog if sim_only else f"{prog} {args.command}"
     env = env if env is not None else os.environ
     try:
         with _logging_to(io.stderr, getattr(args, "verbose", 0)):
@@ -151,10 +155,10 @@ def main(
     except Exception as exc:
         code = classify(exc)
         if code is None:
-            io.stderr.write(f"{prog} {args.command}: internal error (a bug, please report):\n")
+            io.stderr.write(f"{label}: internal error (a bug, please report):\n")
             traceback.print_exception(type(exc), exc, exc.__traceback__, file=io.stderr)
             return ExitCode.INTERNAL
-        io.stderr.write(f"{prog} {args.command}: {exc}\n")
+        io.stderr.write(f"{label}: {exc}\n")
         return int(code)
 
 

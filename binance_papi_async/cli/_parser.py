@@ -7,27 +7,39 @@ import argparse
 from .._constants import DEFAULT_BASE_URL
 from ._exit import EXIT_CODES_HELP
 
-__all__ = ["SEED_FORMAT_HELP", "build_parser"]
+__all__ = ["SEED_FORMAT_HELP", "build_parser", "build_sim_parser"]
 
 SEED_FORMAT_HELP = """\
 state file (--state FILE, .json or .toml; without it, the demo account):
   {
-    "prices":   {"BNB": "600", "USDT": "1", "BTC": "60000"},
-    "accounts": {"main": {"assets": {
-                  "BNB":  {"free": "0.3", "borrowed": "2", "interest": "0.00125"},
-                  "USDT": {"free": "5000"}}}},
-    "keys":     [{"api_key": "my-key", "secret": "my-secret", "account": "main"}],
-    "marks":    {"BTCUSDT": "60000"}
+    "prices":     {"BNB": "600", "USDT": "1", "BTC": "60000"},
+    "accounts":   {"main": {"assets": {
+                    "BNB":  {"free": "0.3", "borrowed": "2", "interest": "0.00125"},
+                    "USDT": {"free": "5000"}},
+                  "wallets": {"UM": {"USDT": "100"}}}},
+    "keys":       [{"api_key": "my-key", "secret": "my-secret", "account": "main"}],
+    "marks":      {"BTCUSDT": "60000"},
+    "symbols":    {"UM": {"BTCUSDT": {"tickSize": "0.1", "stepSize": "0.001",
+                                      "minNotional": "100"}}},
+    "commission": {"UM": {"maker": "0.0002", "taker": "0.0005"}}
   }
-  prices    USD price of each asset; every asset an account holds needs one
-  accounts  per account name, per asset: free, locked, borrowed, interest (>= 0;
-            the debt is borrowed + interest)
-  keys      optional API keys: "api_key", and "secret" (HMAC) or "public_key_pem"
-            (RSA / Ed25519), and "account" (default "main"); without keys the demo
-            key pair is registered and printed
-  marks     optional mark prices per symbol (otherwise derived from prices)
+  prices      USD price of each asset; every asset an account holds needs one
+  accounts    per account name: "assets", per asset free, locked, borrowed, interest
+              (>= 0; the debt is borrowed + interest); optional "wallets", the UM / CM
+              futures wallet balance per asset (default 0); optional
+              "unimmrNotification" (true / false)
+  keys        optional API keys: "api_key", and "secret" (HMAC) or "public_key_pem"
+              (RSA / Ed25519), and "account" (default "main"); without keys the demo
+              key pair is registered and printed
+  marks       optional mark prices per symbol (otherwise derived from prices)
+  symbols     optional filters per product (UM, CM, MARGIN) and symbol: tickSize,
+              stepSize, minNotional; a symbol not listed trades with 8 decimals (CM:
+              whole contracts) and no minimum notional
+  commission  optional maker / taker rates per product (default UM and CM 0.0002 /
+              0.0005, MARGIN 0.001 / 0.001)
   Amounts are strings or numbers, read exactly (never through float). TOML files
-  use the same names: [prices], [accounts.main.assets.BNB], [[keys]], [marks]."""
+  use the same names: [prices], [accounts.main.assets.BNB], [[keys]], [marks],
+  [symbols.UM.BTCUSDT], [commission.UM]."""
 
 _MAIN_EPILOG = f"""\
 environment:
@@ -127,15 +139,38 @@ def _common(*, suppress: bool) -> argparse.ArgumentParser:
     return p
 
 
+_SIM_DESCRIPTION = (
+    "Run the local Binance Portfolio Margin simulator until Ctrl-C or SIGTERM.\n"
+    "Prints one line 'papi simulator listening on URL' when ready."
+)
+
+
 def _add_sim(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "sim",
         help="run the local papi simulator",
-        description="Run the local Binance Portfolio Margin simulator until Ctrl-C or "
-        "SIGTERM. Prints one line 'papi simulator listening on URL' when ready.",
+        description=_SIM_DESCRIPTION,
         epilog=SEED_FORMAT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _sim_arguments(p)
+
+
+def build_sim_parser(prog: str, version: str = "") -> argparse.ArgumentParser:
+    """The parser of ``papi sim`` alone (``python -m binance_papi_async.testing``)."""
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description=_SIM_DESCRIPTION,
+        epilog=SEED_FORMAT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {version}")
+    _sim_arguments(p)
+    p.set_defaults(command="sim")
+    return p
+
+
+def _sim_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
     p.add_argument(
@@ -147,6 +182,12 @@ def _add_sim(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--ip-weight-limit", type=int, default=6000, help="IP weight per minute")
     p.add_argument("--order-limit", type=int, default=1200, help="orders per minute")
+    p.add_argument(
+        "--examples",
+        action="store_true",
+        help="answer the documentation example of each operation the simulator does not "
+        "model, instead of HTTP 501 'not simulated'",
+    )
 
 
 def _add_client_commands(

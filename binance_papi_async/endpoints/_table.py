@@ -7,6 +7,10 @@ The operations of spec/papi/endpoints.json, and the undocumented ones papi serve
 ``binance_papi_async.endpoints`` exposes it with lookups by route and name.
 
 Charges.  Every call spends its page's weight on the IP REQUEST_WEIGHT budget.
+An operation whose weight no page gives (endpoints.json "weight": null) is charged
+the largest IP weight a papi page gives (1500), never 0, so the limiter errs on
+the safe side; Binance's X-MBX-USED-WEIGHT-1M header then raises the count if the call
+cost more (an overcharge only costs throughput until the window ends).
 A call also spends the account's ORDERS budget when
   (a) its page says "Request Weight(Order)": 1 order (``charges_for``), or
   (b) it places or amends orders although its page says plain "Request Weight":
@@ -48,6 +52,20 @@ FUND_COLLECTION_BY_ASSET = EndpointSpec(
     summary="Fund Collection by Asset",
     params=(
         Param("asset", "asset", "STRING", True, ""),
+        Param(
+            "amount",
+            "amount",
+            "DECIMAL",
+            False,
+            "Amount to collect; sent together with `futureType`. Without both, every wallet's whole balance of `asset` is collected (the behaviour before 2026-10-15).",
+        ),
+        Param(
+            "futureType",
+            "future_type",
+            "ENUM",
+            False,
+            "Wallet to collect from: `UM`, `CM`, or `OPTION` (SPAN accounts only); sent together with `amount`.",
+        ),
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
@@ -221,6 +239,52 @@ CHANGE_AUTO_REPAY_FUTURES_STATUS = EndpointSpec(
     ),
 )
 
+# Get uniMMR Drop Notification Status (USER_DATA): weight on no page: charged 1500 (see the charges rule above)
+# Portfolio Margin Pro accounts only (PM_PRO, PM_PRO_SPAN): a classic Portfolio Margin account
+#   cannot use it.
+# uncertain: Only the change-log entry is available: the endpoint page (parameters, weight,
+#   response) is in no stored copy; weight is null (unknown) and the enable/disable parameter is
+#   not named there.
+# uncertain: Security type inferred from the method (POST changes a setting: TRADE; GET reads
+#   it: USER_DATA).
+GET_UNIMMR_DROP_NOTIFICATION_STATUS = EndpointSpec(
+    name="get_unimmr_drop_notification_status",
+    method="GET",
+    path="/papi/v1/unimmr/notification",
+    security=Security.USER_DATA,
+    weight=1500,
+    weight_kind=WeightKind.IP,
+    charges=(Charge(Budget.REQUEST_WEIGHT, 1500),),
+    summary="Get uniMMR Drop Notification Status",
+    params=(
+        Param("recvWindow", "recv_window", "LONG", False, ""),
+        Param("timestamp", "timestamp", "LONG", True, ""),
+    ),
+)
+
+# Set uniMMR Drop Notification Status (TRADE): weight on no page: charged 1500 (see the charges rule above)
+# Portfolio Margin Pro accounts only (PM_PRO, PM_PRO_SPAN): a classic Portfolio Margin account
+#   cannot use it.
+# uncertain: Only the change-log entry is available: the endpoint page (parameters, weight,
+#   response) is in no stored copy; weight is null (unknown) and the enable/disable parameter is
+#   not named there.
+# uncertain: Security type inferred from the method (POST changes a setting: TRADE; GET reads
+#   it: USER_DATA).
+SET_UNIMMR_DROP_NOTIFICATION_STATUS = EndpointSpec(
+    name="set_unimmr_drop_notification_status",
+    method="POST",
+    path="/papi/v1/unimmr/notification",
+    security=Security.TRADE,
+    weight=1500,
+    weight_kind=WeightKind.IP,
+    charges=(Charge(Budget.REQUEST_WEIGHT, 1500),),
+    summary="Set uniMMR Drop Notification Status",
+    params=(
+        Param("recvWindow", "recv_window", "LONG", False, ""),
+        Param("timestamp", "timestamp", "LONG", True, ""),
+    ),
+)
+
 # Get CM Account Detail (USER_DATA): Request Weight 5
 GET_CM_ACCOUNT_DETAIL = EndpointSpec(
     name="get_cm_account_detail",
@@ -283,7 +347,7 @@ QUERY_ALL_CM_ORDERS = EndpointSpec(
     charges=(Charge(Budget.REQUEST_WEIGHT, 20),),
     summary="Query All CM Orders",
     params=(
-        Param("symbol", "symbol", "STRING", False, "Symbol [SDK marks required=False]"),
+        Param("symbol", "symbol", "STRING", False, "Either `symbol` or `pair` must be sent."),
         Param("pair", "pair", "STRING", False, ""),
         Param("orderId", "order_id", "LONG", False, ""),
         Param(
@@ -599,7 +663,6 @@ GET_CM_INCOME_HISTORY = EndpointSpec(
         Param(
             "endTime", "end_time", "LONG", False, "Timestamp in ms to get funding until INCLUSIVE."
         ),
-        Param("page", "page", "INT", False, ""),
         Param("limit", "limit", "INT", False, "Default 100; max 1000"),
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, ""),
@@ -1805,8 +1868,6 @@ CANCEL_UM_ALGO_ORDER = EndpointSpec(
 # New UM Algo Order (TRADE): Weight(IP) 1
 # uncertain: places/amends orders: presumably also counts toward the 1200/min account order
 #   limit; doc page labels it plain Request Weight
-# uncertain: not in the 2026-06 doc snapshot; from official SDK only (newer endpoint); weight
-#   label Weight(IP) per SDK
 NEW_UM_ALGO_ORDER = EndpointSpec(
     name="new_um_algo_order",
     method="POST",
@@ -1824,7 +1885,13 @@ NEW_UM_ALGO_ORDER = EndpointSpec(
         Param("symbol", "symbol", "STRING", True, ""),
         Param("side", "side", "ENUM", True, ""),
         Param("type", "type", "ENUM", True, "Conditional order type"),
-        Param("quantity", "quantity", "DECIMAL", True, "Order quantity"),
+        Param(
+            "quantity",
+            "quantity",
+            "DECIMAL",
+            False,
+            "Order quantity; required unless `closePosition` is `true`, and not sent with it.",
+        ),
         Param(
             "positionSide",
             "position_side",
@@ -1843,6 +1910,13 @@ NEW_UM_ALGO_ORDER = EndpointSpec(
             "Trigger price type. Default `CONTRACT_PRICE`",
         ),
         Param("priceMatch", "price_match", "ENUM", False, "Can't be passed together with `price`"),
+        Param(
+            "closePosition",
+            "close_position",
+            "STRING",
+            False,
+            "`true` or `false`, default `false`. Close-All: with `STOP_MARKET` or `TAKE_PROFIT_MARKET`, the triggered order closes the whole position on that side. Not sent together with `quantity` or `reduceOnly`; in Hedge Mode not with `BUY` on `LONG` nor `SELL` on `SHORT`.",
+        ),
         Param("priceProtect", "price_protect", "ENUM", False, "Price protection. Default `false`"),
         Param("reduceOnly", "reduce_only", "ENUM", False, "Cannot be sent in Hedge Mode"),
         Param(
@@ -1857,7 +1931,7 @@ NEW_UM_ALGO_ORDER = EndpointSpec(
             "callback_rate",
             "DECIMAL",
             False,
-            "Used with `TRAILING_STOP_MARKET`, min 0.1, max 10 (1 = 1%)",
+            "Used with `TRAILING_STOP_MARKET`, min 0.1, max 20 (1 = 1%)",
         ),
         Param(
             "clientAlgoId",
@@ -1962,245 +2036,6 @@ GET_USER_COMMISSION_RATE_FOR_UM = EndpointSpec(
     ),
 )
 
-# Cancel All UM Open Conditional Orders (TRADE): Request Weight(Order) 1
-# uncertain: doc labels this read/cancel endpoint Request Weight(Order); label may be a doc
-#   inconsistency
-CANCEL_ALL_UM_OPEN_CONDITIONAL_ORDERS = EndpointSpec(
-    name="cancel_all_um_open_conditional_orders",
-    method="DELETE",
-    path="/papi/v1/um/conditional/allOpenOrders",
-    security=Security.TRADE,
-    weight=1,
-    weight_kind=WeightKind.ORDER,
-    charges=(
-        Charge(Budget.REQUEST_WEIGHT, 1),
-        Charge(Budget.ORDERS, 1),
-    ),
-    summary="Cancel All UM Open Conditional Orders",
-    params=(
-        Param("symbol", "symbol", "STRING", True, "Symbol"),
-        Param("recvWindow", "recv_window", "LONG", False, ""),
-        Param("timestamp", "timestamp", "LONG", True, ""),
-    ),
-)
-
-# Query All UM Conditional Orders (USER_DATA): Request Weight 1
-# weight: 1 for a single symbol; 40 when the symbol parameter is omitted
-QUERY_ALL_UM_CONDITIONAL_ORDERS = EndpointSpec(
-    name="query_all_um_conditional_orders",
-    method="GET",
-    path="/papi/v1/um/conditional/allOrders",
-    security=Security.USER_DATA,
-    weight=1,
-    weight_kind=WeightKind.IP,
-    charges=(Charge(Budget.REQUEST_WEIGHT, 1),),
-    summary="Query All UM Conditional Orders",
-    params=(
-        Param("symbol", "symbol", "STRING", False, ""),
-        Param("strategyId", "strategy_id", "LONG", False, ""),
-        Param(
-            "startTime",
-            "start_time",
-            "LONG",
-            False,
-            "Timestamp in ms to get funding from INCLUSIVE.",
-        ),
-        Param(
-            "endTime", "end_time", "LONG", False, "Timestamp in ms to get funding until INCLUSIVE."
-        ),
-        Param("limit", "limit", "INT", False, "Default 500; max 1000."),
-        Param("recvWindow", "recv_window", "LONG", False, ""),
-        Param("timestamp", "timestamp", "LONG", True, ""),
-    ),
-    weight_rules=(WeightRule("symbol", False, 40),),
-)
-
-# Query Current UM Open Conditional Order (USER_DATA): Request Weight 1
-QUERY_CURRENT_UM_OPEN_CONDITIONAL_ORDER = EndpointSpec(
-    name="query_current_um_open_conditional_order",
-    method="GET",
-    path="/papi/v1/um/conditional/openOrder",
-    security=Security.USER_DATA,
-    weight=1,
-    weight_kind=WeightKind.IP,
-    charges=(Charge(Budget.REQUEST_WEIGHT, 1),),
-    summary="Query Current UM Open Conditional Order",
-    params=(
-        Param("symbol", "symbol", "STRING", True, "Symbol"),
-        Param("strategyId", "strategy_id", "LONG", False, ""),
-        Param("newClientStrategyId", "new_client_strategy_id", "STRING", False, ""),
-        Param("recvWindow", "recv_window", "LONG", False, ""),
-        Param("timestamp", "timestamp", "LONG", True, ""),
-    ),
-)
-
-# Query All Current UM Open Conditional Orders (USER_DATA): Request Weight 1
-# weight: 1 for a single symbol; 40 when the symbol parameter is omitted Careful when accessing this with no symbol.
-QUERY_ALL_CURRENT_UM_OPEN_CONDITIONAL_ORDERS = EndpointSpec(
-    name="query_all_current_um_open_conditional_orders",
-    method="GET",
-    path="/papi/v1/um/conditional/openOrders",
-    security=Security.USER_DATA,
-    weight=1,
-    weight_kind=WeightKind.IP,
-    charges=(Charge(Budget.REQUEST_WEIGHT, 1),),
-    summary="Query All Current UM Open Conditional Orders",
-    params=(
-        Param("symbol", "symbol", "STRING", False, ""),
-        Param("recvWindow", "recv_window", "LONG", False, ""),
-        Param("timestamp", "timestamp", "LONG", True, ""),
-    ),
-    weight_rules=(WeightRule("symbol", False, 40),),
-)
-
-# Cancel UM Conditional Order (TRADE): Request Weight 1
-CANCEL_UM_CONDITIONAL_ORDER = EndpointSpec(
-    name="cancel_um_conditional_order",
-    method="DELETE",
-    path="/papi/v1/um/conditional/order",
-    security=Security.TRADE,
-    weight=1,
-    weight_kind=WeightKind.IP,
-    charges=(Charge(Budget.REQUEST_WEIGHT, 1),),
-    summary="Cancel UM Conditional Order",
-    params=(
-        Param("symbol", "symbol", "STRING", True, "Symbol"),
-        Param("strategyId", "strategy_id", "LONG", False, ""),
-        Param("newClientStrategyId", "new_client_strategy_id", "STRING", False, ""),
-        Param("recvWindow", "recv_window", "LONG", False, ""),
-        Param("timestamp", "timestamp", "LONG", True, ""),
-    ),
-)
-
-# New UM Conditional Order (TRADE): Request Weight 1
-# uncertain: places/amends orders: presumably also counts toward the 1200/min account order
-#   limit; doc page labels it plain Request Weight
-NEW_UM_CONDITIONAL_ORDER = EndpointSpec(
-    name="new_um_conditional_order",
-    method="POST",
-    path="/papi/v1/um/conditional/order",
-    security=Security.TRADE,
-    weight=1,
-    weight_kind=WeightKind.IP,
-    charges=(
-        Charge(Budget.REQUEST_WEIGHT, 1),
-        Charge(Budget.ORDERS, 1),
-    ),
-    summary="New UM Conditional Order",
-    params=(
-        Param("symbol", "symbol", "STRING", True, "Symbol"),
-        Param("side", "side", "ENUM", True, ""),
-        Param(
-            "positionSide",
-            "position_side",
-            "ENUM",
-            False,
-            "Default `BOTH` for One-way Mode ; `LONG` or `SHORT` for Hedge Mode. It must be sent in Hedge Mode.",
-        ),
-        Param(
-            "strategyType",
-            "strategy_type",
-            "ENUM",
-            True,
-            '"STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", and "TRAILING_STOP_MARKET"',
-        ),
-        Param("timeInForce", "time_in_force", "ENUM", False, ""),
-        Param("quantity", "quantity", "DECIMAL", False, ""),
-        Param(
-            "reduceOnly",
-            "reduce_only",
-            "STRING",
-            False,
-            '"true" or "false". default "false". Cannot be sent in Hedge Mode ; cannot be sent with `closePosition`=`true`',
-        ),
-        Param("price", "price", "DECIMAL", False, ""),
-        Param(
-            "workingType",
-            "working_type",
-            "ENUM",
-            False,
-            'stopPrice triggered by: "MARK_PRICE", "CONTRACT_PRICE". Default "CONTRACT_PRICE"',
-        ),
-        Param(
-            "priceProtect",
-            "price_protect",
-            "STRING",
-            False,
-            '"TRUE" or "FALSE", default "FALSE". Used with `STOP/STOP_MARKET` or `TAKE_PROFIT/TAKE_PROFIT_MARKET` orders',
-        ),
-        Param(
-            "newClientStrategyId",
-            "new_client_strategy_id",
-            "STRING",
-            False,
-            "A unique id among open orders. Automatically generated if not sent. Can only be string following the rule: `^[\\.A-Z\\:/a-z0-9_-]{1,32}$`",
-        ),
-        Param(
-            "stopPrice",
-            "stop_price",
-            "DECIMAL",
-            False,
-            "Used with `STOP/STOP_MARKET` or `TAKE_PROFIT/TAKE_PROFIT_MARKET` orders.",
-        ),
-        Param(
-            "activationPrice",
-            "activation_price",
-            "DECIMAL",
-            False,
-            "Used with `TRAILING_STOP_MARKET` orders, default as the mark price",
-        ),
-        Param(
-            "callbackRate",
-            "callback_rate",
-            "DECIMAL",
-            False,
-            "Used with `TRAILING_STOP_MARKET` orders, min 0.1, max 5 where 1 for 1%",
-        ),
-        Param(
-            "priceMatch",
-            "price_match",
-            "ENUM",
-            False,
-            "only avaliable for `LIMIT`/`STOP`/`TAKE_PROFIT` order; can be set to `OPPONENT`/ `OPPONENT_5`/ `OPPONENT_10`/ `OPPONENT_20`: /`QUEUE`/ `QUEUE_5`/ `QUEUE_10`/ `QUEUE_20`; Can't be passed together with `price`",
-        ),
-        Param(
-            "selfTradePreventionMode",
-            "self_trade_prevention_mode",
-            "ENUM",
-            False,
-            "`NONE`:No STP / `EXPIRE_TAKER`:expire taker order when STP triggers/ `EXPIRE_MAKER`:expire taker order when STP triggers/ `EXPIRE_BOTH`:expire both orders when STP triggers",
-        ),
-        Param(
-            "goodTillDate",
-            "good_till_date",
-            "LONG",
-            False,
-            "order cancel time for timeInForce `GTD`, mandatory when `timeInforce` set to `GTD`; order the timestamp only retains second-level precision, ms part will be ignored; The goodTillDate timestamp must be greater than the current time plus 600 seconds and smaller than 253402300799000Mode. It must be sent in Hedge Mode.",
-        ),
-        Param("recvWindow", "recv_window", "LONG", False, ""),
-        Param("timestamp", "timestamp", "LONG", True, ""),
-    ),
-)
-
-# Query UM Conditional Order History (USER_DATA): Request Weight 1
-QUERY_UM_CONDITIONAL_ORDER_HISTORY = EndpointSpec(
-    name="query_um_conditional_order_history",
-    method="GET",
-    path="/papi/v1/um/conditional/orderHistory",
-    security=Security.USER_DATA,
-    weight=1,
-    weight_kind=WeightKind.IP,
-    charges=(Charge(Budget.REQUEST_WEIGHT, 1),),
-    summary="Query UM Conditional Order History",
-    params=(
-        Param("symbol", "symbol", "STRING", True, "Symbol"),
-        Param("strategyId", "strategy_id", "LONG", False, ""),
-        Param("newClientStrategyId", "new_client_strategy_id", "STRING", False, ""),
-        Param("recvWindow", "recv_window", "LONG", False, ""),
-        Param("timestamp", "timestamp", "LONG", True, ""),
-    ),
-)
-
 # Get UM Futures BNB Burn Status (USER_DATA): Request Weight 30
 GET_UM_FUTURES_BNB_BURN_STATUS = EndpointSpec(
     name="get_um_futures_bnb_burn_status",
@@ -2294,7 +2129,7 @@ GET_UM_INCOME_HISTORY = EndpointSpec(
             "income_type",
             "STRING",
             False,
-            "TRANSFER, WELCOME_BONUS, REALIZED_PNL, FUNDING_FEE, COMMISSION, INSURANCE_CLEAR, REFERRAL_KICKBACK, COMMISSION_REBATE, API_REBATE, CONTEST_REWARD, CROSS_COLLATERAL_TRANSFER, OPTIONS_PREMIUM_FEE, OPTIONS_SETTLE_PROFIT, INTERNAL_TRANSFER, AUTO_EXCHANGE, DELIVERED_SETTELMENT, COIN_SWAP_DEPOSIT, COIN_SWAP_WITHDRAW, POSITION_LIMIT_INCREASE_FEE",
+            "TRANSFER, WELCOME_BONUS, REALIZED_PNL, FUNDING_FEE, COMMISSION, INSURANCE_CLEAR, REFERRAL_KICKBACK, COMMISSION_REBATE, API_REBATE, CONTEST_REWARD, CROSS_COLLATERAL_TRANSFER, OPTIONS_PREMIUM_FEE, OPTIONS_SETTLE_PROFIT, INTERNAL_TRANSFER, DELIVERED_SETTELMENT, COIN_SWAP_DEPOSIT, COIN_SWAP_WITHDRAW, POSITION_LIMIT_INCREASE_FEE (AUTO_EXCHANGE removed in SDK 14.0.0, 2026-09-28)",
         ),
         Param(
             "startTime",
@@ -2306,7 +2141,6 @@ GET_UM_INCOME_HISTORY = EndpointSpec(
         Param(
             "endTime", "end_time", "LONG", False, "Timestamp in ms to get funding until INCLUSIVE."
         ),
-        Param("page", "page", "INT", False, "Page number."),
         Param("limit", "limit", "INT", False, "Default 100; max 1000"),
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, ""),
@@ -2519,7 +2353,7 @@ NEW_UM_ORDER = EndpointSpec(
             "self_trade_prevention_mode",
             "ENUM",
             False,
-            "`NONE`:No STP / `EXPIRE_TAKER`:expire taker order when STP triggers/ `EXPIRE_MAKER`:expire taker order when STP triggers/ `EXPIRE_BOTH`:expire both orders when STP triggers",
+            "`EXPIRE_TAKER`: expire the taker order when STP triggers / `EXPIRE_MAKER`: expire the maker order / `EXPIRE_BOTH`: expire both. `NONE` is no longer accepted (SDK 15.0.0, 2026-10-01).",
         ),
         Param(
             "goodTillDate",
@@ -2874,6 +2708,8 @@ TABLE: tuple[EndpointSpec, ...] = (
     REPAY_FUTURES_NEGATIVE_BALANCE,
     GET_AUTO_REPAY_FUTURES_STATUS,
     CHANGE_AUTO_REPAY_FUTURES_STATUS,
+    GET_UNIMMR_DROP_NOTIFICATION_STATUS,
+    SET_UNIMMR_DROP_NOTIFICATION_STATUS,
     GET_CM_ACCOUNT_DETAIL,
     CM_POSITION_ADL_QUANTILE_ESTIMATION,
     CANCEL_ALL_CM_OPEN_ORDERS,
@@ -2937,13 +2773,6 @@ TABLE: tuple[EndpointSpec, ...] = (
     QUERY_ALL_UM_ORDERS,
     PORTFOLIO_MARGIN_UM_TRADING_QUANTITATIVE_RULES_INDICATORS,
     GET_USER_COMMISSION_RATE_FOR_UM,
-    CANCEL_ALL_UM_OPEN_CONDITIONAL_ORDERS,
-    QUERY_ALL_UM_CONDITIONAL_ORDERS,
-    QUERY_CURRENT_UM_OPEN_CONDITIONAL_ORDER,
-    QUERY_ALL_CURRENT_UM_OPEN_CONDITIONAL_ORDERS,
-    CANCEL_UM_CONDITIONAL_ORDER,
-    NEW_UM_CONDITIONAL_ORDER,
-    QUERY_UM_CONDITIONAL_ORDER_HISTORY,
     GET_UM_FUTURES_BNB_BURN_STATUS,
     TOGGLE_BNB_BURN_ON_UM_FUTURES_TRADE,
     QUERY_USERS_UM_FORCE_ORDERS,
@@ -2982,7 +2811,6 @@ __all__ = [
     "CANCEL_ALL_CM_OPEN_CONDITIONAL_ORDERS",
     "CANCEL_ALL_CM_OPEN_ORDERS",
     "CANCEL_ALL_UM_ALGO_OPEN_ORDERS",
-    "CANCEL_ALL_UM_OPEN_CONDITIONAL_ORDERS",
     "CANCEL_ALL_UM_OPEN_ORDERS",
     "CANCEL_CM_CONDITIONAL_ORDER",
     "CANCEL_CM_ORDER",
@@ -2990,7 +2818,6 @@ __all__ = [
     "CANCEL_MARGIN_ACCOUNT_OCO_ORDERS",
     "CANCEL_MARGIN_ACCOUNT_ORDER",
     "CANCEL_UM_ALGO_ORDER",
-    "CANCEL_UM_CONDITIONAL_ORDER",
     "CANCEL_UM_ORDER",
     "CHANGE_AUTO_REPAY_FUTURES_STATUS",
     "CHANGE_CM_INITIAL_LEVERAGE",
@@ -3021,6 +2848,7 @@ __all__ = [
     "GET_UM_FUTURES_TRADE_DOWNLOAD_LINK_BY_ID",
     "GET_UM_FUTURES_TRANSACTION_DOWNLOAD_LINK_BY_ID",
     "GET_UM_INCOME_HISTORY",
+    "GET_UNIMMR_DROP_NOTIFICATION_STATUS",
     "GET_USER_COMMISSION_RATE_FOR_CM",
     "GET_USER_COMMISSION_RATE_FOR_UM",
     "KEEPALIVE_USER_DATA_STREAM",
@@ -3036,7 +2864,6 @@ __all__ = [
     "NEW_CM_ORDER",
     "NEW_MARGIN_ORDER",
     "NEW_UM_ALGO_ORDER",
-    "NEW_UM_CONDITIONAL_ORDER",
     "NEW_UM_ORDER",
     "PORTFOLIO_MARGIN_UM_TRADING_QUANTITATIVE_RULES_INDICATORS",
     "QUERY_ALL_CM_CONDITIONAL_ORDERS",
@@ -3044,10 +2871,8 @@ __all__ = [
     "QUERY_ALL_CURRENT_CM_OPEN_CONDITIONAL_ORDERS",
     "QUERY_ALL_CURRENT_CM_OPEN_ORDERS",
     "QUERY_ALL_CURRENT_UM_OPEN_ALGO_ORDERS",
-    "QUERY_ALL_CURRENT_UM_OPEN_CONDITIONAL_ORDERS",
     "QUERY_ALL_CURRENT_UM_OPEN_ORDERS",
     "QUERY_ALL_MARGIN_ACCOUNT_ORDERS",
-    "QUERY_ALL_UM_CONDITIONAL_ORDERS",
     "QUERY_ALL_UM_ORDERS",
     "QUERY_CM_CONDITIONAL_ORDER_HISTORY",
     "QUERY_CM_MODIFY_ORDER_HISTORY",
@@ -3057,7 +2882,6 @@ __all__ = [
     "QUERY_CURRENT_CM_OPEN_ORDER",
     "QUERY_CURRENT_MARGIN_OPEN_ORDER",
     "QUERY_CURRENT_UM_OPEN_ALGO_ORDER",
-    "QUERY_CURRENT_UM_OPEN_CONDITIONAL_ORDER",
     "QUERY_CURRENT_UM_OPEN_ORDER",
     "QUERY_MARGIN_ACCOUNTS_ALL_OCO",
     "QUERY_MARGIN_ACCOUNTS_OCO",
@@ -3068,7 +2892,6 @@ __all__ = [
     "QUERY_MARGIN_REPAY_RECORD",
     "QUERY_PORTFOLIO_MARGIN_NEGATIVE_BALANCE_INTEREST_HISTORY",
     "QUERY_UM_ALGO_ORDER_HISTORY",
-    "QUERY_UM_CONDITIONAL_ORDER_HISTORY",
     "QUERY_UM_MODIFY_ORDER_HISTORY",
     "QUERY_UM_ORDER",
     "QUERY_UM_POSITION_INFORMATION",
@@ -3078,6 +2901,7 @@ __all__ = [
     "QUERY_USER_NEGATIVE_BALANCE_AUTO_EXCHANGE_RECORD",
     "QUERY_USER_RATE_LIMIT",
     "REPAY_FUTURES_NEGATIVE_BALANCE",
+    "SET_UNIMMR_DROP_NOTIFICATION_STATUS",
     "START_USER_DATA_STREAM",
     "TABLE",
     "TEST_CONNECTIVITY",

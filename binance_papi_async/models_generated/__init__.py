@@ -3,23 +3,36 @@
 
 Generated from spec/papi/responses.json.  Conventions:
 
-* every field may be ``None``: a field Binance does not send (it was removed, as
-  ``cumQuote``/``avgPrice`` on order responses since 2026-07, or it belongs to
-  another variant of the response) is ``None``, never an error;
+* a field Binance always sends (responses.json ``required``) is typed without
+  ``None`` (``order_id: int``), unless its value may be empty (``null``, ``""``,
+  a time of ``0`` for "no time"): then it is ``X | None`` but still required;
+  every other field is ``X | None = None`` (``None`` when Binance does not send
+  it: it was removed, as ``cumQuote``/``avgPrice`` on order responses since
+  2026-07, or it belongs to another shape of the response);
+* where a request parameter picks the answer's shape (``newOrderRespType`` of
+  ``POST /papi/v1/margin/order``: ACK, RESULT, FULL), each shape has its model
+  (``NewMarginOrderAckResponse`` < ``...ResultResponse`` < ``...FullResponse``: a
+  larger shape extends the smaller one), and the method's overloads give the model
+  of the shape the arguments ask for;
 * ``raw`` keeps the parsed body, so fields Binance adds later are never lost;
 * values are read by the rules of :mod:`binance_papi_async._decode`, as the
   hand-written models and the stream events are: amounts are exact ``Decimal``
-  (Binance's strings; JSON numbers only in the fields Binance sends as numbers;
-  ``""`` is ``None``); ids are ``int`` (exact: nothing goes through float); times
-  are aware UTC ``datetime`` (``0`` and ``-1``, Binance's "none", are ``None``);
-  booleans are ``bool`` (the strings ``"true"``/``"false"`` too).  A value of
-  another shape is an error (the call raises a typed error with the raw body),
-  never a guess.
+  (Binance's strings; JSON numbers only in the fields Binance sends as numbers);
+  ids are ``int`` (exact: nothing goes through float); times are aware UTC
+  ``datetime``; durations (``avgCostTimestampOfLast30d``) are ``timedelta``;
+  booleans are ``bool`` (the strings ``"true"``/``"false"`` too); enumerated
+  values are ``str`` (Binance's documented values are an open set);
+* ``FIELDS`` lists each field's wire key, reader and presence.  A read whose
+  answer lacks a required field, or holds a value of another shape, raises
+  ``UnexpectedResponseError`` naming the field; a write answered 2xx never fails
+  for a field: the result comes back with the fields that could not be decoded
+  ``None`` (whatever their annotation), their paths in ``undecoded`` and an
+  ``UndecodedFieldsWarning``, so a placed order is never reported as failed.
 
 The models live in one module per client namespace (``account``, ``margin``, ``um``,
 ``cm``, ``user_stream``), and every one is importable from here.  They load on first
 use (PEP 562): importing this package builds none of them; ``RESPONSE_MODELS``
-(route -> model) loads them all.
+(route -> model; the widest shape where there are several) loads them all.
 
 The four models of ``binance_papi_async.models`` (AccountInformation, AssetBalance,
 OrderRateLimit, RepayDebtResult) are not repeated here.
@@ -98,8 +111,10 @@ if TYPE_CHECKING:
         MarginAccountRepayResponse,
         MarginAccountTradeListItem,
         MarginMaxBorrowResponse,
-        NewMarginOrderResponse,
-        NewMarginOrderResponseFill,
+        NewMarginOrderAckResponse,
+        NewMarginOrderFullResponse,
+        NewMarginOrderFullResponseFill,
+        NewMarginOrderResultResponse,
         QueryAllMarginAccountOrdersItem,
         QueryCurrentMarginOpenOrderItem,
         QueryMarginAccountOrderResponse,
@@ -119,10 +134,8 @@ if TYPE_CHECKING:
     )
     from .um import (
         CancelAllUmAlgoOpenOrdersResponse,
-        CancelAllUmOpenConditionalOrdersResponse,
         CancelAllUmOpenOrdersResponse,
         CancelUmAlgoOrderResponse,
-        CancelUmConditionalOrderResponse,
         CancelUmOrderResponse,
         ChangeUmInitialLeverageResponse,
         ChangeUmPositionModeResponse,
@@ -145,20 +158,15 @@ if TYPE_CHECKING:
         GetUserCommissionRateForUmResponse,
         ModifyUmOrderResponse,
         NewUmAlgoOrderResponse,
-        NewUmConditionalOrderResponse,
         NewUmOrderResponse,
         PortfolioMarginUmTradingQuantitativeRulesIndicatorsResponse,
         PortfolioMarginUmTradingQuantitativeRulesIndicatorsResponseIndicator,
         QueryAllCurrentUmOpenAlgoOrdersItem,
-        QueryAllCurrentUmOpenConditionalOrdersItem,
         QueryAllCurrentUmOpenOrdersItem,
-        QueryAllUmConditionalOrdersItem,
         QueryAllUmOrdersItem,
         QueryCurrentUmOpenAlgoOrderResponse,
-        QueryCurrentUmOpenConditionalOrderResponse,
         QueryCurrentUmOpenOrderResponse,
         QueryUmAlgoOrderHistoryItem,
-        QueryUmConditionalOrderHistoryResponse,
         QueryUmModifyOrderHistoryItem,
         QueryUmModifyOrderHistoryItemAmendment,
         QueryUmModifyOrderHistoryItemAmendmentOrigQty,
@@ -185,7 +193,6 @@ __all__ = [
     "CancelAllCmOpenConditionalOrdersResponse",
     "CancelAllCmOpenOrdersResponse",
     "CancelAllUmAlgoOpenOrdersResponse",
-    "CancelAllUmOpenConditionalOrdersResponse",
     "CancelAllUmOpenOrdersResponse",
     "CancelCmConditionalOrderResponse",
     "CancelCmOrderResponse",
@@ -197,7 +204,6 @@ __all__ = [
     "CancelMarginAccountOcoOrdersResponseOrderReport",
     "CancelMarginAccountOrderResponse",
     "CancelUmAlgoOrderResponse",
-    "CancelUmConditionalOrderResponse",
     "CancelUmOrderResponse",
     "ChangeAutoRepayFuturesStatusResponse",
     "ChangeCmInitialLeverageResponse",
@@ -248,10 +254,11 @@ __all__ = [
     "ModifyUmOrderResponse",
     "NewCmConditionalOrderResponse",
     "NewCmOrderResponse",
-    "NewMarginOrderResponse",
-    "NewMarginOrderResponseFill",
+    "NewMarginOrderAckResponse",
+    "NewMarginOrderFullResponse",
+    "NewMarginOrderFullResponseFill",
+    "NewMarginOrderResultResponse",
     "NewUmAlgoOrderResponse",
-    "NewUmConditionalOrderResponse",
     "NewUmOrderResponse",
     "PortfolioMarginUmTradingQuantitativeRulesIndicatorsResponse",
     "PortfolioMarginUmTradingQuantitativeRulesIndicatorsResponseIndicator",
@@ -260,10 +267,8 @@ __all__ = [
     "QueryAllCurrentCmOpenConditionalOrdersItem",
     "QueryAllCurrentCmOpenOrdersItem",
     "QueryAllCurrentUmOpenAlgoOrdersItem",
-    "QueryAllCurrentUmOpenConditionalOrdersItem",
     "QueryAllCurrentUmOpenOrdersItem",
     "QueryAllMarginAccountOrdersItem",
-    "QueryAllUmConditionalOrdersItem",
     "QueryAllUmOrdersItem",
     "QueryCmConditionalOrderHistoryResponse",
     "QueryCmModifyOrderHistoryItem",
@@ -276,7 +281,6 @@ __all__ = [
     "QueryCurrentCmOpenOrderResponse",
     "QueryCurrentMarginOpenOrderItem",
     "QueryCurrentUmOpenAlgoOrderResponse",
-    "QueryCurrentUmOpenConditionalOrderResponse",
     "QueryCurrentUmOpenOrderResponse",
     "QueryMarginAccountOrderResponse",
     "QueryMarginAccountsAllOcoItem",
@@ -292,7 +296,6 @@ __all__ = [
     "QueryMarginRepayRecordResponseRow",
     "QueryPortfolioMarginNegativeBalanceInterestHistoryItem",
     "QueryUmAlgoOrderHistoryItem",
-    "QueryUmConditionalOrderHistoryResponse",
     "QueryUmModifyOrderHistoryItem",
     "QueryUmModifyOrderHistoryItemAmendment",
     "QueryUmModifyOrderHistoryItemAmendmentOrigQty",
@@ -324,7 +327,6 @@ _HOMES: dict[str, str] = {
     "CancelAllCmOpenConditionalOrdersResponse": ".cm",
     "CancelAllCmOpenOrdersResponse": ".cm",
     "CancelAllUmAlgoOpenOrdersResponse": ".um",
-    "CancelAllUmOpenConditionalOrdersResponse": ".um",
     "CancelAllUmOpenOrdersResponse": ".um",
     "CancelCmConditionalOrderResponse": ".cm",
     "CancelCmOrderResponse": ".cm",
@@ -336,7 +338,6 @@ _HOMES: dict[str, str] = {
     "CancelMarginAccountOcoOrdersResponseOrderReport": ".margin",
     "CancelMarginAccountOrderResponse": ".margin",
     "CancelUmAlgoOrderResponse": ".um",
-    "CancelUmConditionalOrderResponse": ".um",
     "CancelUmOrderResponse": ".um",
     "ChangeAutoRepayFuturesStatusResponse": ".account",
     "ChangeCmInitialLeverageResponse": ".cm",
@@ -387,10 +388,11 @@ _HOMES: dict[str, str] = {
     "ModifyUmOrderResponse": ".um",
     "NewCmConditionalOrderResponse": ".cm",
     "NewCmOrderResponse": ".cm",
-    "NewMarginOrderResponse": ".margin",
-    "NewMarginOrderResponseFill": ".margin",
+    "NewMarginOrderAckResponse": ".margin",
+    "NewMarginOrderFullResponse": ".margin",
+    "NewMarginOrderFullResponseFill": ".margin",
+    "NewMarginOrderResultResponse": ".margin",
     "NewUmAlgoOrderResponse": ".um",
-    "NewUmConditionalOrderResponse": ".um",
     "NewUmOrderResponse": ".um",
     "PortfolioMarginUmTradingQuantitativeRulesIndicatorsResponse": ".um",
     "PortfolioMarginUmTradingQuantitativeRulesIndicatorsResponseIndicator": ".um",
@@ -399,10 +401,8 @@ _HOMES: dict[str, str] = {
     "QueryAllCurrentCmOpenConditionalOrdersItem": ".cm",
     "QueryAllCurrentCmOpenOrdersItem": ".cm",
     "QueryAllCurrentUmOpenAlgoOrdersItem": ".um",
-    "QueryAllCurrentUmOpenConditionalOrdersItem": ".um",
     "QueryAllCurrentUmOpenOrdersItem": ".um",
     "QueryAllMarginAccountOrdersItem": ".margin",
-    "QueryAllUmConditionalOrdersItem": ".um",
     "QueryAllUmOrdersItem": ".um",
     "QueryCmConditionalOrderHistoryResponse": ".cm",
     "QueryCmModifyOrderHistoryItem": ".cm",
@@ -415,7 +415,6 @@ _HOMES: dict[str, str] = {
     "QueryCurrentCmOpenOrderResponse": ".cm",
     "QueryCurrentMarginOpenOrderItem": ".margin",
     "QueryCurrentUmOpenAlgoOrderResponse": ".um",
-    "QueryCurrentUmOpenConditionalOrderResponse": ".um",
     "QueryCurrentUmOpenOrderResponse": ".um",
     "QueryMarginAccountOrderResponse": ".margin",
     "QueryMarginAccountsAllOcoItem": ".margin",
@@ -431,7 +430,6 @@ _HOMES: dict[str, str] = {
     "QueryMarginRepayRecordResponseRow": ".margin",
     "QueryPortfolioMarginNegativeBalanceInterestHistoryItem": ".account",
     "QueryUmAlgoOrderHistoryItem": ".um",
-    "QueryUmConditionalOrderHistoryResponse": ".um",
     "QueryUmModifyOrderHistoryItem": ".um",
     "QueryUmModifyOrderHistoryItemAmendment": ".um",
     "QueryUmModifyOrderHistoryItemAmendmentOrigQty": ".um",

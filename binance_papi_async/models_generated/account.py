@@ -12,17 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
 
-from .._decode import (
-    objects_or_none,
-    to_bool_or_none,
-    to_decimal_or_none,
-    to_int_or_none,
-    to_number_or_none,
-    to_str_or_none,
-    to_time_or_none,
-)
+from .._decode import Field, objects, to_bool, to_decimal, to_int, to_number, to_str, to_time
 
 __all__ = [
     "RESPONSE_MODELS",
@@ -43,36 +36,45 @@ __all__ = [
 class FundCollectionByAssetResponse:
     """Result of ``POST /papi/v1/asset-collection`` (Fund Collection by Asset)."""
 
-    msg: str | None = None
+    msg: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field("msg", "msg", to_str, True),)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> FundCollectionByAssetResponse:
-        return cls(msg=to_str_or_none(d.get("msg")), raw=d)
+        return cls(msg=to_str(d["msg"]), raw=d)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FundAutoCollectionResponse:
     """Result of ``POST /papi/v1/auto-collection`` (Fund Auto-collection)."""
 
-    msg: str | None = None
+    msg: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field("msg", "msg", to_str, True),)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> FundAutoCollectionResponse:
-        return cls(msg=to_str_or_none(d.get("msg")), raw=d)
+        return cls(msg=to_str(d["msg"]), raw=d)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BnbTransferResponse:
     """Result of ``POST /papi/v1/bnb-transfer`` (BNB transfer)."""
 
-    tran_id: int | None = None
+    tran_id: int
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field("tran_id", "tranId", to_int, True),)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> BnbTransferResponse:
-        return cls(tran_id=to_int_or_none(d.get("tranId")), raw=d)
+        return cls(tran_id=to_int(d["tranId"]), raw=d)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,23 +83,32 @@ class QueryPortfolioMarginNegativeBalanceInterestHistoryItem:
     Portfolio Margin Negative Balance Interest History).
     """
 
-    asset: str | None = None
-    interest: Decimal | None = None
-    interest_accured_time: datetime | None = None
-    interest_rate: Decimal | None = None
-    principal: Decimal | None = None
+    asset: str
+    interest: Decimal
+    interest_accured_time: datetime
+    interest_rate: Decimal
+    principal: Decimal
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("asset", "asset", to_str, True),
+        Field("interest", "interest", to_decimal, True),
+        Field("interest_accured_time", "interestAccuredTime", to_time, True),
+        Field("interest_rate", "interestRate", to_decimal, True),
+        Field("principal", "principal", to_decimal, True),
+    )
 
     @classmethod
     def from_json(
         cls, d: Mapping[str, Any]
     ) -> QueryPortfolioMarginNegativeBalanceInterestHistoryItem:
         return cls(
-            asset=to_str_or_none(d.get("asset")),
-            interest=to_decimal_or_none(d.get("interest")),
-            interest_accured_time=to_time_or_none(d.get("interestAccuredTime")),
-            interest_rate=to_decimal_or_none(d.get("interestRate")),
-            principal=to_decimal_or_none(d.get("principal")),
+            asset=to_str(d["asset"]),
+            interest=to_decimal(d["interest"]),
+            interest_accured_time=to_time(d["interestAccuredTime"]),
+            interest_rate=to_decimal(d["interestRate"]),
+            principal=to_decimal(d["principal"]),
             raw=d,
         )
 
@@ -106,19 +117,26 @@ class QueryPortfolioMarginNegativeBalanceInterestHistoryItem:
 class QueryUserNegativeBalanceAutoExchangeRecordResponseRowDetail:
     """One element of ``details``."""
 
-    asset: str | None = None
-    negative_balance: Decimal | None = None
-    negative_max_threshold: Decimal | None = None
+    asset: str
+    negative_balance: Decimal
+    negative_max_threshold: Decimal
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("asset", "asset", to_str, True),
+        Field("negative_balance", "negativeBalance", to_number, True),
+        Field("negative_max_threshold", "negativeMaxThreshold", to_number, True),
+    )
 
     @classmethod
     def from_json(
         cls, d: Mapping[str, Any]
     ) -> QueryUserNegativeBalanceAutoExchangeRecordResponseRowDetail:
         return cls(
-            asset=to_str_or_none(d.get("asset")),
-            negative_balance=to_number_or_none(d.get("negativeBalance")),
-            negative_max_threshold=to_number_or_none(d.get("negativeMaxThreshold")),
+            asset=to_str(d["asset"]),
+            negative_balance=to_number(d["negativeBalance"]),
+            negative_max_threshold=to_number(d["negativeMaxThreshold"]),
             raw=d,
         )
 
@@ -127,21 +145,34 @@ class QueryUserNegativeBalanceAutoExchangeRecordResponseRowDetail:
 class QueryUserNegativeBalanceAutoExchangeRecordResponseRow:
     """One element of ``rows``."""
 
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-    details: tuple[QueryUserNegativeBalanceAutoExchangeRecordResponseRowDetail, ...] | None = None
+    start_time: datetime
+    end_time: datetime
+    details: tuple[QueryUserNegativeBalanceAutoExchangeRecordResponseRowDetail, ...]
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("start_time", "startTime", to_time, True),
+        Field("end_time", "endTime", to_time, True),
+        Field(
+            "details",
+            "details",
+            partial(objects, QueryUserNegativeBalanceAutoExchangeRecordResponseRowDetail.from_json),
+            True,
+            QueryUserNegativeBalanceAutoExchangeRecordResponseRowDetail,
+            "objects",
+        ),
+    )
 
     @classmethod
     def from_json(
         cls, d: Mapping[str, Any]
     ) -> QueryUserNegativeBalanceAutoExchangeRecordResponseRow:
         return cls(
-            start_time=to_time_or_none(d.get("startTime")),
-            end_time=to_time_or_none(d.get("endTime")),
-            details=objects_or_none(
-                QueryUserNegativeBalanceAutoExchangeRecordResponseRowDetail.from_json,
-                d.get("details"),
+            start_time=to_time(d["startTime"]),
+            end_time=to_time(d["endTime"]),
+            details=objects(
+                QueryUserNegativeBalanceAutoExchangeRecordResponseRowDetail.from_json, d["details"]
             ),
             raw=d,
         )
@@ -157,16 +188,29 @@ class QueryUserNegativeBalanceAutoExchangeRecordResponse:
     SDK types negativeMaxThreshold as int, which may be too strict.
     """
 
-    total: int | None = None
-    rows: tuple[QueryUserNegativeBalanceAutoExchangeRecordResponseRow, ...] | None = None
+    total: int
+    rows: tuple[QueryUserNegativeBalanceAutoExchangeRecordResponseRow, ...]
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("total", "total", to_int, True),
+        Field(
+            "rows",
+            "rows",
+            partial(objects, QueryUserNegativeBalanceAutoExchangeRecordResponseRow.from_json),
+            True,
+            QueryUserNegativeBalanceAutoExchangeRecordResponseRow,
+            "objects",
+        ),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryUserNegativeBalanceAutoExchangeRecordResponse:
         return cls(
-            total=to_int_or_none(d.get("total")),
-            rows=objects_or_none(
-                QueryUserNegativeBalanceAutoExchangeRecordResponseRow.from_json, d.get("rows")
+            total=to_int(d["total"]),
+            rows=objects(
+                QueryUserNegativeBalanceAutoExchangeRecordResponseRow.from_json, d["rows"]
             ),
             raw=d,
         )
@@ -178,39 +222,49 @@ class RepayFuturesNegativeBalanceResponse:
     Balance).
     """
 
-    msg: str | None = None
+    msg: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field("msg", "msg", to_str, True),)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> RepayFuturesNegativeBalanceResponse:
-        return cls(msg=to_str_or_none(d.get("msg")), raw=d)
+        return cls(msg=to_str(d["msg"]), raw=d)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GetAutoRepayFuturesStatusResponse:
     """Result of ``GET /papi/v1/repay-futures-switch`` (Get Auto-repay-futures Status)."""
 
-    auto_repay: bool | None = None
+    auto_repay: bool
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field("auto_repay", "autoRepay", to_bool, True),)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> GetAutoRepayFuturesStatusResponse:
-        return cls(auto_repay=to_bool_or_none(d.get("autoRepay")), raw=d)
+        return cls(auto_repay=to_bool(d["autoRepay"]), raw=d)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChangeAutoRepayFuturesStatusResponse:
     """Result of ``POST /papi/v1/repay-futures-switch`` (Change Auto-repay-futures Status)."""
 
-    msg: str | None = None
+    msg: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field("msg", "msg", to_str, True),)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> ChangeAutoRepayFuturesStatusResponse:
-        return cls(msg=to_str_or_none(d.get("msg")), raw=d)
+        return cls(msg=to_str(d["msg"]), raw=d)
 
 
-# Route -> model of its response (of one element when the response is an array).
+# Route -> model of its response (of one element when the response is an array;
+# the widest shape where the request picks one).
 RESPONSE_MODELS: dict[str, type[Any]] = {
     "POST /papi/v1/asset-collection": FundCollectionByAssetResponse,
     "POST /papi/v1/auto-collection": FundAutoCollectionResponse,

@@ -11,16 +11,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
 
 from .._decode import (
-    object_or_none,
-    objects_or_none,
-    to_bool_or_none,
+    Field,
+    objects,
+    to_bool,
+    to_decimal,
     to_decimal_or_none,
+    to_int,
     to_int_or_none,
-    to_number_or_none,
-    to_str_or_none,
+    to_number,
+    to_object,
+    to_str,
+    to_time,
     to_time_or_none,
 )
 
@@ -67,27 +72,39 @@ __all__ = [
 class GetCmAccountDetailResponseAsset:
     """One element of ``assets``."""
 
-    asset: str | None = None
-    cross_wallet_balance: Decimal | None = None
-    cross_un_pnl: Decimal | None = None
-    maint_margin: Decimal | None = None
-    initial_margin: Decimal | None = None
-    position_initial_margin: Decimal | None = None
-    open_order_initial_margin: Decimal | None = None
-    update_time: datetime | None = None
+    asset: str
+    cross_wallet_balance: Decimal
+    cross_un_pnl: Decimal
+    maint_margin: Decimal
+    initial_margin: Decimal
+    position_initial_margin: Decimal
+    open_order_initial_margin: Decimal
+    update_time: datetime
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("asset", "asset", to_str, True),
+        Field("cross_wallet_balance", "crossWalletBalance", to_decimal, True),
+        Field("cross_un_pnl", "crossUnPnl", to_decimal, True),
+        Field("maint_margin", "maintMargin", to_decimal, True),
+        Field("initial_margin", "initialMargin", to_decimal, True),
+        Field("position_initial_margin", "positionInitialMargin", to_decimal, True),
+        Field("open_order_initial_margin", "openOrderInitialMargin", to_decimal, True),
+        Field("update_time", "updateTime", to_time, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> GetCmAccountDetailResponseAsset:
         return cls(
-            asset=to_str_or_none(d.get("asset")),
-            cross_wallet_balance=to_decimal_or_none(d.get("crossWalletBalance")),
-            cross_un_pnl=to_decimal_or_none(d.get("crossUnPnl")),
-            maint_margin=to_decimal_or_none(d.get("maintMargin")),
-            initial_margin=to_decimal_or_none(d.get("initialMargin")),
-            position_initial_margin=to_decimal_or_none(d.get("positionInitialMargin")),
-            open_order_initial_margin=to_decimal_or_none(d.get("openOrderInitialMargin")),
-            update_time=to_time_or_none(d.get("updateTime")),
+            asset=to_str(d["asset"]),
+            cross_wallet_balance=to_decimal(d["crossWalletBalance"]),
+            cross_un_pnl=to_decimal(d["crossUnPnl"]),
+            maint_margin=to_decimal(d["maintMargin"]),
+            initial_margin=to_decimal(d["initialMargin"]),
+            position_initial_margin=to_decimal(d["positionInitialMargin"]),
+            open_order_initial_margin=to_decimal(d["openOrderInitialMargin"]),
+            update_time=to_time(d["updateTime"]),
             raw=d,
         )
 
@@ -96,35 +113,51 @@ class GetCmAccountDetailResponseAsset:
 class GetCmAccountDetailResponsePosition:
     """One element of ``positions``."""
 
-    symbol: str | None = None
-    position_amt: Decimal | None = None
-    initial_margin: Decimal | None = None
-    maint_margin: Decimal | None = None
-    unrealized_profit: Decimal | None = None
-    position_initial_margin: Decimal | None = None
-    open_order_initial_margin: Decimal | None = None
-    leverage: int | None = None
-    position_side: str | None = None
-    entry_price: Decimal | None = None
-    max_qty: Decimal | None = None
-    update_time: datetime | None = None
+    symbol: str
+    position_amt: Decimal
+    initial_margin: Decimal
+    maint_margin: Decimal
+    unrealized_profit: Decimal
+    position_initial_margin: Decimal
+    open_order_initial_margin: Decimal
+    leverage: int
+    position_side: str
+    entry_price: Decimal
+    max_qty: Decimal
+    update_time: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("position_amt", "positionAmt", to_decimal, True),
+        Field("initial_margin", "initialMargin", to_decimal, True),
+        Field("maint_margin", "maintMargin", to_decimal, True),
+        Field("unrealized_profit", "unrealizedProfit", to_decimal, True),
+        Field("position_initial_margin", "positionInitialMargin", to_decimal, True),
+        Field("open_order_initial_margin", "openOrderInitialMargin", to_decimal, True),
+        Field("leverage", "leverage", to_int, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("entry_price", "entryPrice", to_decimal, True),
+        Field("max_qty", "maxQty", to_decimal, True),
+        Field("update_time", "updateTime", to_time_or_none, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> GetCmAccountDetailResponsePosition:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            position_amt=to_decimal_or_none(d.get("positionAmt")),
-            initial_margin=to_decimal_or_none(d.get("initialMargin")),
-            maint_margin=to_decimal_or_none(d.get("maintMargin")),
-            unrealized_profit=to_decimal_or_none(d.get("unrealizedProfit")),
-            position_initial_margin=to_decimal_or_none(d.get("positionInitialMargin")),
-            open_order_initial_margin=to_decimal_or_none(d.get("openOrderInitialMargin")),
-            leverage=to_int_or_none(d.get("leverage")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            entry_price=to_decimal_or_none(d.get("entryPrice")),
-            max_qty=to_decimal_or_none(d.get("maxQty")),
-            update_time=to_time_or_none(d.get("updateTime")),
+            symbol=to_str(d["symbol"]),
+            position_amt=to_decimal(d["positionAmt"]),
+            initial_margin=to_decimal(d["initialMargin"]),
+            maint_margin=to_decimal(d["maintMargin"]),
+            unrealized_profit=to_decimal(d["unrealizedProfit"]),
+            position_initial_margin=to_decimal(d["positionInitialMargin"]),
+            open_order_initial_margin=to_decimal(d["openOrderInitialMargin"]),
+            leverage=to_int(d["leverage"]),
+            position_side=to_str(d["positionSide"]),
+            entry_price=to_decimal(d["entryPrice"]),
+            max_qty=to_decimal(d["maxQty"]),
+            update_time=to_time_or_none(d["updateTime"]),
             raw=d,
         )
 
@@ -133,17 +166,35 @@ class GetCmAccountDetailResponsePosition:
 class GetCmAccountDetailResponse:
     """Result of ``GET /papi/v1/cm/account`` (Get CM Account Detail)."""
 
-    assets: tuple[GetCmAccountDetailResponseAsset, ...] | None = None
-    positions: tuple[GetCmAccountDetailResponsePosition, ...] | None = None
+    assets: tuple[GetCmAccountDetailResponseAsset, ...]
+    positions: tuple[GetCmAccountDetailResponsePosition, ...]
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field(
+            "assets",
+            "assets",
+            partial(objects, GetCmAccountDetailResponseAsset.from_json),
+            True,
+            GetCmAccountDetailResponseAsset,
+            "objects",
+        ),
+        Field(
+            "positions",
+            "positions",
+            partial(objects, GetCmAccountDetailResponsePosition.from_json),
+            True,
+            GetCmAccountDetailResponsePosition,
+            "objects",
+        ),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> GetCmAccountDetailResponse:
         return cls(
-            assets=objects_or_none(GetCmAccountDetailResponseAsset.from_json, d.get("assets")),
-            positions=objects_or_none(
-                GetCmAccountDetailResponsePosition.from_json, d.get("positions")
-            ),
+            assets=objects(GetCmAccountDetailResponseAsset.from_json, d["assets"]),
+            positions=objects(GetCmAccountDetailResponsePosition.from_json, d["positions"]),
             raw=d,
         )
 
@@ -155,17 +206,25 @@ class CmPositionAdlQuantileEstimationItemAdlQuantile:
     ``BOTH``: not in the doc example (from the official SDK).
     """
 
-    long: int | None = None
-    short: int | None = None
+    long: int
+    short: int
     hedge: int | None = None
     both: int | None = None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("long", "LONG", to_int, True),
+        Field("short", "SHORT", to_int, True),
+        Field("hedge", "HEDGE", to_int_or_none, False),
+        Field("both", "BOTH", to_int_or_none, False),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CmPositionAdlQuantileEstimationItemAdlQuantile:
         return cls(
-            long=to_int_or_none(d.get("LONG")),
-            short=to_int_or_none(d.get("SHORT")),
+            long=to_int(d["LONG"]),
+            short=to_int(d["SHORT"]),
             hedge=to_int_or_none(d.get("HEDGE")),
             both=to_int_or_none(d.get("BOTH")),
             raw=d,
@@ -182,16 +241,29 @@ class CmPositionAdlQuantileEstimationItem:
     BOTH comes from the SDK model.
     """
 
-    symbol: str | None = None
-    adl_quantile: CmPositionAdlQuantileEstimationItemAdlQuantile | None = None
+    symbol: str
+    adl_quantile: CmPositionAdlQuantileEstimationItemAdlQuantile
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field(
+            "adl_quantile",
+            "adlQuantile",
+            partial(to_object, CmPositionAdlQuantileEstimationItemAdlQuantile.from_json),
+            True,
+            CmPositionAdlQuantileEstimationItemAdlQuantile,
+            "object",
+        ),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CmPositionAdlQuantileEstimationItem:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            adl_quantile=object_or_none(
-                CmPositionAdlQuantileEstimationItemAdlQuantile.from_json, d.get("adlQuantile")
+            symbol=to_str(d["symbol"]),
+            adl_quantile=to_object(
+                CmPositionAdlQuantileEstimationItemAdlQuantile.from_json, d["adlQuantile"]
             ),
             raw=d,
         )
@@ -201,13 +273,19 @@ class CmPositionAdlQuantileEstimationItem:
 class CancelAllCmOpenOrdersResponse:
     """Result of ``DELETE /papi/v1/cm/allOpenOrders`` (Cancel All CM Open Orders)."""
 
-    code: int | None = None
-    msg: str | None = None
+    code: int
+    msg: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("code", "code", to_int, True),
+        Field("msg", "msg", to_str, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CancelAllCmOpenOrdersResponse:
-        return cls(code=to_int_or_none(d.get("code")), msg=to_str_or_none(d.get("msg")), raw=d)
+        return cls(code=to_int(d["code"]), msg=to_str(d["msg"]), raw=d)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -216,47 +294,69 @@ class QueryAllCmOrdersItem:
     Orders).
     """
 
-    avg_price: Decimal | None = None
-    client_order_id: str | None = None
-    cum_base: Decimal | None = None
-    executed_qty: Decimal | None = None
-    order_id: int | None = None
-    orig_qty: Decimal | None = None
-    orig_type: str | None = None
-    price: Decimal | None = None
-    reduce_only: bool | None = None
-    side: str | None = None
-    position_side: str | None = None
-    status: str | None = None
-    symbol: str | None = None
-    pair: str | None = None
-    time: datetime | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    update_time: datetime | None = None
+    avg_price: Decimal
+    client_order_id: str
+    cum_base: Decimal
+    executed_qty: Decimal
+    order_id: int
+    orig_qty: Decimal
+    orig_type: str
+    price: Decimal
+    reduce_only: bool
+    side: str
+    position_side: str
+    status: str
+    symbol: str
+    pair: str
+    time: datetime
+    time_in_force: str
+    type: str
+    update_time: datetime
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("avg_price", "avgPrice", to_decimal, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("cum_base", "cumBase", to_decimal, True),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("orig_type", "origType", to_str, True),
+        Field("price", "price", to_decimal, True),
+        Field("reduce_only", "reduceOnly", to_bool, True),
+        Field("side", "side", to_str, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("status", "status", to_str, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("pair", "pair", to_str, True),
+        Field("time", "time", to_time, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("update_time", "updateTime", to_time, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryAllCmOrdersItem:
         return cls(
-            avg_price=to_decimal_or_none(d.get("avgPrice")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            cum_base=to_decimal_or_none(d.get("cumBase")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            order_id=to_int_or_none(d.get("orderId")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            orig_type=to_str_or_none(d.get("origType")),
-            price=to_decimal_or_none(d.get("price")),
-            reduce_only=to_bool_or_none(d.get("reduceOnly")),
-            side=to_str_or_none(d.get("side")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            status=to_str_or_none(d.get("status")),
-            symbol=to_str_or_none(d.get("symbol")),
-            pair=to_str_or_none(d.get("pair")),
-            time=to_time_or_none(d.get("time")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            update_time=to_time_or_none(d.get("updateTime")),
+            avg_price=to_decimal(d["avgPrice"]),
+            client_order_id=to_str(d["clientOrderId"]),
+            cum_base=to_decimal(d["cumBase"]),
+            executed_qty=to_decimal(d["executedQty"]),
+            order_id=to_int(d["orderId"]),
+            orig_qty=to_decimal(d["origQty"]),
+            orig_type=to_str(d["origType"]),
+            price=to_decimal(d["price"]),
+            reduce_only=to_bool(d["reduceOnly"]),
+            side=to_str(d["side"]),
+            position_side=to_str(d["positionSide"]),
+            status=to_str(d["status"]),
+            symbol=to_str(d["symbol"]),
+            pair=to_str(d["pair"]),
+            time=to_time(d["time"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            update_time=to_time(d["updateTime"]),
             raw=d,
         )
 
@@ -265,17 +365,24 @@ class QueryAllCmOrdersItem:
 class GetUserCommissionRateForCmResponse:
     """Result of ``GET /papi/v1/cm/commissionRate`` (Get User Commission Rate for CM)."""
 
-    symbol: str | None = None
-    maker_commission_rate: Decimal | None = None
-    taker_commission_rate: Decimal | None = None
+    symbol: str
+    maker_commission_rate: Decimal
+    taker_commission_rate: Decimal
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("maker_commission_rate", "makerCommissionRate", to_decimal, True),
+        Field("taker_commission_rate", "takerCommissionRate", to_decimal, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> GetUserCommissionRateForCmResponse:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            maker_commission_rate=to_decimal_or_none(d.get("makerCommissionRate")),
-            taker_commission_rate=to_decimal_or_none(d.get("takerCommissionRate")),
+            symbol=to_str(d["symbol"]),
+            maker_commission_rate=to_decimal(d["makerCommissionRate"]),
+            taker_commission_rate=to_decimal(d["takerCommissionRate"]),
             raw=d,
         )
 
@@ -289,13 +396,19 @@ class CancelAllCmOpenConditionalOrdersResponse:
     200); the Python SDK follows the doc and types code as str. Treat as int-or-string.
     """
 
-    code: str | None = None
-    msg: str | None = None
+    code: str
+    msg: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("code", "code", to_str, True),
+        Field("msg", "msg", to_str, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CancelAllCmOpenConditionalOrdersResponse:
-        return cls(code=to_str_or_none(d.get("code")), msg=to_str_or_none(d.get("msg")), raw=d)
+        return cls(code=to_str(d["code"]), msg=to_str(d["msg"]), raw=d)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -304,51 +417,75 @@ class QueryAllCmConditionalOrdersItem:
     All CM Conditional Orders).
     """
 
-    new_client_strategy_id: str | None = None
-    strategy_id: int | None = None
-    strategy_status: str | None = None
-    strategy_type: str | None = None
-    orig_qty: Decimal | None = None
-    price: Decimal | None = None
-    reduce_only: bool | None = None
-    side: str | None = None
-    position_side: str | None = None
-    stop_price: Decimal | None = None
-    symbol: str | None = None
-    order_id: int | None = None
-    status: str | None = None
-    book_time: datetime | None = None
-    update_time: datetime | None = None
-    trigger_time: datetime | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    activate_price: Decimal | None = None
-    price_rate: Decimal | None = None
+    new_client_strategy_id: str
+    strategy_id: int
+    strategy_status: str
+    strategy_type: str
+    orig_qty: Decimal
+    price: Decimal
+    reduce_only: bool
+    side: str
+    position_side: str
+    stop_price: Decimal
+    symbol: str
+    order_id: int
+    status: str
+    book_time: datetime
+    update_time: datetime
+    trigger_time: datetime | None
+    time_in_force: str
+    type: str
+    activate_price: Decimal
+    price_rate: Decimal
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("new_client_strategy_id", "newClientStrategyId", to_str, True),
+        Field("strategy_id", "strategyId", to_int, True),
+        Field("strategy_status", "strategyStatus", to_str, True),
+        Field("strategy_type", "strategyType", to_str, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("price", "price", to_decimal, True),
+        Field("reduce_only", "reduceOnly", to_bool, True),
+        Field("side", "side", to_str, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("stop_price", "stopPrice", to_decimal, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("status", "status", to_str, True),
+        Field("book_time", "bookTime", to_time, True),
+        Field("update_time", "updateTime", to_time, True),
+        Field("trigger_time", "triggerTime", to_time_or_none, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("activate_price", "activatePrice", to_decimal, True),
+        Field("price_rate", "priceRate", to_decimal, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryAllCmConditionalOrdersItem:
         return cls(
-            new_client_strategy_id=to_str_or_none(d.get("newClientStrategyId")),
-            strategy_id=to_int_or_none(d.get("strategyId")),
-            strategy_status=to_str_or_none(d.get("strategyStatus")),
-            strategy_type=to_str_or_none(d.get("strategyType")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            price=to_decimal_or_none(d.get("price")),
-            reduce_only=to_bool_or_none(d.get("reduceOnly")),
-            side=to_str_or_none(d.get("side")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            stop_price=to_decimal_or_none(d.get("stopPrice")),
-            symbol=to_str_or_none(d.get("symbol")),
-            order_id=to_int_or_none(d.get("orderId")),
-            status=to_str_or_none(d.get("status")),
-            book_time=to_time_or_none(d.get("bookTime")),
-            update_time=to_time_or_none(d.get("updateTime")),
-            trigger_time=to_time_or_none(d.get("triggerTime")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            activate_price=to_decimal_or_none(d.get("activatePrice")),
-            price_rate=to_decimal_or_none(d.get("priceRate")),
+            new_client_strategy_id=to_str(d["newClientStrategyId"]),
+            strategy_id=to_int(d["strategyId"]),
+            strategy_status=to_str(d["strategyStatus"]),
+            strategy_type=to_str(d["strategyType"]),
+            orig_qty=to_decimal(d["origQty"]),
+            price=to_decimal(d["price"]),
+            reduce_only=to_bool(d["reduceOnly"]),
+            side=to_str(d["side"]),
+            position_side=to_str(d["positionSide"]),
+            stop_price=to_decimal(d["stopPrice"]),
+            symbol=to_str(d["symbol"]),
+            order_id=to_int(d["orderId"]),
+            status=to_str(d["status"]),
+            book_time=to_time(d["bookTime"]),
+            update_time=to_time(d["updateTime"]),
+            trigger_time=to_time_or_none(d["triggerTime"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            activate_price=to_decimal(d["activatePrice"]),
+            price_rate=to_decimal(d["priceRate"]),
             raw=d,
         )
 
@@ -359,43 +496,63 @@ class QueryCurrentCmOpenConditionalOrderResponse:
     Order).
     """
 
-    new_client_strategy_id: str | None = None
-    strategy_id: int | None = None
-    strategy_status: str | None = None
-    strategy_type: str | None = None
-    orig_qty: Decimal | None = None
-    price: Decimal | None = None
-    reduce_only: bool | None = None
-    side: str | None = None
-    position_side: str | None = None
-    stop_price: Decimal | None = None
-    symbol: str | None = None
-    book_time: datetime | None = None
-    update_time: datetime | None = None
-    time_in_force: str | None = None
-    activate_price: Decimal | None = None
-    price_rate: Decimal | None = None
+    new_client_strategy_id: str
+    strategy_id: int
+    strategy_status: str
+    strategy_type: str
+    orig_qty: Decimal
+    price: Decimal
+    reduce_only: bool
+    side: str
+    position_side: str
+    stop_price: Decimal
+    symbol: str
+    book_time: datetime
+    update_time: datetime
+    time_in_force: str
+    activate_price: Decimal
+    price_rate: Decimal
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("new_client_strategy_id", "newClientStrategyId", to_str, True),
+        Field("strategy_id", "strategyId", to_int, True),
+        Field("strategy_status", "strategyStatus", to_str, True),
+        Field("strategy_type", "strategyType", to_str, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("price", "price", to_decimal, True),
+        Field("reduce_only", "reduceOnly", to_bool, True),
+        Field("side", "side", to_str, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("stop_price", "stopPrice", to_decimal, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("book_time", "bookTime", to_time, True),
+        Field("update_time", "updateTime", to_time, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("activate_price", "activatePrice", to_decimal, True),
+        Field("price_rate", "priceRate", to_decimal, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryCurrentCmOpenConditionalOrderResponse:
         return cls(
-            new_client_strategy_id=to_str_or_none(d.get("newClientStrategyId")),
-            strategy_id=to_int_or_none(d.get("strategyId")),
-            strategy_status=to_str_or_none(d.get("strategyStatus")),
-            strategy_type=to_str_or_none(d.get("strategyType")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            price=to_decimal_or_none(d.get("price")),
-            reduce_only=to_bool_or_none(d.get("reduceOnly")),
-            side=to_str_or_none(d.get("side")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            stop_price=to_decimal_or_none(d.get("stopPrice")),
-            symbol=to_str_or_none(d.get("symbol")),
-            book_time=to_time_or_none(d.get("bookTime")),
-            update_time=to_time_or_none(d.get("updateTime")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            activate_price=to_decimal_or_none(d.get("activatePrice")),
-            price_rate=to_decimal_or_none(d.get("priceRate")),
+            new_client_strategy_id=to_str(d["newClientStrategyId"]),
+            strategy_id=to_int(d["strategyId"]),
+            strategy_status=to_str(d["strategyStatus"]),
+            strategy_type=to_str(d["strategyType"]),
+            orig_qty=to_decimal(d["origQty"]),
+            price=to_decimal(d["price"]),
+            reduce_only=to_bool(d["reduceOnly"]),
+            side=to_str(d["side"]),
+            position_side=to_str(d["positionSide"]),
+            stop_price=to_decimal(d["stopPrice"]),
+            symbol=to_str(d["symbol"]),
+            book_time=to_time(d["bookTime"]),
+            update_time=to_time(d["updateTime"]),
+            time_in_force=to_str(d["timeInForce"]),
+            activate_price=to_decimal(d["activatePrice"]),
+            price_rate=to_decimal(d["priceRate"]),
             raw=d,
         )
 
@@ -406,43 +563,63 @@ class QueryAllCurrentCmOpenConditionalOrdersItem:
     All Current CM Open Conditional Orders).
     """
 
-    new_client_strategy_id: str | None = None
-    strategy_id: int | None = None
-    strategy_status: str | None = None
-    strategy_type: str | None = None
-    orig_qty: Decimal | None = None
-    price: Decimal | None = None
-    reduce_only: bool | None = None
-    side: str | None = None
-    position_side: str | None = None
-    stop_price: Decimal | None = None
-    symbol: str | None = None
-    book_time: datetime | None = None
-    update_time: datetime | None = None
-    time_in_force: str | None = None
-    activate_price: Decimal | None = None
-    price_rate: Decimal | None = None
+    new_client_strategy_id: str
+    strategy_id: int
+    strategy_status: str
+    strategy_type: str
+    orig_qty: Decimal
+    price: Decimal
+    reduce_only: bool
+    side: str
+    position_side: str
+    stop_price: Decimal
+    symbol: str
+    book_time: datetime
+    update_time: datetime
+    time_in_force: str
+    activate_price: Decimal
+    price_rate: Decimal
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("new_client_strategy_id", "newClientStrategyId", to_str, True),
+        Field("strategy_id", "strategyId", to_int, True),
+        Field("strategy_status", "strategyStatus", to_str, True),
+        Field("strategy_type", "strategyType", to_str, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("price", "price", to_decimal, True),
+        Field("reduce_only", "reduceOnly", to_bool, True),
+        Field("side", "side", to_str, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("stop_price", "stopPrice", to_decimal, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("book_time", "bookTime", to_time, True),
+        Field("update_time", "updateTime", to_time, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("activate_price", "activatePrice", to_decimal, True),
+        Field("price_rate", "priceRate", to_decimal, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryAllCurrentCmOpenConditionalOrdersItem:
         return cls(
-            new_client_strategy_id=to_str_or_none(d.get("newClientStrategyId")),
-            strategy_id=to_int_or_none(d.get("strategyId")),
-            strategy_status=to_str_or_none(d.get("strategyStatus")),
-            strategy_type=to_str_or_none(d.get("strategyType")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            price=to_decimal_or_none(d.get("price")),
-            reduce_only=to_bool_or_none(d.get("reduceOnly")),
-            side=to_str_or_none(d.get("side")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            stop_price=to_decimal_or_none(d.get("stopPrice")),
-            symbol=to_str_or_none(d.get("symbol")),
-            book_time=to_time_or_none(d.get("bookTime")),
-            update_time=to_time_or_none(d.get("updateTime")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            activate_price=to_decimal_or_none(d.get("activatePrice")),
-            price_rate=to_decimal_or_none(d.get("priceRate")),
+            new_client_strategy_id=to_str(d["newClientStrategyId"]),
+            strategy_id=to_int(d["strategyId"]),
+            strategy_status=to_str(d["strategyStatus"]),
+            strategy_type=to_str(d["strategyType"]),
+            orig_qty=to_decimal(d["origQty"]),
+            price=to_decimal(d["price"]),
+            reduce_only=to_bool(d["reduceOnly"]),
+            side=to_str(d["side"]),
+            position_side=to_str(d["positionSide"]),
+            stop_price=to_decimal(d["stopPrice"]),
+            symbol=to_str(d["symbol"]),
+            book_time=to_time(d["bookTime"]),
+            update_time=to_time(d["updateTime"]),
+            time_in_force=to_str(d["timeInForce"]),
+            activate_price=to_decimal(d["activatePrice"]),
+            price_rate=to_decimal(d["priceRate"]),
             raw=d,
         )
 
@@ -451,47 +628,69 @@ class QueryAllCurrentCmOpenConditionalOrdersItem:
 class CancelCmConditionalOrderResponse:
     """Result of ``DELETE /papi/v1/cm/conditional/order`` (Cancel CM Conditional Order)."""
 
-    new_client_strategy_id: str | None = None
-    strategy_id: int | None = None
-    strategy_status: str | None = None
-    strategy_type: str | None = None
-    orig_qty: Decimal | None = None
-    price: Decimal | None = None
-    reduce_only: bool | None = None
-    side: str | None = None
-    position_side: str | None = None
-    stop_price: Decimal | None = None
-    symbol: str | None = None
-    time_in_force: str | None = None
-    activate_price: Decimal | None = None
-    price_rate: Decimal | None = None
-    book_time: datetime | None = None
-    update_time: datetime | None = None
-    working_type: str | None = None
-    price_protect: bool | None = None
+    new_client_strategy_id: str
+    strategy_id: int
+    strategy_status: str
+    strategy_type: str
+    orig_qty: Decimal
+    price: Decimal
+    reduce_only: bool
+    side: str
+    position_side: str
+    stop_price: Decimal
+    symbol: str
+    time_in_force: str
+    activate_price: Decimal
+    price_rate: Decimal
+    book_time: datetime
+    update_time: datetime
+    working_type: str
+    price_protect: bool
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("new_client_strategy_id", "newClientStrategyId", to_str, True),
+        Field("strategy_id", "strategyId", to_int, True),
+        Field("strategy_status", "strategyStatus", to_str, True),
+        Field("strategy_type", "strategyType", to_str, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("price", "price", to_decimal, True),
+        Field("reduce_only", "reduceOnly", to_bool, True),
+        Field("side", "side", to_str, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("stop_price", "stopPrice", to_decimal, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("activate_price", "activatePrice", to_decimal, True),
+        Field("price_rate", "priceRate", to_decimal, True),
+        Field("book_time", "bookTime", to_time, True),
+        Field("update_time", "updateTime", to_time, True),
+        Field("working_type", "workingType", to_str, True),
+        Field("price_protect", "priceProtect", to_bool, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CancelCmConditionalOrderResponse:
         return cls(
-            new_client_strategy_id=to_str_or_none(d.get("newClientStrategyId")),
-            strategy_id=to_int_or_none(d.get("strategyId")),
-            strategy_status=to_str_or_none(d.get("strategyStatus")),
-            strategy_type=to_str_or_none(d.get("strategyType")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            price=to_decimal_or_none(d.get("price")),
-            reduce_only=to_bool_or_none(d.get("reduceOnly")),
-            side=to_str_or_none(d.get("side")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            stop_price=to_decimal_or_none(d.get("stopPrice")),
-            symbol=to_str_or_none(d.get("symbol")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            activate_price=to_decimal_or_none(d.get("activatePrice")),
-            price_rate=to_decimal_or_none(d.get("priceRate")),
-            book_time=to_time_or_none(d.get("bookTime")),
-            update_time=to_time_or_none(d.get("updateTime")),
-            working_type=to_str_or_none(d.get("workingType")),
-            price_protect=to_bool_or_none(d.get("priceProtect")),
+            new_client_strategy_id=to_str(d["newClientStrategyId"]),
+            strategy_id=to_int(d["strategyId"]),
+            strategy_status=to_str(d["strategyStatus"]),
+            strategy_type=to_str(d["strategyType"]),
+            orig_qty=to_decimal(d["origQty"]),
+            price=to_decimal(d["price"]),
+            reduce_only=to_bool(d["reduceOnly"]),
+            side=to_str(d["side"]),
+            position_side=to_str(d["positionSide"]),
+            stop_price=to_decimal(d["stopPrice"]),
+            symbol=to_str(d["symbol"]),
+            time_in_force=to_str(d["timeInForce"]),
+            activate_price=to_decimal(d["activatePrice"]),
+            price_rate=to_decimal(d["priceRate"]),
+            book_time=to_time(d["bookTime"]),
+            update_time=to_time(d["updateTime"]),
+            working_type=to_str(d["workingType"]),
+            price_protect=to_bool(d["priceProtect"]),
             raw=d,
         )
 
@@ -500,49 +699,72 @@ class CancelCmConditionalOrderResponse:
 class NewCmConditionalOrderResponse:
     """Result of ``POST /papi/v1/cm/conditional/order`` (New CM Conditional Order)."""
 
-    new_client_strategy_id: str | None = None
-    strategy_id: int | None = None
-    strategy_status: str | None = None
-    strategy_type: str | None = None
-    orig_qty: Decimal | None = None
-    price: Decimal | None = None
-    reduce_only: bool | None = None
-    side: str | None = None
-    position_side: str | None = None
-    stop_price: Decimal | None = None
-    symbol: str | None = None
-    pair: str | None = None
-    time_in_force: str | None = None
-    activate_price: Decimal | None = None
-    price_rate: Decimal | None = None
-    book_time: datetime | None = None
-    update_time: datetime | None = None
-    working_type: str | None = None
-    price_protect: bool | None = None
+    new_client_strategy_id: str
+    strategy_id: int
+    strategy_status: str
+    strategy_type: str
+    orig_qty: Decimal
+    price: Decimal
+    reduce_only: bool
+    side: str
+    position_side: str
+    stop_price: Decimal
+    symbol: str
+    pair: str
+    time_in_force: str
+    activate_price: Decimal
+    price_rate: Decimal
+    book_time: datetime
+    update_time: datetime
+    working_type: str
+    price_protect: bool
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("new_client_strategy_id", "newClientStrategyId", to_str, True),
+        Field("strategy_id", "strategyId", to_int, True),
+        Field("strategy_status", "strategyStatus", to_str, True),
+        Field("strategy_type", "strategyType", to_str, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("price", "price", to_decimal, True),
+        Field("reduce_only", "reduceOnly", to_bool, True),
+        Field("side", "side", to_str, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("stop_price", "stopPrice", to_decimal, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("pair", "pair", to_str, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("activate_price", "activatePrice", to_decimal, True),
+        Field("price_rate", "priceRate", to_decimal, True),
+        Field("book_time", "bookTime", to_time, True),
+        Field("update_time", "updateTime", to_time, True),
+        Field("working_type", "workingType", to_str, True),
+        Field("price_protect", "priceProtect", to_bool, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> NewCmConditionalOrderResponse:
         return cls(
-            new_client_strategy_id=to_str_or_none(d.get("newClientStrategyId")),
-            strategy_id=to_int_or_none(d.get("strategyId")),
-            strategy_status=to_str_or_none(d.get("strategyStatus")),
-            strategy_type=to_str_or_none(d.get("strategyType")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            price=to_decimal_or_none(d.get("price")),
-            reduce_only=to_bool_or_none(d.get("reduceOnly")),
-            side=to_str_or_none(d.get("side")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            stop_price=to_decimal_or_none(d.get("stopPrice")),
-            symbol=to_str_or_none(d.get("symbol")),
-            pair=to_str_or_none(d.get("pair")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            activate_price=to_decimal_or_none(d.get("activatePrice")),
-            price_rate=to_decimal_or_none(d.get("priceRate")),
-            book_time=to_time_or_none(d.get("bookTime")),
-            update_time=to_time_or_none(d.get("updateTime")),
-            working_type=to_str_or_none(d.get("workingType")),
-            price_protect=to_bool_or_none(d.get("priceProtect")),
+            new_client_strategy_id=to_str(d["newClientStrategyId"]),
+            strategy_id=to_int(d["strategyId"]),
+            strategy_status=to_str(d["strategyStatus"]),
+            strategy_type=to_str(d["strategyType"]),
+            orig_qty=to_decimal(d["origQty"]),
+            price=to_decimal(d["price"]),
+            reduce_only=to_bool(d["reduceOnly"]),
+            side=to_str(d["side"]),
+            position_side=to_str(d["positionSide"]),
+            stop_price=to_decimal(d["stopPrice"]),
+            symbol=to_str(d["symbol"]),
+            pair=to_str(d["pair"]),
+            time_in_force=to_str(d["timeInForce"]),
+            activate_price=to_decimal(d["activatePrice"]),
+            price_rate=to_decimal(d["priceRate"]),
+            book_time=to_time(d["bookTime"]),
+            update_time=to_time(d["updateTime"]),
+            working_type=to_str(d["workingType"]),
+            price_protect=to_bool(d["priceProtect"]),
             raw=d,
         )
 
@@ -553,57 +775,84 @@ class QueryCmConditionalOrderHistoryResponse:
     History).
     """
 
-    new_client_strategy_id: str | None = None
-    strategy_id: int | None = None
-    strategy_status: str | None = None
-    strategy_type: str | None = None
-    orig_qty: Decimal | None = None
-    price: Decimal | None = None
-    reduce_only: bool | None = None
-    side: str | None = None
-    position_side: str | None = None
-    stop_price: Decimal | None = None
-    symbol: str | None = None
-    order_id: int | None = None
-    status: str | None = None
-    book_time: datetime | None = None
-    update_time: datetime | None = None
-    trigger_time: datetime | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    activate_price: Decimal | None = None
-    price_rate: Decimal | None = None
-    working_type: str | None = None
-    price_protect: bool | None = None
-    price_match: str | None = None
+    new_client_strategy_id: str
+    strategy_id: int
+    strategy_status: str
+    strategy_type: str
+    orig_qty: Decimal
+    price: Decimal
+    reduce_only: bool
+    side: str
+    position_side: str
+    stop_price: Decimal
+    symbol: str
+    order_id: int
+    status: str
+    book_time: datetime
+    update_time: datetime
+    trigger_time: datetime | None
+    time_in_force: str
+    type: str
+    activate_price: Decimal
+    price_rate: Decimal
+    working_type: str
+    price_protect: bool
+    price_match: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("new_client_strategy_id", "newClientStrategyId", to_str, True),
+        Field("strategy_id", "strategyId", to_int, True),
+        Field("strategy_status", "strategyStatus", to_str, True),
+        Field("strategy_type", "strategyType", to_str, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("price", "price", to_decimal, True),
+        Field("reduce_only", "reduceOnly", to_bool, True),
+        Field("side", "side", to_str, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("stop_price", "stopPrice", to_decimal, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("status", "status", to_str, True),
+        Field("book_time", "bookTime", to_time, True),
+        Field("update_time", "updateTime", to_time, True),
+        Field("trigger_time", "triggerTime", to_time_or_none, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("activate_price", "activatePrice", to_decimal, True),
+        Field("price_rate", "priceRate", to_decimal, True),
+        Field("working_type", "workingType", to_str, True),
+        Field("price_protect", "priceProtect", to_bool, True),
+        Field("price_match", "priceMatch", to_str, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryCmConditionalOrderHistoryResponse:
         return cls(
-            new_client_strategy_id=to_str_or_none(d.get("newClientStrategyId")),
-            strategy_id=to_int_or_none(d.get("strategyId")),
-            strategy_status=to_str_or_none(d.get("strategyStatus")),
-            strategy_type=to_str_or_none(d.get("strategyType")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            price=to_decimal_or_none(d.get("price")),
-            reduce_only=to_bool_or_none(d.get("reduceOnly")),
-            side=to_str_or_none(d.get("side")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            stop_price=to_decimal_or_none(d.get("stopPrice")),
-            symbol=to_str_or_none(d.get("symbol")),
-            order_id=to_int_or_none(d.get("orderId")),
-            status=to_str_or_none(d.get("status")),
-            book_time=to_time_or_none(d.get("bookTime")),
-            update_time=to_time_or_none(d.get("updateTime")),
-            trigger_time=to_time_or_none(d.get("triggerTime")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            activate_price=to_decimal_or_none(d.get("activatePrice")),
-            price_rate=to_decimal_or_none(d.get("priceRate")),
-            working_type=to_str_or_none(d.get("workingType")),
-            price_protect=to_bool_or_none(d.get("priceProtect")),
-            price_match=to_str_or_none(d.get("priceMatch")),
+            new_client_strategy_id=to_str(d["newClientStrategyId"]),
+            strategy_id=to_int(d["strategyId"]),
+            strategy_status=to_str(d["strategyStatus"]),
+            strategy_type=to_str(d["strategyType"]),
+            orig_qty=to_decimal(d["origQty"]),
+            price=to_decimal(d["price"]),
+            reduce_only=to_bool(d["reduceOnly"]),
+            side=to_str(d["side"]),
+            position_side=to_str(d["positionSide"]),
+            stop_price=to_decimal(d["stopPrice"]),
+            symbol=to_str(d["symbol"]),
+            order_id=to_int(d["orderId"]),
+            status=to_str(d["status"]),
+            book_time=to_time(d["bookTime"]),
+            update_time=to_time(d["updateTime"]),
+            trigger_time=to_time_or_none(d["triggerTime"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            activate_price=to_decimal(d["activatePrice"]),
+            price_rate=to_decimal(d["priceRate"]),
+            working_type=to_str(d["workingType"]),
+            price_protect=to_bool(d["priceProtect"]),
+            price_match=to_str(d["priceMatch"]),
             raw=d,
         )
 
@@ -614,47 +863,69 @@ class QueryUsersCmForceOrdersItem:
     Force Orders).
     """
 
-    order_id: int | None = None
-    symbol: str | None = None
-    pair: str | None = None
-    status: str | None = None
-    client_order_id: str | None = None
-    price: Decimal | None = None
-    avg_price: Decimal | None = None
-    orig_qty: Decimal | None = None
-    executed_qty: Decimal | None = None
-    cum_base: Decimal | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    reduce_only: bool | None = None
-    side: str | None = None
-    position_side: str | None = None
-    orig_type: str | None = None
-    time: datetime | None = None
-    update_time: datetime | None = None
+    order_id: int
+    symbol: str
+    pair: str
+    status: str
+    client_order_id: str
+    price: Decimal
+    avg_price: Decimal
+    orig_qty: Decimal
+    executed_qty: Decimal
+    cum_base: Decimal
+    time_in_force: str
+    type: str
+    reduce_only: bool
+    side: str
+    position_side: str
+    orig_type: str
+    time: datetime
+    update_time: datetime
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("order_id", "orderId", to_int, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("pair", "pair", to_str, True),
+        Field("status", "status", to_str, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("price", "price", to_decimal, True),
+        Field("avg_price", "avgPrice", to_decimal, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("cum_base", "cumBase", to_decimal, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("reduce_only", "reduceOnly", to_bool, True),
+        Field("side", "side", to_str, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("orig_type", "origType", to_str, True),
+        Field("time", "time", to_time, True),
+        Field("update_time", "updateTime", to_time, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryUsersCmForceOrdersItem:
         return cls(
-            order_id=to_int_or_none(d.get("orderId")),
-            symbol=to_str_or_none(d.get("symbol")),
-            pair=to_str_or_none(d.get("pair")),
-            status=to_str_or_none(d.get("status")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            price=to_decimal_or_none(d.get("price")),
-            avg_price=to_decimal_or_none(d.get("avgPrice")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            cum_base=to_decimal_or_none(d.get("cumBase")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            reduce_only=to_bool_or_none(d.get("reduceOnly")),
-            side=to_str_or_none(d.get("side")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            orig_type=to_str_or_none(d.get("origType")),
-            time=to_time_or_none(d.get("time")),
-            update_time=to_time_or_none(d.get("updateTime")),
+            order_id=to_int(d["orderId"]),
+            symbol=to_str(d["symbol"]),
+            pair=to_str(d["pair"]),
+            status=to_str(d["status"]),
+            client_order_id=to_str(d["clientOrderId"]),
+            price=to_decimal(d["price"]),
+            avg_price=to_decimal(d["avgPrice"]),
+            orig_qty=to_decimal(d["origQty"]),
+            executed_qty=to_decimal(d["executedQty"]),
+            cum_base=to_decimal(d["cumBase"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            reduce_only=to_bool(d["reduceOnly"]),
+            side=to_str(d["side"]),
+            position_side=to_str(d["positionSide"]),
+            orig_type=to_str(d["origType"]),
+            time=to_time(d["time"]),
+            update_time=to_time(d["updateTime"]),
             raw=d,
         )
 
@@ -667,27 +938,39 @@ class GetCmIncomeHistoryItem:
     integer tranId of bnb-transfer/marginLoan/repayLoan.
     """
 
-    symbol: str | None = None
-    income_type: str | None = None
-    income: Decimal | None = None
-    asset: str | None = None
-    info: str | None = None
-    time: datetime | None = None
-    tran_id: str | None = None
-    trade_id: str | None = None
+    symbol: str
+    income_type: str
+    income: Decimal
+    asset: str
+    info: str
+    time: datetime
+    tran_id: str
+    trade_id: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("income_type", "incomeType", to_str, True),
+        Field("income", "income", to_decimal, True),
+        Field("asset", "asset", to_str, True),
+        Field("info", "info", to_str, True),
+        Field("time", "time", to_time, True),
+        Field("tran_id", "tranId", to_str, True),
+        Field("trade_id", "tradeId", to_str, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> GetCmIncomeHistoryItem:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            income_type=to_str_or_none(d.get("incomeType")),
-            income=to_decimal_or_none(d.get("income")),
-            asset=to_str_or_none(d.get("asset")),
-            info=to_str_or_none(d.get("info")),
-            time=to_time_or_none(d.get("time")),
-            tran_id=to_str_or_none(d.get("tranId")),
-            trade_id=to_str_or_none(d.get("tradeId")),
+            symbol=to_str(d["symbol"]),
+            income_type=to_str(d["incomeType"]),
+            income=to_decimal(d["income"]),
+            asset=to_str(d["asset"]),
+            info=to_str(d["info"]),
+            time=to_time(d["time"]),
+            tran_id=to_str(d["tranId"]),
+            trade_id=to_str(d["tradeId"]),
             raw=d,
         )
 
@@ -696,17 +979,24 @@ class GetCmIncomeHistoryItem:
 class ChangeCmInitialLeverageResponse:
     """Result of ``POST /papi/v1/cm/leverage`` (Change CM Initial Leverage)."""
 
-    leverage: int | None = None
-    max_qty: Decimal | None = None
-    symbol: str | None = None
+    leverage: int
+    max_qty: Decimal
+    symbol: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("leverage", "leverage", to_int, True),
+        Field("max_qty", "maxQty", to_decimal, True),
+        Field("symbol", "symbol", to_str, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> ChangeCmInitialLeverageResponse:
         return cls(
-            leverage=to_int_or_none(d.get("leverage")),
-            max_qty=to_decimal_or_none(d.get("maxQty")),
-            symbol=to_str_or_none(d.get("symbol")),
+            leverage=to_int(d["leverage"]),
+            max_qty=to_decimal(d["maxQty"]),
+            symbol=to_str(d["symbol"]),
             raw=d,
         )
 
@@ -715,23 +1005,33 @@ class ChangeCmInitialLeverageResponse:
 class CmNotionalAndLeverageBracketsItemBracket:
     """One element of ``brackets``."""
 
-    bracket: int | None = None
-    initial_leverage: int | None = None
-    qty_cap: int | None = None
-    qty_floor: int | None = None
-    maint_margin_ratio: Decimal | None = None
-    cum: Decimal | None = None
+    bracket: int
+    initial_leverage: int
+    qty_cap: int
+    qty_floor: int
+    maint_margin_ratio: Decimal
+    cum: Decimal
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("bracket", "bracket", to_int, True),
+        Field("initial_leverage", "initialLeverage", to_int, True),
+        Field("qty_cap", "qtyCap", to_int, True),
+        Field("qty_floor", "qtyFloor", to_int, True),
+        Field("maint_margin_ratio", "maintMarginRatio", to_number, True),
+        Field("cum", "cum", to_number, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CmNotionalAndLeverageBracketsItemBracket:
         return cls(
-            bracket=to_int_or_none(d.get("bracket")),
-            initial_leverage=to_int_or_none(d.get("initialLeverage")),
-            qty_cap=to_int_or_none(d.get("qtyCap")),
-            qty_floor=to_int_or_none(d.get("qtyFloor")),
-            maint_margin_ratio=to_number_or_none(d.get("maintMarginRatio")),
-            cum=to_number_or_none(d.get("cum")),
+            bracket=to_int(d["bracket"]),
+            initial_leverage=to_int(d["initialLeverage"]),
+            qty_cap=to_int(d["qtyCap"]),
+            qty_floor=to_int(d["qtyFloor"]),
+            maint_margin_ratio=to_number(d["maintMarginRatio"]),
+            cum=to_number(d["cum"]),
             raw=d,
         )
 
@@ -744,17 +1044,28 @@ class CmNotionalAndLeverageBracketsItem:
     Note: Brackets are quantity-based (qtyCap/qtyFloor) for CM, not notional-based.
     """
 
-    symbol: str | None = None
-    brackets: tuple[CmNotionalAndLeverageBracketsItemBracket, ...] | None = None
+    symbol: str
+    brackets: tuple[CmNotionalAndLeverageBracketsItemBracket, ...]
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field(
+            "brackets",
+            "brackets",
+            partial(objects, CmNotionalAndLeverageBracketsItemBracket.from_json),
+            True,
+            CmNotionalAndLeverageBracketsItemBracket,
+            "objects",
+        ),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CmNotionalAndLeverageBracketsItem:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            brackets=objects_or_none(
-                CmNotionalAndLeverageBracketsItemBracket.from_json, d.get("brackets")
-            ),
+            symbol=to_str(d["symbol"]),
+            brackets=objects(CmNotionalAndLeverageBracketsItemBracket.from_json, d["brackets"]),
             raw=d,
         )
 
@@ -763,47 +1074,69 @@ class CmNotionalAndLeverageBracketsItem:
 class QueryCurrentCmOpenOrderResponse:
     """Result of ``GET /papi/v1/cm/openOrder`` (Query Current CM Open Order)."""
 
-    avg_price: Decimal | None = None
-    client_order_id: str | None = None
-    cum_base: Decimal | None = None
-    executed_qty: Decimal | None = None
-    order_id: int | None = None
-    orig_qty: Decimal | None = None
-    orig_type: str | None = None
-    price: Decimal | None = None
-    reduce_only: bool | None = None
-    side: str | None = None
-    position_side: str | None = None
-    status: str | None = None
-    symbol: str | None = None
-    pair: str | None = None
-    time: datetime | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    update_time: datetime | None = None
+    avg_price: Decimal
+    client_order_id: str
+    cum_base: Decimal
+    executed_qty: Decimal
+    order_id: int
+    orig_qty: Decimal
+    orig_type: str
+    price: Decimal
+    reduce_only: bool
+    side: str
+    position_side: str
+    status: str
+    symbol: str
+    pair: str
+    time: datetime
+    time_in_force: str
+    type: str
+    update_time: datetime
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("avg_price", "avgPrice", to_decimal, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("cum_base", "cumBase", to_decimal, True),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("orig_type", "origType", to_str, True),
+        Field("price", "price", to_decimal, True),
+        Field("reduce_only", "reduceOnly", to_bool, True),
+        Field("side", "side", to_str, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("status", "status", to_str, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("pair", "pair", to_str, True),
+        Field("time", "time", to_time, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("update_time", "updateTime", to_time, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryCurrentCmOpenOrderResponse:
         return cls(
-            avg_price=to_decimal_or_none(d.get("avgPrice")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            cum_base=to_decimal_or_none(d.get("cumBase")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            order_id=to_int_or_none(d.get("orderId")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            orig_type=to_str_or_none(d.get("origType")),
-            price=to_decimal_or_none(d.get("price")),
-            reduce_only=to_bool_or_none(d.get("reduceOnly")),
-            side=to_str_or_none(d.get("side")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            status=to_str_or_none(d.get("status")),
-            symbol=to_str_or_none(d.get("symbol")),
-            pair=to_str_or_none(d.get("pair")),
-            time=to_time_or_none(d.get("time")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            update_time=to_time_or_none(d.get("updateTime")),
+            avg_price=to_decimal(d["avgPrice"]),
+            client_order_id=to_str(d["clientOrderId"]),
+            cum_base=to_decimal(d["cumBase"]),
+            executed_qty=to_decimal(d["executedQty"]),
+            order_id=to_int(d["orderId"]),
+            orig_qty=to_decimal(d["origQty"]),
+            orig_type=to_str(d["origType"]),
+            price=to_decimal(d["price"]),
+            reduce_only=to_bool(d["reduceOnly"]),
+            side=to_str(d["side"]),
+            position_side=to_str(d["positionSide"]),
+            status=to_str(d["status"]),
+            symbol=to_str(d["symbol"]),
+            pair=to_str(d["pair"]),
+            time=to_time(d["time"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            update_time=to_time(d["updateTime"]),
             raw=d,
         )
 
@@ -814,47 +1147,69 @@ class QueryAllCurrentCmOpenOrdersItem:
     CM Open Orders).
     """
 
-    avg_price: Decimal | None = None
-    client_order_id: str | None = None
-    cum_base: Decimal | None = None
-    executed_qty: Decimal | None = None
-    order_id: int | None = None
-    orig_qty: Decimal | None = None
-    orig_type: str | None = None
-    price: Decimal | None = None
-    reduce_only: bool | None = None
-    side: str | None = None
-    position_side: str | None = None
-    status: str | None = None
-    symbol: str | None = None
-    pair: str | None = None
-    time: datetime | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    update_time: datetime | None = None
+    avg_price: Decimal
+    client_order_id: str
+    cum_base: Decimal
+    executed_qty: Decimal
+    order_id: int
+    orig_qty: Decimal
+    orig_type: str
+    price: Decimal
+    reduce_only: bool
+    side: str
+    position_side: str
+    status: str
+    symbol: str
+    pair: str
+    time: datetime
+    time_in_force: str
+    type: str
+    update_time: datetime
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("avg_price", "avgPrice", to_decimal, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("cum_base", "cumBase", to_decimal, True),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("orig_type", "origType", to_str, True),
+        Field("price", "price", to_decimal, True),
+        Field("reduce_only", "reduceOnly", to_bool, True),
+        Field("side", "side", to_str, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("status", "status", to_str, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("pair", "pair", to_str, True),
+        Field("time", "time", to_time, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("update_time", "updateTime", to_time, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryAllCurrentCmOpenOrdersItem:
         return cls(
-            avg_price=to_decimal_or_none(d.get("avgPrice")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            cum_base=to_decimal_or_none(d.get("cumBase")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            order_id=to_int_or_none(d.get("orderId")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            orig_type=to_str_or_none(d.get("origType")),
-            price=to_decimal_or_none(d.get("price")),
-            reduce_only=to_bool_or_none(d.get("reduceOnly")),
-            side=to_str_or_none(d.get("side")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            status=to_str_or_none(d.get("status")),
-            symbol=to_str_or_none(d.get("symbol")),
-            pair=to_str_or_none(d.get("pair")),
-            time=to_time_or_none(d.get("time")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            update_time=to_time_or_none(d.get("updateTime")),
+            avg_price=to_decimal(d["avgPrice"]),
+            client_order_id=to_str(d["clientOrderId"]),
+            cum_base=to_decimal(d["cumBase"]),
+            executed_qty=to_decimal(d["executedQty"]),
+            order_id=to_int(d["orderId"]),
+            orig_qty=to_decimal(d["origQty"]),
+            orig_type=to_str(d["origType"]),
+            price=to_decimal(d["price"]),
+            reduce_only=to_bool(d["reduceOnly"]),
+            side=to_str(d["side"]),
+            position_side=to_str(d["positionSide"]),
+            status=to_str(d["status"]),
+            symbol=to_str(d["symbol"]),
+            pair=to_str(d["pair"]),
+            time=to_time(d["time"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            update_time=to_time(d["updateTime"]),
             raw=d,
         )
 
@@ -882,44 +1237,65 @@ class CancelCmOrderResponse:
     """
 
     avg_price: Decimal | None = None
-    client_order_id: str | None = None
-    cum_qty: Decimal | None = None
+    client_order_id: str
+    cum_qty: Decimal
     cum_base: Decimal | None = None
-    executed_qty: Decimal | None = None
-    order_id: int | None = None
-    orig_qty: Decimal | None = None
-    price: Decimal | None = None
-    reduce_only: bool | None = None
-    side: str | None = None
-    position_side: str | None = None
-    status: str | None = None
-    symbol: str | None = None
-    pair: str | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    update_time: datetime | None = None
+    executed_qty: Decimal
+    order_id: int
+    orig_qty: Decimal
+    price: Decimal
+    reduce_only: bool
+    side: str
+    position_side: str
+    status: str
+    symbol: str
+    pair: str
+    time_in_force: str
+    type: str
+    update_time: datetime
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("avg_price", "avgPrice", to_decimal_or_none, False),
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("cum_qty", "cumQty", to_decimal, True),
+        Field("cum_base", "cumBase", to_decimal_or_none, False),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("price", "price", to_decimal, True),
+        Field("reduce_only", "reduceOnly", to_bool, True),
+        Field("side", "side", to_str, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("status", "status", to_str, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("pair", "pair", to_str, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("update_time", "updateTime", to_time, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CancelCmOrderResponse:
         return cls(
             avg_price=to_decimal_or_none(d.get("avgPrice")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            cum_qty=to_decimal_or_none(d.get("cumQty")),
+            client_order_id=to_str(d["clientOrderId"]),
+            cum_qty=to_decimal(d["cumQty"]),
             cum_base=to_decimal_or_none(d.get("cumBase")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            order_id=to_int_or_none(d.get("orderId")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            price=to_decimal_or_none(d.get("price")),
-            reduce_only=to_bool_or_none(d.get("reduceOnly")),
-            side=to_str_or_none(d.get("side")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            status=to_str_or_none(d.get("status")),
-            symbol=to_str_or_none(d.get("symbol")),
-            pair=to_str_or_none(d.get("pair")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            update_time=to_time_or_none(d.get("updateTime")),
+            executed_qty=to_decimal(d["executedQty"]),
+            order_id=to_int(d["orderId"]),
+            orig_qty=to_decimal(d["origQty"]),
+            price=to_decimal(d["price"]),
+            reduce_only=to_bool(d["reduceOnly"]),
+            side=to_str(d["side"]),
+            position_side=to_str(d["positionSide"]),
+            status=to_str(d["status"]),
+            symbol=to_str(d["symbol"]),
+            pair=to_str(d["pair"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            update_time=to_time(d["updateTime"]),
             raw=d,
         )
 
@@ -928,47 +1304,69 @@ class CancelCmOrderResponse:
 class QueryCmOrderResponse:
     """Result of ``GET /papi/v1/cm/order`` (Query CM Order)."""
 
-    avg_price: Decimal | None = None
-    client_order_id: str | None = None
-    cum_base: Decimal | None = None
-    executed_qty: Decimal | None = None
-    order_id: int | None = None
-    orig_qty: Decimal | None = None
-    orig_type: str | None = None
-    price: Decimal | None = None
-    reduce_only: bool | None = None
-    side: str | None = None
-    status: str | None = None
-    symbol: str | None = None
-    pair: str | None = None
-    position_side: str | None = None
-    time: datetime | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    update_time: datetime | None = None
+    avg_price: Decimal
+    client_order_id: str
+    cum_base: Decimal
+    executed_qty: Decimal
+    order_id: int
+    orig_qty: Decimal
+    orig_type: str
+    price: Decimal
+    reduce_only: bool
+    side: str
+    status: str
+    symbol: str
+    pair: str
+    position_side: str
+    time: datetime
+    time_in_force: str
+    type: str
+    update_time: datetime
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("avg_price", "avgPrice", to_decimal, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("cum_base", "cumBase", to_decimal, True),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("orig_type", "origType", to_str, True),
+        Field("price", "price", to_decimal, True),
+        Field("reduce_only", "reduceOnly", to_bool, True),
+        Field("side", "side", to_str, True),
+        Field("status", "status", to_str, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("pair", "pair", to_str, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("time", "time", to_time, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("update_time", "updateTime", to_time, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryCmOrderResponse:
         return cls(
-            avg_price=to_decimal_or_none(d.get("avgPrice")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            cum_base=to_decimal_or_none(d.get("cumBase")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            order_id=to_int_or_none(d.get("orderId")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            orig_type=to_str_or_none(d.get("origType")),
-            price=to_decimal_or_none(d.get("price")),
-            reduce_only=to_bool_or_none(d.get("reduceOnly")),
-            side=to_str_or_none(d.get("side")),
-            status=to_str_or_none(d.get("status")),
-            symbol=to_str_or_none(d.get("symbol")),
-            pair=to_str_or_none(d.get("pair")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            time=to_time_or_none(d.get("time")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            update_time=to_time_or_none(d.get("updateTime")),
+            avg_price=to_decimal(d["avgPrice"]),
+            client_order_id=to_str(d["clientOrderId"]),
+            cum_base=to_decimal(d["cumBase"]),
+            executed_qty=to_decimal(d["executedQty"]),
+            order_id=to_int(d["orderId"]),
+            orig_qty=to_decimal(d["origQty"]),
+            orig_type=to_str(d["origType"]),
+            price=to_decimal(d["price"]),
+            reduce_only=to_bool(d["reduceOnly"]),
+            side=to_str(d["side"]),
+            status=to_str(d["status"]),
+            symbol=to_str(d["symbol"]),
+            pair=to_str(d["pair"]),
+            position_side=to_str(d["positionSide"]),
+            time=to_time(d["time"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            update_time=to_time(d["updateTime"]),
             raw=d,
         )
 
@@ -995,45 +1393,66 @@ class NewCmOrderResponse:
     typed models; GET order queries still return avgPrice and cumQuote/cumBase.
     """
 
-    client_order_id: str | None = None
-    cum_qty: Decimal | None = None
+    client_order_id: str
+    cum_qty: Decimal
     cum_base: Decimal | None = None
-    executed_qty: Decimal | None = None
-    order_id: int | None = None
+    executed_qty: Decimal
+    order_id: int
     avg_price: Decimal | None = None
-    orig_qty: Decimal | None = None
-    price: Decimal | None = None
-    reduce_only: bool | None = None
-    side: str | None = None
-    position_side: str | None = None
-    status: str | None = None
-    symbol: str | None = None
-    pair: str | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    update_time: datetime | None = None
+    orig_qty: Decimal
+    price: Decimal
+    reduce_only: bool
+    side: str
+    position_side: str
+    status: str
+    symbol: str
+    pair: str
+    time_in_force: str
+    type: str
+    update_time: datetime
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("cum_qty", "cumQty", to_decimal, True),
+        Field("cum_base", "cumBase", to_decimal_or_none, False),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("avg_price", "avgPrice", to_decimal_or_none, False),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("price", "price", to_decimal, True),
+        Field("reduce_only", "reduceOnly", to_bool, True),
+        Field("side", "side", to_str, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("status", "status", to_str, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("pair", "pair", to_str, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("update_time", "updateTime", to_time, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> NewCmOrderResponse:
         return cls(
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            cum_qty=to_decimal_or_none(d.get("cumQty")),
+            client_order_id=to_str(d["clientOrderId"]),
+            cum_qty=to_decimal(d["cumQty"]),
             cum_base=to_decimal_or_none(d.get("cumBase")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            order_id=to_int_or_none(d.get("orderId")),
+            executed_qty=to_decimal(d["executedQty"]),
+            order_id=to_int(d["orderId"]),
             avg_price=to_decimal_or_none(d.get("avgPrice")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            price=to_decimal_or_none(d.get("price")),
-            reduce_only=to_bool_or_none(d.get("reduceOnly")),
-            side=to_str_or_none(d.get("side")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            status=to_str_or_none(d.get("status")),
-            symbol=to_str_or_none(d.get("symbol")),
-            pair=to_str_or_none(d.get("pair")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            update_time=to_time_or_none(d.get("updateTime")),
+            orig_qty=to_decimal(d["origQty"]),
+            price=to_decimal(d["price"]),
+            reduce_only=to_bool(d["reduceOnly"]),
+            side=to_str(d["side"]),
+            position_side=to_str(d["positionSide"]),
+            status=to_str(d["status"]),
+            symbol=to_str(d["symbol"]),
+            pair=to_str(d["pair"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            update_time=to_time(d["updateTime"]),
             raw=d,
         )
 
@@ -1062,48 +1481,71 @@ class ModifyCmOrderResponse:
     Note: Python SDK 10.0.0 (2026-07-28) added modifyId to this response.
     """
 
-    order_id: int | None = None
-    symbol: str | None = None
-    pair: str | None = None
-    status: str | None = None
-    client_order_id: str | None = None
-    price: Decimal | None = None
+    order_id: int
+    symbol: str
+    pair: str
+    status: str
+    client_order_id: str
+    price: Decimal
     avg_price: Decimal | None = None
-    orig_qty: Decimal | None = None
-    executed_qty: Decimal | None = None
-    cum_qty: Decimal | None = None
+    orig_qty: Decimal
+    executed_qty: Decimal
+    cum_qty: Decimal
     cum_base: Decimal | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    reduce_only: bool | None = None
-    side: str | None = None
-    position_side: str | None = None
-    orig_type: str | None = None
-    update_time: datetime | None = None
+    time_in_force: str
+    type: str
+    reduce_only: bool
+    side: str
+    position_side: str
+    orig_type: str
+    update_time: datetime
     modify_id: int | None = None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("order_id", "orderId", to_int, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("pair", "pair", to_str, True),
+        Field("status", "status", to_str, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("price", "price", to_decimal, True),
+        Field("avg_price", "avgPrice", to_decimal_or_none, False),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("cum_qty", "cumQty", to_decimal, True),
+        Field("cum_base", "cumBase", to_decimal_or_none, False),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("reduce_only", "reduceOnly", to_bool, True),
+        Field("side", "side", to_str, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("orig_type", "origType", to_str, True),
+        Field("update_time", "updateTime", to_time, True),
+        Field("modify_id", "modifyId", to_int_or_none, False),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> ModifyCmOrderResponse:
         return cls(
-            order_id=to_int_or_none(d.get("orderId")),
-            symbol=to_str_or_none(d.get("symbol")),
-            pair=to_str_or_none(d.get("pair")),
-            status=to_str_or_none(d.get("status")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            price=to_decimal_or_none(d.get("price")),
+            order_id=to_int(d["orderId"]),
+            symbol=to_str(d["symbol"]),
+            pair=to_str(d["pair"]),
+            status=to_str(d["status"]),
+            client_order_id=to_str(d["clientOrderId"]),
+            price=to_decimal(d["price"]),
             avg_price=to_decimal_or_none(d.get("avgPrice")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            cum_qty=to_decimal_or_none(d.get("cumQty")),
+            orig_qty=to_decimal(d["origQty"]),
+            executed_qty=to_decimal(d["executedQty"]),
+            cum_qty=to_decimal(d["cumQty"]),
             cum_base=to_decimal_or_none(d.get("cumBase")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            reduce_only=to_bool_or_none(d.get("reduceOnly")),
-            side=to_str_or_none(d.get("side")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            orig_type=to_str_or_none(d.get("origType")),
-            update_time=to_time_or_none(d.get("updateTime")),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            reduce_only=to_bool(d["reduceOnly"]),
+            side=to_str(d["side"]),
+            position_side=to_str(d["positionSide"]),
+            orig_type=to_str(d["origType"]),
+            update_time=to_time(d["updateTime"]),
             modify_id=to_int_or_none(d.get("modifyId")),
             raw=d,
         )
@@ -1113,34 +1555,38 @@ class ModifyCmOrderResponse:
 class QueryCmModifyOrderHistoryItemAmendmentPrice:
     """The ``price`` object."""
 
-    before: Decimal | None = None
-    after: Decimal | None = None
+    before: Decimal
+    after: Decimal
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("before", "before", to_decimal, True),
+        Field("after", "after", to_decimal, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryCmModifyOrderHistoryItemAmendmentPrice:
-        return cls(
-            before=to_decimal_or_none(d.get("before")),
-            after=to_decimal_or_none(d.get("after")),
-            raw=d,
-        )
+        return cls(before=to_decimal(d["before"]), after=to_decimal(d["after"]), raw=d)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueryCmModifyOrderHistoryItemAmendmentOrigQty:
     """The ``origQty`` object."""
 
-    before: Decimal | None = None
-    after: Decimal | None = None
+    before: Decimal
+    after: Decimal
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("before", "before", to_decimal, True),
+        Field("after", "after", to_decimal, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryCmModifyOrderHistoryItemAmendmentOrigQty:
-        return cls(
-            before=to_decimal_or_none(d.get("before")),
-            after=to_decimal_or_none(d.get("after")),
-            raw=d,
-        )
+        return cls(before=to_decimal(d["before"]), after=to_decimal(d["after"]), raw=d)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1150,22 +1596,42 @@ class QueryCmModifyOrderHistoryItemAmendment:
     ``modifyId``: not in the doc example (from the official SDK).
     """
 
-    price: QueryCmModifyOrderHistoryItemAmendmentPrice | None = None
-    orig_qty: QueryCmModifyOrderHistoryItemAmendmentOrigQty | None = None
-    count: int | None = None
+    price: QueryCmModifyOrderHistoryItemAmendmentPrice
+    orig_qty: QueryCmModifyOrderHistoryItemAmendmentOrigQty
+    count: int
     modify_id: int | None = None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field(
+            "price",
+            "price",
+            partial(to_object, QueryCmModifyOrderHistoryItemAmendmentPrice.from_json),
+            True,
+            QueryCmModifyOrderHistoryItemAmendmentPrice,
+            "object",
+        ),
+        Field(
+            "orig_qty",
+            "origQty",
+            partial(to_object, QueryCmModifyOrderHistoryItemAmendmentOrigQty.from_json),
+            True,
+            QueryCmModifyOrderHistoryItemAmendmentOrigQty,
+            "object",
+        ),
+        Field("count", "count", to_int, True),
+        Field("modify_id", "modifyId", to_int_or_none, False),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryCmModifyOrderHistoryItemAmendment:
         return cls(
-            price=object_or_none(
-                QueryCmModifyOrderHistoryItemAmendmentPrice.from_json, d.get("price")
+            price=to_object(QueryCmModifyOrderHistoryItemAmendmentPrice.from_json, d["price"]),
+            orig_qty=to_object(
+                QueryCmModifyOrderHistoryItemAmendmentOrigQty.from_json, d["origQty"]
             ),
-            orig_qty=object_or_none(
-                QueryCmModifyOrderHistoryItemAmendmentOrigQty.from_json, d.get("origQty")
-            ),
-            count=to_int_or_none(d.get("count")),
+            count=to_int(d["count"]),
             modify_id=to_int_or_none(d.get("modifyId")),
             raw=d,
         )
@@ -1179,27 +1645,43 @@ class QueryCmModifyOrderHistoryItem:
     Note: Python SDK 10.0.0 added amendment.modifyId.
     """
 
-    amendment_id: int | None = None
-    symbol: str | None = None
-    pair: str | None = None
-    order_id: int | None = None
-    client_order_id: str | None = None
-    time: datetime | None = None
-    amendment: QueryCmModifyOrderHistoryItemAmendment | None = None
+    amendment_id: int
+    symbol: str
+    pair: str
+    order_id: int
+    client_order_id: str
+    time: datetime
+    amendment: QueryCmModifyOrderHistoryItemAmendment
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("amendment_id", "amendmentId", to_int, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("pair", "pair", to_str, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("time", "time", to_time, True),
+        Field(
+            "amendment",
+            "amendment",
+            partial(to_object, QueryCmModifyOrderHistoryItemAmendment.from_json),
+            True,
+            QueryCmModifyOrderHistoryItemAmendment,
+            "object",
+        ),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryCmModifyOrderHistoryItem:
         return cls(
-            amendment_id=to_int_or_none(d.get("amendmentId")),
-            symbol=to_str_or_none(d.get("symbol")),
-            pair=to_str_or_none(d.get("pair")),
-            order_id=to_int_or_none(d.get("orderId")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            time=to_time_or_none(d.get("time")),
-            amendment=object_or_none(
-                QueryCmModifyOrderHistoryItemAmendment.from_json, d.get("amendment")
-            ),
+            amendment_id=to_int(d["amendmentId"]),
+            symbol=to_str(d["symbol"]),
+            pair=to_str(d["pair"]),
+            order_id=to_int(d["orderId"]),
+            client_order_id=to_str(d["clientOrderId"]),
+            time=to_time(d["time"]),
+            amendment=to_object(QueryCmModifyOrderHistoryItemAmendment.from_json, d["amendment"]),
             raw=d,
         )
 
@@ -1213,33 +1695,48 @@ class QueryCmPositionInformationItem:
     base asset.
     """
 
-    symbol: str | None = None
-    position_amt: Decimal | None = None
-    entry_price: Decimal | None = None
-    mark_price: Decimal | None = None
-    un_realized_profit: Decimal | None = None
-    liquidation_price: Decimal | None = None
-    leverage: int | None = None
-    position_side: str | None = None
-    update_time: datetime | None = None
-    max_qty: Decimal | None = None
-    notional_value: Decimal | None = None
+    symbol: str
+    position_amt: Decimal
+    entry_price: Decimal
+    mark_price: Decimal
+    un_realized_profit: Decimal
+    liquidation_price: Decimal
+    leverage: int
+    position_side: str
+    update_time: datetime
+    max_qty: Decimal
+    notional_value: Decimal
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("position_amt", "positionAmt", to_decimal, True),
+        Field("entry_price", "entryPrice", to_decimal, True),
+        Field("mark_price", "markPrice", to_decimal, True),
+        Field("un_realized_profit", "unRealizedProfit", to_decimal, True),
+        Field("liquidation_price", "liquidationPrice", to_decimal, True),
+        Field("leverage", "leverage", to_int, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("update_time", "updateTime", to_time, True),
+        Field("max_qty", "maxQty", to_decimal, True),
+        Field("notional_value", "notionalValue", to_decimal, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryCmPositionInformationItem:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            position_amt=to_decimal_or_none(d.get("positionAmt")),
-            entry_price=to_decimal_or_none(d.get("entryPrice")),
-            mark_price=to_decimal_or_none(d.get("markPrice")),
-            un_realized_profit=to_decimal_or_none(d.get("unRealizedProfit")),
-            liquidation_price=to_decimal_or_none(d.get("liquidationPrice")),
-            leverage=to_int_or_none(d.get("leverage")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            update_time=to_time_or_none(d.get("updateTime")),
-            max_qty=to_decimal_or_none(d.get("maxQty")),
-            notional_value=to_decimal_or_none(d.get("notionalValue")),
+            symbol=to_str(d["symbol"]),
+            position_amt=to_decimal(d["positionAmt"]),
+            entry_price=to_decimal(d["entryPrice"]),
+            mark_price=to_decimal(d["markPrice"]),
+            un_realized_profit=to_decimal(d["unRealizedProfit"]),
+            liquidation_price=to_decimal(d["liquidationPrice"]),
+            leverage=to_int(d["leverage"]),
+            position_side=to_str(d["positionSide"]),
+            update_time=to_time(d["updateTime"]),
+            max_qty=to_decimal(d["maxQty"]),
+            notional_value=to_decimal(d["notionalValue"]),
             raw=d,
         )
 
@@ -1248,25 +1745,36 @@ class QueryCmPositionInformationItem:
 class GetCmCurrentPositionModeResponse:
     """Result of ``GET /papi/v1/cm/positionSide/dual`` (Get CM Current Position Mode)."""
 
-    dual_side_position: bool | None = None
+    dual_side_position: bool
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("dual_side_position", "dualSidePosition", to_bool, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> GetCmCurrentPositionModeResponse:
-        return cls(dual_side_position=to_bool_or_none(d.get("dualSidePosition")), raw=d)
+        return cls(dual_side_position=to_bool(d["dualSidePosition"]), raw=d)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChangeCmPositionModeResponse:
     """Result of ``POST /papi/v1/cm/positionSide/dual`` (Change CM Position Mode)."""
 
-    code: int | None = None
-    msg: str | None = None
+    code: int
+    msg: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("code", "code", to_int, True),
+        Field("msg", "msg", to_str, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> ChangeCmPositionModeResponse:
-        return cls(code=to_int_or_none(d.get("code")), msg=to_str_or_none(d.get("msg")), raw=d)
+        return cls(code=to_int(d["code"]), msg=to_str(d["msg"]), raw=d)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1275,48 +1783,69 @@ class CmAccountTradeListItem:
     List).
     """
 
-    symbol: str | None = None
-    id: int | None = None
-    order_id: int | None = None
-    pair: str | None = None
-    side: str | None = None
-    price: Decimal | None = None
-    qty: Decimal | None = None
-    realized_pnl: Decimal | None = None
-    margin_asset: str | None = None
-    base_qty: Decimal | None = None
-    commission: Decimal | None = None
-    commission_asset: str | None = None
-    time: datetime | None = None
-    position_side: str | None = None
-    buyer: bool | None = None
-    maker: bool | None = None
+    symbol: str
+    id: int
+    order_id: int
+    pair: str
+    side: str
+    price: Decimal
+    qty: Decimal
+    realized_pnl: Decimal
+    margin_asset: str
+    base_qty: Decimal
+    commission: Decimal
+    commission_asset: str
+    time: datetime
+    position_side: str
+    buyer: bool
+    maker: bool
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("id", "id", to_int, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("pair", "pair", to_str, True),
+        Field("side", "side", to_str, True),
+        Field("price", "price", to_decimal, True),
+        Field("qty", "qty", to_decimal, True),
+        Field("realized_pnl", "realizedPnl", to_decimal, True),
+        Field("margin_asset", "marginAsset", to_str, True),
+        Field("base_qty", "baseQty", to_decimal, True),
+        Field("commission", "commission", to_decimal, True),
+        Field("commission_asset", "commissionAsset", to_str, True),
+        Field("time", "time", to_time, True),
+        Field("position_side", "positionSide", to_str, True),
+        Field("buyer", "buyer", to_bool, True),
+        Field("maker", "maker", to_bool, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CmAccountTradeListItem:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            id=to_int_or_none(d.get("id")),
-            order_id=to_int_or_none(d.get("orderId")),
-            pair=to_str_or_none(d.get("pair")),
-            side=to_str_or_none(d.get("side")),
-            price=to_decimal_or_none(d.get("price")),
-            qty=to_decimal_or_none(d.get("qty")),
-            realized_pnl=to_decimal_or_none(d.get("realizedPnl")),
-            margin_asset=to_str_or_none(d.get("marginAsset")),
-            base_qty=to_decimal_or_none(d.get("baseQty")),
-            commission=to_decimal_or_none(d.get("commission")),
-            commission_asset=to_str_or_none(d.get("commissionAsset")),
-            time=to_time_or_none(d.get("time")),
-            position_side=to_str_or_none(d.get("positionSide")),
-            buyer=to_bool_or_none(d.get("buyer")),
-            maker=to_bool_or_none(d.get("maker")),
+            symbol=to_str(d["symbol"]),
+            id=to_int(d["id"]),
+            order_id=to_int(d["orderId"]),
+            pair=to_str(d["pair"]),
+            side=to_str(d["side"]),
+            price=to_decimal(d["price"]),
+            qty=to_decimal(d["qty"]),
+            realized_pnl=to_decimal(d["realizedPnl"]),
+            margin_asset=to_str(d["marginAsset"]),
+            base_qty=to_decimal(d["baseQty"]),
+            commission=to_decimal(d["commission"]),
+            commission_asset=to_str(d["commissionAsset"]),
+            time=to_time(d["time"]),
+            position_side=to_str(d["positionSide"]),
+            buyer=to_bool(d["buyer"]),
+            maker=to_bool(d["maker"]),
             raw=d,
         )
 
 
-# Route -> model of its response (of one element when the response is an array).
+# Route -> model of its response (of one element when the response is an array;
+# the widest shape where the request picks one).
 RESPONSE_MODELS: dict[str, type[Any]] = {
     "GET /papi/v1/cm/account": GetCmAccountDetailResponse,
     "GET /papi/v1/cm/adlQuantile": CmPositionAdlQuantileEstimationItem,

@@ -11,14 +11,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
 
 from .._decode import (
+    Field,
+    objects,
     objects_or_none,
-    to_bool_or_none,
+    to_bool,
+    to_decimal,
     to_decimal_or_none,
+    to_int,
     to_int_or_none,
+    to_str,
     to_str_or_none,
+    to_time,
     to_time_or_none,
 )
 
@@ -40,8 +47,10 @@ __all__ = [
     "MarginAccountRepayResponse",
     "MarginAccountTradeListItem",
     "MarginMaxBorrowResponse",
-    "NewMarginOrderResponse",
-    "NewMarginOrderResponseFill",
+    "NewMarginOrderAckResponse",
+    "NewMarginOrderFullResponse",
+    "NewMarginOrderFullResponseFill",
+    "NewMarginOrderResultResponse",
     "QueryAllMarginAccountOrdersItem",
     "QueryCurrentMarginOpenOrderItem",
     "QueryMarginAccountOrderResponse",
@@ -69,6 +78,13 @@ class CancelMarginAccountAllOpenOrdersOnASymbolItemOrder:
     order_id: int | None = None
     client_order_id: str | None = None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str_or_none, False),
+        Field("order_id", "orderId", to_int_or_none, False),
+        Field("client_order_id", "clientOrderId", to_str_or_none, False),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CancelMarginAccountAllOpenOrdersOnASymbolItemOrder:
@@ -100,6 +116,25 @@ class CancelMarginAccountAllOpenOrdersOnASymbolItemOrderReport:
     stop_price: Decimal | None = None
     iceberg_qty: Decimal | None = None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str_or_none, False),
+        Field("orig_client_order_id", "origClientOrderId", to_str_or_none, False),
+        Field("order_id", "orderId", to_int_or_none, False),
+        Field("order_list_id", "orderListId", to_int_or_none, False),
+        Field("client_order_id", "clientOrderId", to_str_or_none, False),
+        Field("price", "price", to_decimal_or_none, False),
+        Field("orig_qty", "origQty", to_decimal_or_none, False),
+        Field("executed_qty", "executedQty", to_decimal_or_none, False),
+        Field("cummulative_quote_qty", "cummulativeQuoteQty", to_decimal_or_none, False),
+        Field("status", "status", to_str_or_none, False),
+        Field("time_in_force", "timeInForce", to_str_or_none, False),
+        Field("type", "type", to_str_or_none, False),
+        Field("side", "side", to_str_or_none, False),
+        Field("stop_price", "stopPrice", to_decimal_or_none, False),
+        Field("iceberg_qty", "icebergQty", to_decimal_or_none, False),
+    )
 
     @classmethod
     def from_json(
@@ -136,10 +171,10 @@ class CancelMarginAccountAllOpenOrdersOnASymbolItem:
     orders/orderReports); fields below are the union of both element kinds.
     """
 
-    symbol: str | None = None
+    symbol: str
     orig_client_order_id: str | None = None
     order_id: int | None = None
-    order_list_id: int | None = None
+    order_list_id: int
     client_order_id: str | None = None
     price: Decimal | None = None
     orig_qty: Decimal | None = None
@@ -159,14 +194,54 @@ class CancelMarginAccountAllOpenOrdersOnASymbolItem:
         None
     )
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("orig_client_order_id", "origClientOrderId", to_str_or_none, False),
+        Field("order_id", "orderId", to_int_or_none, False),
+        Field("order_list_id", "orderListId", to_int, True),
+        Field("client_order_id", "clientOrderId", to_str_or_none, False),
+        Field("price", "price", to_decimal_or_none, False),
+        Field("orig_qty", "origQty", to_decimal_or_none, False),
+        Field("executed_qty", "executedQty", to_decimal_or_none, False),
+        Field("cummulative_quote_qty", "cummulativeQuoteQty", to_decimal_or_none, False),
+        Field("status", "status", to_str_or_none, False),
+        Field("time_in_force", "timeInForce", to_str_or_none, False),
+        Field("type", "type", to_str_or_none, False),
+        Field("side", "side", to_str_or_none, False),
+        Field("contingency_type", "contingencyType", to_str_or_none, False),
+        Field("list_status_type", "listStatusType", to_str_or_none, False),
+        Field("list_order_status", "listOrderStatus", to_str_or_none, False),
+        Field("list_client_order_id", "listClientOrderId", to_str_or_none, False),
+        Field("transaction_time", "transactionTime", to_time_or_none, False),
+        Field(
+            "orders",
+            "orders",
+            partial(objects_or_none, CancelMarginAccountAllOpenOrdersOnASymbolItemOrder.from_json),
+            False,
+            CancelMarginAccountAllOpenOrdersOnASymbolItemOrder,
+            "objects",
+        ),
+        Field(
+            "order_reports",
+            "orderReports",
+            partial(
+                objects_or_none, CancelMarginAccountAllOpenOrdersOnASymbolItemOrderReport.from_json
+            ),
+            False,
+            CancelMarginAccountAllOpenOrdersOnASymbolItemOrderReport,
+            "objects",
+        ),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CancelMarginAccountAllOpenOrdersOnASymbolItem:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
+            symbol=to_str(d["symbol"]),
             orig_client_order_id=to_str_or_none(d.get("origClientOrderId")),
             order_id=to_int_or_none(d.get("orderId")),
-            order_list_id=to_int_or_none(d.get("orderListId")),
+            order_list_id=to_int(d["orderListId"]),
             client_order_id=to_str_or_none(d.get("clientOrderId")),
             price=to_decimal_or_none(d.get("price")),
             orig_qty=to_decimal_or_none(d.get("origQty")),
@@ -196,17 +271,24 @@ class CancelMarginAccountAllOpenOrdersOnASymbolItem:
 class QueryMarginAccountsAllOcoItemOrder:
     """One element of ``orders``."""
 
-    symbol: str | None = None
-    order_id: int | None = None
-    client_order_id: str | None = None
+    symbol: str
+    order_id: int
+    client_order_id: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryMarginAccountsAllOcoItemOrder:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            order_id=to_int_or_none(d.get("orderId")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
+            symbol=to_str(d["symbol"]),
+            order_id=to_int(d["orderId"]),
+            client_order_id=to_str(d["clientOrderId"]),
             raw=d,
         )
 
@@ -217,27 +299,46 @@ class QueryMarginAccountsAllOcoItem:
     Account's all OCO).
     """
 
-    order_list_id: int | None = None
-    contingency_type: str | None = None
-    list_status_type: str | None = None
-    list_order_status: str | None = None
-    list_client_order_id: str | None = None
-    transaction_time: datetime | None = None
-    symbol: str | None = None
-    orders: tuple[QueryMarginAccountsAllOcoItemOrder, ...] | None = None
+    order_list_id: int
+    contingency_type: str
+    list_status_type: str
+    list_order_status: str
+    list_client_order_id: str
+    transaction_time: datetime
+    symbol: str
+    orders: tuple[QueryMarginAccountsAllOcoItemOrder, ...]
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("order_list_id", "orderListId", to_int, True),
+        Field("contingency_type", "contingencyType", to_str, True),
+        Field("list_status_type", "listStatusType", to_str, True),
+        Field("list_order_status", "listOrderStatus", to_str, True),
+        Field("list_client_order_id", "listClientOrderId", to_str, True),
+        Field("transaction_time", "transactionTime", to_time, True),
+        Field("symbol", "symbol", to_str, True),
+        Field(
+            "orders",
+            "orders",
+            partial(objects, QueryMarginAccountsAllOcoItemOrder.from_json),
+            True,
+            QueryMarginAccountsAllOcoItemOrder,
+            "objects",
+        ),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryMarginAccountsAllOcoItem:
         return cls(
-            order_list_id=to_int_or_none(d.get("orderListId")),
-            contingency_type=to_str_or_none(d.get("contingencyType")),
-            list_status_type=to_str_or_none(d.get("listStatusType")),
-            list_order_status=to_str_or_none(d.get("listOrderStatus")),
-            list_client_order_id=to_str_or_none(d.get("listClientOrderId")),
-            transaction_time=to_time_or_none(d.get("transactionTime")),
-            symbol=to_str_or_none(d.get("symbol")),
-            orders=objects_or_none(QueryMarginAccountsAllOcoItemOrder.from_json, d.get("orders")),
+            order_list_id=to_int(d["orderListId"]),
+            contingency_type=to_str(d["contingencyType"]),
+            list_status_type=to_str(d["listStatusType"]),
+            list_order_status=to_str(d["listOrderStatus"]),
+            list_client_order_id=to_str(d["listClientOrderId"]),
+            transaction_time=to_time(d["transactionTime"]),
+            symbol=to_str(d["symbol"]),
+            orders=objects(QueryMarginAccountsAllOcoItemOrder.from_json, d["orders"]),
             raw=d,
         )
 
@@ -251,51 +352,75 @@ class QueryAllMarginAccountOrdersItem:
     ``preventedQuantity``: may be null.
     """
 
-    client_order_id: str | None = None
-    cummulative_quote_qty: Decimal | None = None
-    executed_qty: Decimal | None = None
-    iceberg_qty: Decimal | None = None
-    is_working: bool | None = None
-    order_id: int | None = None
-    orig_qty: Decimal | None = None
-    price: Decimal | None = None
-    side: str | None = None
-    status: str | None = None
-    stop_price: Decimal | None = None
-    symbol: str | None = None
-    time: datetime | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    update_time: datetime | None = None
-    account_id: int | None = None
-    self_trade_prevention_mode: str | None = None
+    client_order_id: str
+    cummulative_quote_qty: Decimal
+    executed_qty: Decimal
+    iceberg_qty: Decimal
+    is_working: bool
+    order_id: int
+    orig_qty: Decimal
+    price: Decimal
+    side: str
+    status: str
+    stop_price: Decimal
+    symbol: str
+    time: datetime
+    time_in_force: str
+    type: str
+    update_time: datetime
+    account_id: int
+    self_trade_prevention_mode: str
     prevented_match_id: str | None = None
-    prevented_quantity: str | None = None
+    prevented_quantity: Decimal | None = None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("cummulative_quote_qty", "cummulativeQuoteQty", to_decimal, True),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("iceberg_qty", "icebergQty", to_decimal, True),
+        Field("is_working", "isWorking", to_bool, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("price", "price", to_decimal, True),
+        Field("side", "side", to_str, True),
+        Field("status", "status", to_str, True),
+        Field("stop_price", "stopPrice", to_decimal, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("time", "time", to_time, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("update_time", "updateTime", to_time, True),
+        Field("account_id", "accountId", to_int, True),
+        Field("self_trade_prevention_mode", "selfTradePreventionMode", to_str, True),
+        Field("prevented_match_id", "preventedMatchId", to_str_or_none, False),
+        Field("prevented_quantity", "preventedQuantity", to_decimal_or_none, False),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryAllMarginAccountOrdersItem:
         return cls(
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            cummulative_quote_qty=to_decimal_or_none(d.get("cummulativeQuoteQty")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            iceberg_qty=to_decimal_or_none(d.get("icebergQty")),
-            is_working=to_bool_or_none(d.get("isWorking")),
-            order_id=to_int_or_none(d.get("orderId")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            price=to_decimal_or_none(d.get("price")),
-            side=to_str_or_none(d.get("side")),
-            status=to_str_or_none(d.get("status")),
-            stop_price=to_decimal_or_none(d.get("stopPrice")),
-            symbol=to_str_or_none(d.get("symbol")),
-            time=to_time_or_none(d.get("time")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            update_time=to_time_or_none(d.get("updateTime")),
-            account_id=to_int_or_none(d.get("accountId")),
-            self_trade_prevention_mode=to_str_or_none(d.get("selfTradePreventionMode")),
+            client_order_id=to_str(d["clientOrderId"]),
+            cummulative_quote_qty=to_decimal(d["cummulativeQuoteQty"]),
+            executed_qty=to_decimal(d["executedQty"]),
+            iceberg_qty=to_decimal(d["icebergQty"]),
+            is_working=to_bool(d["isWorking"]),
+            order_id=to_int(d["orderId"]),
+            orig_qty=to_decimal(d["origQty"]),
+            price=to_decimal(d["price"]),
+            side=to_str(d["side"]),
+            status=to_str(d["status"]),
+            stop_price=to_decimal(d["stopPrice"]),
+            symbol=to_str(d["symbol"]),
+            time=to_time(d["time"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            update_time=to_time(d["updateTime"]),
+            account_id=to_int(d["accountId"]),
+            self_trade_prevention_mode=to_str(d["selfTradePreventionMode"]),
             prevented_match_id=to_str_or_none(d.get("preventedMatchId")),
-            prevented_quantity=to_str_or_none(d.get("preventedQuantity")),
+            prevented_quantity=to_decimal_or_none(d.get("preventedQuantity")),
             raw=d,
         )
 
@@ -304,29 +429,42 @@ class QueryAllMarginAccountOrdersItem:
 class QueryUsersMarginForceOrdersResponseRow:
     """One element of ``rows``."""
 
-    avg_price: Decimal | None = None
-    executed_qty: Decimal | None = None
-    order_id: int | None = None
-    price: Decimal | None = None
-    qty: Decimal | None = None
-    side: str | None = None
-    symbol: str | None = None
-    time_in_force: str | None = None
-    updated_time: datetime | None = None
+    avg_price: Decimal
+    executed_qty: Decimal
+    order_id: int
+    price: Decimal
+    qty: Decimal
+    side: str
+    symbol: str
+    time_in_force: str
+    updated_time: datetime
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("avg_price", "avgPrice", to_decimal, True),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("price", "price", to_decimal, True),
+        Field("qty", "qty", to_decimal, True),
+        Field("side", "side", to_str, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("updated_time", "updatedTime", to_time, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryUsersMarginForceOrdersResponseRow:
         return cls(
-            avg_price=to_decimal_or_none(d.get("avgPrice")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            order_id=to_int_or_none(d.get("orderId")),
-            price=to_decimal_or_none(d.get("price")),
-            qty=to_decimal_or_none(d.get("qty")),
-            side=to_str_or_none(d.get("side")),
-            symbol=to_str_or_none(d.get("symbol")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            updated_time=to_time_or_none(d.get("updatedTime")),
+            avg_price=to_decimal(d["avgPrice"]),
+            executed_qty=to_decimal(d["executedQty"]),
+            order_id=to_int(d["orderId"]),
+            price=to_decimal(d["price"]),
+            qty=to_decimal(d["qty"]),
+            side=to_str(d["side"]),
+            symbol=to_str(d["symbol"]),
+            time_in_force=to_str(d["timeInForce"]),
+            updated_time=to_time(d["updatedTime"]),
             raw=d,
         )
 
@@ -338,15 +476,28 @@ class QueryUsersMarginForceOrdersResponse:
     Note: Paged: {rows, total}.
     """
 
-    rows: tuple[QueryUsersMarginForceOrdersResponseRow, ...] | None = None
-    total: int | None = None
+    rows: tuple[QueryUsersMarginForceOrdersResponseRow, ...]
+    total: int
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field(
+            "rows",
+            "rows",
+            partial(objects, QueryUsersMarginForceOrdersResponseRow.from_json),
+            True,
+            QueryUsersMarginForceOrdersResponseRow,
+            "objects",
+        ),
+        Field("total", "total", to_int, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryUsersMarginForceOrdersResponse:
         return cls(
-            rows=objects_or_none(QueryUsersMarginForceOrdersResponseRow.from_json, d.get("rows")),
-            total=to_int_or_none(d.get("total")),
+            rows=objects(QueryUsersMarginForceOrdersResponseRow.from_json, d["rows"]),
+            total=to_int(d["total"]),
             raw=d,
         )
 
@@ -355,27 +506,39 @@ class QueryUsersMarginForceOrdersResponse:
 class GetMarginBorrowLoanInterestHistoryResponseRow:
     """One element of ``rows``."""
 
-    tx_id: int | None = None
-    interest_accured_time: datetime | None = None
-    asset: str | None = None
-    raw_asset: str | None = None
-    principal: Decimal | None = None
-    interest: Decimal | None = None
-    interest_rate: Decimal | None = None
-    type: str | None = None
+    tx_id: int
+    interest_accured_time: datetime
+    asset: str
+    raw_asset: str
+    principal: Decimal
+    interest: Decimal
+    interest_rate: Decimal
+    type: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("tx_id", "txId", to_int, True),
+        Field("interest_accured_time", "interestAccuredTime", to_time, True),
+        Field("asset", "asset", to_str, True),
+        Field("raw_asset", "rawAsset", to_str, True),
+        Field("principal", "principal", to_decimal, True),
+        Field("interest", "interest", to_decimal, True),
+        Field("interest_rate", "interestRate", to_decimal, True),
+        Field("type", "type", to_str, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> GetMarginBorrowLoanInterestHistoryResponseRow:
         return cls(
-            tx_id=to_int_or_none(d.get("txId")),
-            interest_accured_time=to_time_or_none(d.get("interestAccuredTime")),
-            asset=to_str_or_none(d.get("asset")),
-            raw_asset=to_str_or_none(d.get("rawAsset")),
-            principal=to_decimal_or_none(d.get("principal")),
-            interest=to_decimal_or_none(d.get("interest")),
-            interest_rate=to_decimal_or_none(d.get("interestRate")),
-            type=to_str_or_none(d.get("type")),
+            tx_id=to_int(d["txId"]),
+            interest_accured_time=to_time(d["interestAccuredTime"]),
+            asset=to_str(d["asset"]),
+            raw_asset=to_str(d["rawAsset"]),
+            principal=to_decimal(d["principal"]),
+            interest=to_decimal(d["interest"]),
+            interest_rate=to_decimal(d["interestRate"]),
+            type=to_str(d["type"]),
             raw=d,
         )
 
@@ -389,17 +552,28 @@ class GetMarginBorrowLoanInterestHistoryResponse:
     parse as int64/str, not float.
     """
 
-    rows: tuple[GetMarginBorrowLoanInterestHistoryResponseRow, ...] | None = None
-    total: int | None = None
+    rows: tuple[GetMarginBorrowLoanInterestHistoryResponseRow, ...]
+    total: int
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field(
+            "rows",
+            "rows",
+            partial(objects, GetMarginBorrowLoanInterestHistoryResponseRow.from_json),
+            True,
+            GetMarginBorrowLoanInterestHistoryResponseRow,
+            "objects",
+        ),
+        Field("total", "total", to_int, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> GetMarginBorrowLoanInterestHistoryResponse:
         return cls(
-            rows=objects_or_none(
-                GetMarginBorrowLoanInterestHistoryResponseRow.from_json, d.get("rows")
-            ),
-            total=to_int_or_none(d.get("total")),
+            rows=objects(GetMarginBorrowLoanInterestHistoryResponseRow.from_json, d["rows"]),
+            total=to_int(d["total"]),
             raw=d,
         )
 
@@ -408,21 +582,30 @@ class GetMarginBorrowLoanInterestHistoryResponse:
 class QueryMarginLoanRecordResponseRow:
     """One element of ``rows``."""
 
-    tx_id: int | None = None
-    asset: str | None = None
-    principal: Decimal | None = None
-    timestamp: int | None = None
-    status: str | None = None
+    tx_id: int
+    asset: str
+    principal: Decimal
+    timestamp: datetime
+    status: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("tx_id", "txId", to_int, True),
+        Field("asset", "asset", to_str, True),
+        Field("principal", "principal", to_decimal, True),
+        Field("timestamp", "timestamp", to_time, True),
+        Field("status", "status", to_str, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryMarginLoanRecordResponseRow:
         return cls(
-            tx_id=to_int_or_none(d.get("txId")),
-            asset=to_str_or_none(d.get("asset")),
-            principal=to_decimal_or_none(d.get("principal")),
-            timestamp=to_int_or_none(d.get("timestamp")),
-            status=to_str_or_none(d.get("status")),
+            tx_id=to_int(d["txId"]),
+            asset=to_str(d["asset"]),
+            principal=to_decimal(d["principal"]),
+            timestamp=to_time(d["timestamp"]),
+            status=to_str(d["status"]),
             raw=d,
         )
 
@@ -434,15 +617,28 @@ class QueryMarginLoanRecordResponse:
     Note: Paged: {rows, total}.
     """
 
-    rows: tuple[QueryMarginLoanRecordResponseRow, ...] | None = None
-    total: int | None = None
+    rows: tuple[QueryMarginLoanRecordResponseRow, ...]
+    total: int
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field(
+            "rows",
+            "rows",
+            partial(objects, QueryMarginLoanRecordResponseRow.from_json),
+            True,
+            QueryMarginLoanRecordResponseRow,
+            "objects",
+        ),
+        Field("total", "total", to_int, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryMarginLoanRecordResponse:
         return cls(
-            rows=objects_or_none(QueryMarginLoanRecordResponseRow.from_json, d.get("rows")),
-            total=to_int_or_none(d.get("total")),
+            rows=objects(QueryMarginLoanRecordResponseRow.from_json, d["rows"]),
+            total=to_int(d["total"]),
             raw=d,
         )
 
@@ -451,29 +647,34 @@ class QueryMarginLoanRecordResponse:
 class MarginMaxBorrowResponse:
     """Result of ``GET /papi/v1/margin/maxBorrowable`` (Margin Max Borrow)."""
 
-    amount: Decimal | None = None
-    borrow_limit: Decimal | None = None
+    amount: Decimal
+    borrow_limit: Decimal
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("amount", "amount", to_decimal, True),
+        Field("borrow_limit", "borrowLimit", to_decimal, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> MarginMaxBorrowResponse:
-        return cls(
-            amount=to_decimal_or_none(d.get("amount")),
-            borrow_limit=to_decimal_or_none(d.get("borrowLimit")),
-            raw=d,
-        )
+        return cls(amount=to_decimal(d["amount"]), borrow_limit=to_decimal(d["borrowLimit"]), raw=d)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueryMarginMaxWithdrawResponse:
     """Result of ``GET /papi/v1/margin/maxWithdraw`` (Query Margin Max Withdraw)."""
 
-    amount: Decimal | None = None
+    amount: Decimal
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field("amount", "amount", to_decimal, True),)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryMarginMaxWithdrawResponse:
-        return cls(amount=to_decimal_or_none(d.get("amount")), raw=d)
+        return cls(amount=to_decimal(d["amount"]), raw=d)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -482,33 +683,48 @@ class MarginAccountTradeListItem:
     Trade List).
     """
 
-    commission: Decimal | None = None
-    commission_asset: str | None = None
-    id: int | None = None
-    is_best_match: bool | None = None
-    is_buyer: bool | None = None
-    is_maker: bool | None = None
-    order_id: int | None = None
-    price: Decimal | None = None
-    qty: Decimal | None = None
-    symbol: str | None = None
-    time: datetime | None = None
+    commission: Decimal
+    commission_asset: str
+    id: int
+    is_best_match: bool
+    is_buyer: bool
+    is_maker: bool
+    order_id: int
+    price: Decimal
+    qty: Decimal
+    symbol: str
+    time: datetime
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("commission", "commission", to_decimal, True),
+        Field("commission_asset", "commissionAsset", to_str, True),
+        Field("id", "id", to_int, True),
+        Field("is_best_match", "isBestMatch", to_bool, True),
+        Field("is_buyer", "isBuyer", to_bool, True),
+        Field("is_maker", "isMaker", to_bool, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("price", "price", to_decimal, True),
+        Field("qty", "qty", to_decimal, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("time", "time", to_time, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> MarginAccountTradeListItem:
         return cls(
-            commission=to_decimal_or_none(d.get("commission")),
-            commission_asset=to_str_or_none(d.get("commissionAsset")),
-            id=to_int_or_none(d.get("id")),
-            is_best_match=to_bool_or_none(d.get("isBestMatch")),
-            is_buyer=to_bool_or_none(d.get("isBuyer")),
-            is_maker=to_bool_or_none(d.get("isMaker")),
-            order_id=to_int_or_none(d.get("orderId")),
-            price=to_decimal_or_none(d.get("price")),
-            qty=to_decimal_or_none(d.get("qty")),
-            symbol=to_str_or_none(d.get("symbol")),
-            time=to_time_or_none(d.get("time")),
+            commission=to_decimal(d["commission"]),
+            commission_asset=to_str(d["commissionAsset"]),
+            id=to_int(d["id"]),
+            is_best_match=to_bool(d["isBestMatch"]),
+            is_buyer=to_bool(d["isBuyer"]),
+            is_maker=to_bool(d["isMaker"]),
+            order_id=to_int(d["orderId"]),
+            price=to_decimal(d["price"]),
+            qty=to_decimal(d["qty"]),
+            symbol=to_str(d["symbol"]),
+            time=to_time(d["time"]),
             raw=d,
         )
 
@@ -517,17 +733,24 @@ class MarginAccountTradeListItem:
 class QueryMarginAccountsOpenOcoItemOrder:
     """One element of ``orders``."""
 
-    symbol: str | None = None
-    order_id: int | None = None
-    client_order_id: str | None = None
+    symbol: str
+    order_id: int
+    client_order_id: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryMarginAccountsOpenOcoItemOrder:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            order_id=to_int_or_none(d.get("orderId")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
+            symbol=to_str(d["symbol"]),
+            order_id=to_int(d["orderId"]),
+            client_order_id=to_str(d["clientOrderId"]),
             raw=d,
         )
 
@@ -538,27 +761,46 @@ class QueryMarginAccountsOpenOcoItem:
     Account's Open OCO).
     """
 
-    order_list_id: int | None = None
-    contingency_type: str | None = None
-    list_status_type: str | None = None
-    list_order_status: str | None = None
-    list_client_order_id: str | None = None
-    transaction_time: datetime | None = None
-    symbol: str | None = None
-    orders: tuple[QueryMarginAccountsOpenOcoItemOrder, ...] | None = None
+    order_list_id: int
+    contingency_type: str
+    list_status_type: str
+    list_order_status: str
+    list_client_order_id: str
+    transaction_time: datetime
+    symbol: str
+    orders: tuple[QueryMarginAccountsOpenOcoItemOrder, ...]
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("order_list_id", "orderListId", to_int, True),
+        Field("contingency_type", "contingencyType", to_str, True),
+        Field("list_status_type", "listStatusType", to_str, True),
+        Field("list_order_status", "listOrderStatus", to_str, True),
+        Field("list_client_order_id", "listClientOrderId", to_str, True),
+        Field("transaction_time", "transactionTime", to_time, True),
+        Field("symbol", "symbol", to_str, True),
+        Field(
+            "orders",
+            "orders",
+            partial(objects, QueryMarginAccountsOpenOcoItemOrder.from_json),
+            True,
+            QueryMarginAccountsOpenOcoItemOrder,
+            "objects",
+        ),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryMarginAccountsOpenOcoItem:
         return cls(
-            order_list_id=to_int_or_none(d.get("orderListId")),
-            contingency_type=to_str_or_none(d.get("contingencyType")),
-            list_status_type=to_str_or_none(d.get("listStatusType")),
-            list_order_status=to_str_or_none(d.get("listOrderStatus")),
-            list_client_order_id=to_str_or_none(d.get("listClientOrderId")),
-            transaction_time=to_time_or_none(d.get("transactionTime")),
-            symbol=to_str_or_none(d.get("symbol")),
-            orders=objects_or_none(QueryMarginAccountsOpenOcoItemOrder.from_json, d.get("orders")),
+            order_list_id=to_int(d["orderListId"]),
+            contingency_type=to_str(d["contingencyType"]),
+            list_status_type=to_str(d["listStatusType"]),
+            list_order_status=to_str(d["listOrderStatus"]),
+            list_client_order_id=to_str(d["listClientOrderId"]),
+            transaction_time=to_time(d["transactionTime"]),
+            symbol=to_str(d["symbol"]),
+            orders=objects(QueryMarginAccountsOpenOcoItemOrder.from_json, d["orders"]),
             raw=d,
         )
 
@@ -572,51 +814,75 @@ class QueryCurrentMarginOpenOrderItem:
     ``preventedQuantity``: may be null.
     """
 
-    client_order_id: str | None = None
-    cummulative_quote_qty: Decimal | None = None
-    executed_qty: Decimal | None = None
-    iceberg_qty: Decimal | None = None
-    is_working: bool | None = None
-    order_id: int | None = None
-    orig_qty: Decimal | None = None
-    price: Decimal | None = None
-    side: str | None = None
-    status: str | None = None
-    stop_price: Decimal | None = None
-    symbol: str | None = None
-    time: datetime | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    update_time: datetime | None = None
-    account_id: int | None = None
-    self_trade_prevention_mode: str | None = None
+    client_order_id: str
+    cummulative_quote_qty: Decimal
+    executed_qty: Decimal
+    iceberg_qty: Decimal
+    is_working: bool
+    order_id: int
+    orig_qty: Decimal
+    price: Decimal
+    side: str
+    status: str
+    stop_price: Decimal
+    symbol: str
+    time: datetime
+    time_in_force: str
+    type: str
+    update_time: datetime
+    account_id: int
+    self_trade_prevention_mode: str
     prevented_match_id: str | None = None
-    prevented_quantity: str | None = None
+    prevented_quantity: Decimal | None = None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("cummulative_quote_qty", "cummulativeQuoteQty", to_decimal, True),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("iceberg_qty", "icebergQty", to_decimal, True),
+        Field("is_working", "isWorking", to_bool, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("price", "price", to_decimal, True),
+        Field("side", "side", to_str, True),
+        Field("status", "status", to_str, True),
+        Field("stop_price", "stopPrice", to_decimal, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("time", "time", to_time, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("update_time", "updateTime", to_time, True),
+        Field("account_id", "accountId", to_int, True),
+        Field("self_trade_prevention_mode", "selfTradePreventionMode", to_str, True),
+        Field("prevented_match_id", "preventedMatchId", to_str_or_none, False),
+        Field("prevented_quantity", "preventedQuantity", to_decimal_or_none, False),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryCurrentMarginOpenOrderItem:
         return cls(
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            cummulative_quote_qty=to_decimal_or_none(d.get("cummulativeQuoteQty")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            iceberg_qty=to_decimal_or_none(d.get("icebergQty")),
-            is_working=to_bool_or_none(d.get("isWorking")),
-            order_id=to_int_or_none(d.get("orderId")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            price=to_decimal_or_none(d.get("price")),
-            side=to_str_or_none(d.get("side")),
-            status=to_str_or_none(d.get("status")),
-            stop_price=to_decimal_or_none(d.get("stopPrice")),
-            symbol=to_str_or_none(d.get("symbol")),
-            time=to_time_or_none(d.get("time")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            update_time=to_time_or_none(d.get("updateTime")),
-            account_id=to_int_or_none(d.get("accountId")),
-            self_trade_prevention_mode=to_str_or_none(d.get("selfTradePreventionMode")),
+            client_order_id=to_str(d["clientOrderId"]),
+            cummulative_quote_qty=to_decimal(d["cummulativeQuoteQty"]),
+            executed_qty=to_decimal(d["executedQty"]),
+            iceberg_qty=to_decimal(d["icebergQty"]),
+            is_working=to_bool(d["isWorking"]),
+            order_id=to_int(d["orderId"]),
+            orig_qty=to_decimal(d["origQty"]),
+            price=to_decimal(d["price"]),
+            side=to_str(d["side"]),
+            status=to_str(d["status"]),
+            stop_price=to_decimal(d["stopPrice"]),
+            symbol=to_str(d["symbol"]),
+            time=to_time(d["time"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            update_time=to_time(d["updateTime"]),
+            account_id=to_int(d["accountId"]),
+            self_trade_prevention_mode=to_str(d["selfTradePreventionMode"]),
             prevented_match_id=to_str_or_none(d.get("preventedMatchId")),
-            prevented_quantity=to_str_or_none(d.get("preventedQuantity")),
+            prevented_quantity=to_decimal_or_none(d.get("preventedQuantity")),
             raw=d,
         )
 
@@ -625,35 +891,51 @@ class QueryCurrentMarginOpenOrderItem:
 class CancelMarginAccountOrderResponse:
     """Result of ``DELETE /papi/v1/margin/order`` (Cancel Margin Account Order)."""
 
-    symbol: str | None = None
-    order_id: int | None = None
-    orig_client_order_id: str | None = None
-    client_order_id: str | None = None
-    price: Decimal | None = None
-    orig_qty: Decimal | None = None
-    executed_qty: Decimal | None = None
-    cummulative_quote_qty: Decimal | None = None
-    status: str | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    side: str | None = None
+    symbol: str
+    order_id: int
+    orig_client_order_id: str
+    client_order_id: str
+    price: Decimal
+    orig_qty: Decimal
+    executed_qty: Decimal
+    cummulative_quote_qty: Decimal
+    status: str
+    time_in_force: str
+    type: str
+    side: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("orig_client_order_id", "origClientOrderId", to_str, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("price", "price", to_decimal, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("cummulative_quote_qty", "cummulativeQuoteQty", to_decimal, True),
+        Field("status", "status", to_str, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("side", "side", to_str, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CancelMarginAccountOrderResponse:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            order_id=to_int_or_none(d.get("orderId")),
-            orig_client_order_id=to_str_or_none(d.get("origClientOrderId")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            price=to_decimal_or_none(d.get("price")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            cummulative_quote_qty=to_decimal_or_none(d.get("cummulativeQuoteQty")),
-            status=to_str_or_none(d.get("status")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            side=to_str_or_none(d.get("side")),
+            symbol=to_str(d["symbol"]),
+            order_id=to_int(d["orderId"]),
+            orig_client_order_id=to_str(d["origClientOrderId"]),
+            client_order_id=to_str(d["clientOrderId"]),
+            price=to_decimal(d["price"]),
+            orig_qty=to_decimal(d["origQty"]),
+            executed_qty=to_decimal(d["executedQty"]),
+            cummulative_quote_qty=to_decimal(d["cummulativeQuoteQty"]),
+            status=to_str(d["status"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            side=to_str(d["side"]),
             raw=d,
         )
 
@@ -666,119 +948,258 @@ class QueryMarginAccountOrderResponse:
     ``preventedQuantity``: may be null.
     """
 
-    client_order_id: str | None = None
-    cummulative_quote_qty: Decimal | None = None
-    executed_qty: Decimal | None = None
-    iceberg_qty: Decimal | None = None
-    is_working: bool | None = None
-    order_id: int | None = None
-    orig_qty: Decimal | None = None
-    price: Decimal | None = None
-    side: str | None = None
-    status: str | None = None
-    stop_price: Decimal | None = None
-    symbol: str | None = None
-    time: datetime | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    update_time: datetime | None = None
-    account_id: int | None = None
-    self_trade_prevention_mode: str | None = None
+    client_order_id: str
+    cummulative_quote_qty: Decimal
+    executed_qty: Decimal
+    iceberg_qty: Decimal
+    is_working: bool
+    order_id: int
+    orig_qty: Decimal
+    price: Decimal
+    side: str
+    status: str
+    stop_price: Decimal
+    symbol: str
+    time: datetime
+    time_in_force: str
+    type: str
+    update_time: datetime
+    account_id: int
+    self_trade_prevention_mode: str
     prevented_match_id: str | None = None
-    prevented_quantity: str | None = None
+    prevented_quantity: Decimal | None = None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("cummulative_quote_qty", "cummulativeQuoteQty", to_decimal, True),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("iceberg_qty", "icebergQty", to_decimal, True),
+        Field("is_working", "isWorking", to_bool, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("price", "price", to_decimal, True),
+        Field("side", "side", to_str, True),
+        Field("status", "status", to_str, True),
+        Field("stop_price", "stopPrice", to_decimal, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("time", "time", to_time, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("update_time", "updateTime", to_time, True),
+        Field("account_id", "accountId", to_int, True),
+        Field("self_trade_prevention_mode", "selfTradePreventionMode", to_str, True),
+        Field("prevented_match_id", "preventedMatchId", to_str_or_none, False),
+        Field("prevented_quantity", "preventedQuantity", to_decimal_or_none, False),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryMarginAccountOrderResponse:
         return cls(
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            cummulative_quote_qty=to_decimal_or_none(d.get("cummulativeQuoteQty")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            iceberg_qty=to_decimal_or_none(d.get("icebergQty")),
-            is_working=to_bool_or_none(d.get("isWorking")),
-            order_id=to_int_or_none(d.get("orderId")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            price=to_decimal_or_none(d.get("price")),
-            side=to_str_or_none(d.get("side")),
-            status=to_str_or_none(d.get("status")),
-            stop_price=to_decimal_or_none(d.get("stopPrice")),
-            symbol=to_str_or_none(d.get("symbol")),
-            time=to_time_or_none(d.get("time")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            update_time=to_time_or_none(d.get("updateTime")),
-            account_id=to_int_or_none(d.get("accountId")),
-            self_trade_prevention_mode=to_str_or_none(d.get("selfTradePreventionMode")),
+            client_order_id=to_str(d["clientOrderId"]),
+            cummulative_quote_qty=to_decimal(d["cummulativeQuoteQty"]),
+            executed_qty=to_decimal(d["executedQty"]),
+            iceberg_qty=to_decimal(d["icebergQty"]),
+            is_working=to_bool(d["isWorking"]),
+            order_id=to_int(d["orderId"]),
+            orig_qty=to_decimal(d["origQty"]),
+            price=to_decimal(d["price"]),
+            side=to_str(d["side"]),
+            status=to_str(d["status"]),
+            stop_price=to_decimal(d["stopPrice"]),
+            symbol=to_str(d["symbol"]),
+            time=to_time(d["time"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            update_time=to_time(d["updateTime"]),
+            account_id=to_int(d["accountId"]),
+            self_trade_prevention_mode=to_str(d["selfTradePreventionMode"]),
             prevented_match_id=to_str_or_none(d.get("preventedMatchId")),
-            prevented_quantity=to_str_or_none(d.get("preventedQuantity")),
+            prevented_quantity=to_decimal_or_none(d.get("preventedQuantity")),
             raw=d,
         )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class NewMarginOrderResponseFill:
-    """One element of ``fills``."""
+class NewMarginOrderAckResponse:
+    """Result of ``POST /papi/v1/margin/order`` (New Margin Order), with ``newOrderRespType``
+    ACK (the default for every other ``type``).
 
-    price: Decimal | None = None
-    qty: Decimal | None = None
-    commission: Decimal | None = None
-    commission_asset: str | None = None
-    raw: Mapping[str, Any] = field(repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> NewMarginOrderResponseFill:
-        return cls(
-            price=to_decimal_or_none(d.get("price")),
-            qty=to_decimal_or_none(d.get("qty")),
-            commission=to_decimal_or_none(d.get("commission")),
-            commission_asset=to_str_or_none(d.get("commissionAsset")),
-            raw=d,
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NewMarginOrderResponse:
-    """Result of ``POST /papi/v1/margin/order`` (New Margin Order).
-
-    Note: Shape depends on newOrderRespType (ACK/RESULT/FULL); the doc shows the FULL form
-    with fills.
+    Note: Shape depends on newOrderRespType: see `shapes` (ACK: ids and transactTime;
+    RESULT: + order state; FULL: + fills).
     """
 
-    symbol: str | None = None
-    order_id: int | None = None
-    client_order_id: str | None = None
-    transact_time: datetime | None = None
-    price: Decimal | None = None
-    orig_qty: Decimal | None = None
-    executed_qty: Decimal | None = None
-    cummulative_quote_qty: Decimal | None = None
-    status: str | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    side: str | None = None
-    margin_buy_borrow_amount: Decimal | None = None
-    margin_buy_borrow_asset: str | None = None
-    fills: tuple[NewMarginOrderResponseFill, ...] | None = None
+    symbol: str
+    order_id: int
+    client_order_id: str
+    transact_time: datetime
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("transact_time", "transactTime", to_time, True),
+    )
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> NewMarginOrderResponse:
+    def from_json(cls, d: Mapping[str, Any]) -> NewMarginOrderAckResponse:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            order_id=to_int_or_none(d.get("orderId")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            transact_time=to_time_or_none(d.get("transactTime")),
-            price=to_decimal_or_none(d.get("price")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            cummulative_quote_qty=to_decimal_or_none(d.get("cummulativeQuoteQty")),
-            status=to_str_or_none(d.get("status")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            side=to_str_or_none(d.get("side")),
+            symbol=to_str(d["symbol"]),
+            order_id=to_int(d["orderId"]),
+            client_order_id=to_str(d["clientOrderId"]),
+            transact_time=to_time(d["transactTime"]),
+            raw=d,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewMarginOrderResultResponse(NewMarginOrderAckResponse):
+    """Result of ``POST /papi/v1/margin/order`` (New Margin Order), with ``newOrderRespType``
+    RESULT.
+
+    Every field of :class:`NewMarginOrderAckResponse`, and more.
+
+    Note: Shape depends on newOrderRespType: see `shapes` (ACK: ids and transactTime;
+    RESULT: + order state; FULL: + fills).
+    """
+
+    price: Decimal
+    orig_qty: Decimal
+    executed_qty: Decimal
+    cummulative_quote_qty: Decimal
+    status: str
+    time_in_force: str
+    type: str
+    side: str
+    margin_buy_borrow_amount: Decimal | None = None
+    margin_buy_borrow_asset: str | None = None
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("transact_time", "transactTime", to_time, True),
+        Field("price", "price", to_decimal, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("cummulative_quote_qty", "cummulativeQuoteQty", to_decimal, True),
+        Field("status", "status", to_str, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("side", "side", to_str, True),
+        Field("margin_buy_borrow_amount", "marginBuyBorrowAmount", to_decimal_or_none, False),
+        Field("margin_buy_borrow_asset", "marginBuyBorrowAsset", to_str_or_none, False),
+    )
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> NewMarginOrderResultResponse:
+        return cls(
+            symbol=to_str(d["symbol"]),
+            order_id=to_int(d["orderId"]),
+            client_order_id=to_str(d["clientOrderId"]),
+            transact_time=to_time(d["transactTime"]),
+            price=to_decimal(d["price"]),
+            orig_qty=to_decimal(d["origQty"]),
+            executed_qty=to_decimal(d["executedQty"]),
+            cummulative_quote_qty=to_decimal(d["cummulativeQuoteQty"]),
+            status=to_str(d["status"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            side=to_str(d["side"]),
             margin_buy_borrow_amount=to_decimal_or_none(d.get("marginBuyBorrowAmount")),
             margin_buy_borrow_asset=to_str_or_none(d.get("marginBuyBorrowAsset")),
-            fills=objects_or_none(NewMarginOrderResponseFill.from_json, d.get("fills")),
+            raw=d,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewMarginOrderFullResponseFill:
+    """One element of ``fills``."""
+
+    price: Decimal
+    qty: Decimal
+    commission: Decimal
+    commission_asset: str
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("price", "price", to_decimal, True),
+        Field("qty", "qty", to_decimal, True),
+        Field("commission", "commission", to_decimal, True),
+        Field("commission_asset", "commissionAsset", to_str, True),
+    )
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> NewMarginOrderFullResponseFill:
+        return cls(
+            price=to_decimal(d["price"]),
+            qty=to_decimal(d["qty"]),
+            commission=to_decimal(d["commission"]),
+            commission_asset=to_str(d["commissionAsset"]),
+            raw=d,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewMarginOrderFullResponse(NewMarginOrderResultResponse):
+    """Result of ``POST /papi/v1/margin/order`` (New Margin Order), with ``newOrderRespType``
+    FULL (the default for ``type`` LIMIT, MARKET).
+
+    Every field of :class:`NewMarginOrderResultResponse`, and more.
+
+    Note: Shape depends on newOrderRespType: see `shapes` (ACK: ids and transactTime;
+    RESULT: + order state; FULL: + fills).
+    """
+
+    fills: tuple[NewMarginOrderFullResponseFill, ...]
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("transact_time", "transactTime", to_time, True),
+        Field("price", "price", to_decimal, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("cummulative_quote_qty", "cummulativeQuoteQty", to_decimal, True),
+        Field("status", "status", to_str, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("side", "side", to_str, True),
+        Field("margin_buy_borrow_amount", "marginBuyBorrowAmount", to_decimal_or_none, False),
+        Field("margin_buy_borrow_asset", "marginBuyBorrowAsset", to_str_or_none, False),
+        Field(
+            "fills",
+            "fills",
+            partial(objects, NewMarginOrderFullResponseFill.from_json),
+            True,
+            NewMarginOrderFullResponseFill,
+            "objects",
+        ),
+    )
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> NewMarginOrderFullResponse:
+        return cls(
+            symbol=to_str(d["symbol"]),
+            order_id=to_int(d["orderId"]),
+            client_order_id=to_str(d["clientOrderId"]),
+            transact_time=to_time(d["transactTime"]),
+            price=to_decimal(d["price"]),
+            orig_qty=to_decimal(d["origQty"]),
+            executed_qty=to_decimal(d["executedQty"]),
+            cummulative_quote_qty=to_decimal(d["cummulativeQuoteQty"]),
+            status=to_str(d["status"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            side=to_str(d["side"]),
+            margin_buy_borrow_amount=to_decimal_or_none(d.get("marginBuyBorrowAmount")),
+            margin_buy_borrow_asset=to_str_or_none(d.get("marginBuyBorrowAsset")),
+            fills=objects(NewMarginOrderFullResponseFill.from_json, d["fills"]),
             raw=d,
         )
 
@@ -787,17 +1208,24 @@ class NewMarginOrderResponse:
 class MarginAccountNewOcoResponseOrder:
     """One element of ``orders``."""
 
-    symbol: str | None = None
-    order_id: int | None = None
-    client_order_id: str | None = None
+    symbol: str
+    order_id: int
+    client_order_id: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> MarginAccountNewOcoResponseOrder:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            order_id=to_int_or_none(d.get("orderId")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
+            symbol=to_str(d["symbol"]),
+            order_id=to_int(d["orderId"]),
+            client_order_id=to_str(d["clientOrderId"]),
             raw=d,
         )
 
@@ -806,38 +1234,56 @@ class MarginAccountNewOcoResponseOrder:
 class MarginAccountNewOcoResponseOrderReport:
     """One element of ``orderReports``."""
 
-    symbol: str | None = None
-    order_id: int | None = None
-    order_list_id: int | None = None
-    client_order_id: str | None = None
-    transact_time: datetime | None = None
-    price: Decimal | None = None
-    orig_qty: Decimal | None = None
-    executed_qty: Decimal | None = None
-    cummulative_quote_qty: Decimal | None = None
-    status: str | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    side: str | None = None
+    symbol: str
+    order_id: int
+    order_list_id: int
+    client_order_id: str
+    transact_time: datetime
+    price: Decimal
+    orig_qty: Decimal
+    executed_qty: Decimal
+    cummulative_quote_qty: Decimal
+    status: str
+    time_in_force: str
+    type: str
+    side: str
     stop_price: Decimal | None = None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("order_list_id", "orderListId", to_int, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("transact_time", "transactTime", to_time, True),
+        Field("price", "price", to_decimal, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("cummulative_quote_qty", "cummulativeQuoteQty", to_decimal, True),
+        Field("status", "status", to_str, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("side", "side", to_str, True),
+        Field("stop_price", "stopPrice", to_decimal_or_none, False),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> MarginAccountNewOcoResponseOrderReport:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            order_id=to_int_or_none(d.get("orderId")),
-            order_list_id=to_int_or_none(d.get("orderListId")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            transact_time=to_time_or_none(d.get("transactTime")),
-            price=to_decimal_or_none(d.get("price")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            cummulative_quote_qty=to_decimal_or_none(d.get("cummulativeQuoteQty")),
-            status=to_str_or_none(d.get("status")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            side=to_str_or_none(d.get("side")),
+            symbol=to_str(d["symbol"]),
+            order_id=to_int(d["orderId"]),
+            order_list_id=to_int(d["orderListId"]),
+            client_order_id=to_str(d["clientOrderId"]),
+            transact_time=to_time(d["transactTime"]),
+            price=to_decimal(d["price"]),
+            orig_qty=to_decimal(d["origQty"]),
+            executed_qty=to_decimal(d["executedQty"]),
+            cummulative_quote_qty=to_decimal(d["cummulativeQuoteQty"]),
+            status=to_str(d["status"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            side=to_str(d["side"]),
             stop_price=to_decimal_or_none(d.get("stopPrice")),
             raw=d,
         )
@@ -847,32 +1293,61 @@ class MarginAccountNewOcoResponseOrderReport:
 class MarginAccountNewOcoResponse:
     """Result of ``POST /papi/v1/margin/order/oco`` (Margin Account New OCO)."""
 
-    order_list_id: int | None = None
-    contingency_type: str | None = None
-    list_status_type: str | None = None
-    list_order_status: str | None = None
-    list_client_order_id: str | None = None
-    transaction_time: datetime | None = None
-    symbol: str | None = None
+    order_list_id: int
+    contingency_type: str
+    list_status_type: str
+    list_order_status: str
+    list_client_order_id: str
+    transaction_time: datetime
+    symbol: str
     margin_buy_borrow_amount: Decimal | None = None
     margin_buy_borrow_asset: str | None = None
-    orders: tuple[MarginAccountNewOcoResponseOrder, ...] | None = None
+    orders: tuple[MarginAccountNewOcoResponseOrder, ...]
     order_reports: tuple[MarginAccountNewOcoResponseOrderReport, ...] | None = None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("order_list_id", "orderListId", to_int, True),
+        Field("contingency_type", "contingencyType", to_str, True),
+        Field("list_status_type", "listStatusType", to_str, True),
+        Field("list_order_status", "listOrderStatus", to_str, True),
+        Field("list_client_order_id", "listClientOrderId", to_str, True),
+        Field("transaction_time", "transactionTime", to_time, True),
+        Field("symbol", "symbol", to_str, True),
+        Field("margin_buy_borrow_amount", "marginBuyBorrowAmount", to_decimal_or_none, False),
+        Field("margin_buy_borrow_asset", "marginBuyBorrowAsset", to_str_or_none, False),
+        Field(
+            "orders",
+            "orders",
+            partial(objects, MarginAccountNewOcoResponseOrder.from_json),
+            True,
+            MarginAccountNewOcoResponseOrder,
+            "objects",
+        ),
+        Field(
+            "order_reports",
+            "orderReports",
+            partial(objects_or_none, MarginAccountNewOcoResponseOrderReport.from_json),
+            False,
+            MarginAccountNewOcoResponseOrderReport,
+            "objects",
+        ),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> MarginAccountNewOcoResponse:
         return cls(
-            order_list_id=to_int_or_none(d.get("orderListId")),
-            contingency_type=to_str_or_none(d.get("contingencyType")),
-            list_status_type=to_str_or_none(d.get("listStatusType")),
-            list_order_status=to_str_or_none(d.get("listOrderStatus")),
-            list_client_order_id=to_str_or_none(d.get("listClientOrderId")),
-            transaction_time=to_time_or_none(d.get("transactionTime")),
-            symbol=to_str_or_none(d.get("symbol")),
+            order_list_id=to_int(d["orderListId"]),
+            contingency_type=to_str(d["contingencyType"]),
+            list_status_type=to_str(d["listStatusType"]),
+            list_order_status=to_str(d["listOrderStatus"]),
+            list_client_order_id=to_str(d["listClientOrderId"]),
+            transaction_time=to_time(d["transactionTime"]),
+            symbol=to_str(d["symbol"]),
             margin_buy_borrow_amount=to_decimal_or_none(d.get("marginBuyBorrowAmount")),
             margin_buy_borrow_asset=to_str_or_none(d.get("marginBuyBorrowAsset")),
-            orders=objects_or_none(MarginAccountNewOcoResponseOrder.from_json, d.get("orders")),
+            orders=objects(MarginAccountNewOcoResponseOrder.from_json, d["orders"]),
             order_reports=objects_or_none(
                 MarginAccountNewOcoResponseOrderReport.from_json, d.get("orderReports")
             ),
@@ -884,17 +1359,24 @@ class MarginAccountNewOcoResponse:
 class CancelMarginAccountOcoOrdersResponseOrder:
     """One element of ``orders``."""
 
-    symbol: str | None = None
-    order_id: int | None = None
-    client_order_id: str | None = None
+    symbol: str
+    order_id: int
+    client_order_id: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CancelMarginAccountOcoOrdersResponseOrder:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            order_id=to_int_or_none(d.get("orderId")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
+            symbol=to_str(d["symbol"]),
+            order_id=to_int(d["orderId"]),
+            client_order_id=to_str(d["clientOrderId"]),
             raw=d,
         )
 
@@ -903,38 +1385,56 @@ class CancelMarginAccountOcoOrdersResponseOrder:
 class CancelMarginAccountOcoOrdersResponseOrderReport:
     """One element of ``orderReports``."""
 
-    symbol: str | None = None
-    orig_client_order_id: str | None = None
-    order_id: int | None = None
-    order_list_id: int | None = None
-    client_order_id: str | None = None
-    price: Decimal | None = None
-    orig_qty: Decimal | None = None
-    executed_qty: Decimal | None = None
-    cummulative_quote_qty: Decimal | None = None
-    status: str | None = None
-    time_in_force: str | None = None
-    type: str | None = None
-    side: str | None = None
+    symbol: str
+    orig_client_order_id: str
+    order_id: int
+    order_list_id: int
+    client_order_id: str
+    price: Decimal
+    orig_qty: Decimal
+    executed_qty: Decimal
+    cummulative_quote_qty: Decimal
+    status: str
+    time_in_force: str
+    type: str
+    side: str
     stop_price: Decimal | None = None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("orig_client_order_id", "origClientOrderId", to_str, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("order_list_id", "orderListId", to_int, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+        Field("price", "price", to_decimal, True),
+        Field("orig_qty", "origQty", to_decimal, True),
+        Field("executed_qty", "executedQty", to_decimal, True),
+        Field("cummulative_quote_qty", "cummulativeQuoteQty", to_decimal, True),
+        Field("status", "status", to_str, True),
+        Field("time_in_force", "timeInForce", to_str, True),
+        Field("type", "type", to_str, True),
+        Field("side", "side", to_str, True),
+        Field("stop_price", "stopPrice", to_decimal_or_none, False),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CancelMarginAccountOcoOrdersResponseOrderReport:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            orig_client_order_id=to_str_or_none(d.get("origClientOrderId")),
-            order_id=to_int_or_none(d.get("orderId")),
-            order_list_id=to_int_or_none(d.get("orderListId")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
-            price=to_decimal_or_none(d.get("price")),
-            orig_qty=to_decimal_or_none(d.get("origQty")),
-            executed_qty=to_decimal_or_none(d.get("executedQty")),
-            cummulative_quote_qty=to_decimal_or_none(d.get("cummulativeQuoteQty")),
-            status=to_str_or_none(d.get("status")),
-            time_in_force=to_str_or_none(d.get("timeInForce")),
-            type=to_str_or_none(d.get("type")),
-            side=to_str_or_none(d.get("side")),
+            symbol=to_str(d["symbol"]),
+            orig_client_order_id=to_str(d["origClientOrderId"]),
+            order_id=to_int(d["orderId"]),
+            order_list_id=to_int(d["orderListId"]),
+            client_order_id=to_str(d["clientOrderId"]),
+            price=to_decimal(d["price"]),
+            orig_qty=to_decimal(d["origQty"]),
+            executed_qty=to_decimal(d["executedQty"]),
+            cummulative_quote_qty=to_decimal(d["cummulativeQuoteQty"]),
+            status=to_str(d["status"]),
+            time_in_force=to_str(d["timeInForce"]),
+            type=to_str(d["type"]),
+            side=to_str(d["side"]),
             stop_price=to_decimal_or_none(d.get("stopPrice")),
             raw=d,
         )
@@ -944,32 +1444,57 @@ class CancelMarginAccountOcoOrdersResponseOrderReport:
 class CancelMarginAccountOcoOrdersResponse:
     """Result of ``DELETE /papi/v1/margin/orderList`` (Cancel Margin Account OCO Orders)."""
 
-    order_list_id: int | None = None
-    contingency_type: str | None = None
-    list_status_type: str | None = None
-    list_order_status: str | None = None
-    list_client_order_id: str | None = None
-    transaction_time: datetime | None = None
-    symbol: str | None = None
-    orders: tuple[CancelMarginAccountOcoOrdersResponseOrder, ...] | None = None
-    order_reports: tuple[CancelMarginAccountOcoOrdersResponseOrderReport, ...] | None = None
+    order_list_id: int
+    contingency_type: str
+    list_status_type: str
+    list_order_status: str
+    list_client_order_id: str
+    transaction_time: datetime
+    symbol: str
+    orders: tuple[CancelMarginAccountOcoOrdersResponseOrder, ...]
+    order_reports: tuple[CancelMarginAccountOcoOrdersResponseOrderReport, ...]
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("order_list_id", "orderListId", to_int, True),
+        Field("contingency_type", "contingencyType", to_str, True),
+        Field("list_status_type", "listStatusType", to_str, True),
+        Field("list_order_status", "listOrderStatus", to_str, True),
+        Field("list_client_order_id", "listClientOrderId", to_str, True),
+        Field("transaction_time", "transactionTime", to_time, True),
+        Field("symbol", "symbol", to_str, True),
+        Field(
+            "orders",
+            "orders",
+            partial(objects, CancelMarginAccountOcoOrdersResponseOrder.from_json),
+            True,
+            CancelMarginAccountOcoOrdersResponseOrder,
+            "objects",
+        ),
+        Field(
+            "order_reports",
+            "orderReports",
+            partial(objects, CancelMarginAccountOcoOrdersResponseOrderReport.from_json),
+            True,
+            CancelMarginAccountOcoOrdersResponseOrderReport,
+            "objects",
+        ),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CancelMarginAccountOcoOrdersResponse:
         return cls(
-            order_list_id=to_int_or_none(d.get("orderListId")),
-            contingency_type=to_str_or_none(d.get("contingencyType")),
-            list_status_type=to_str_or_none(d.get("listStatusType")),
-            list_order_status=to_str_or_none(d.get("listOrderStatus")),
-            list_client_order_id=to_str_or_none(d.get("listClientOrderId")),
-            transaction_time=to_time_or_none(d.get("transactionTime")),
-            symbol=to_str_or_none(d.get("symbol")),
-            orders=objects_or_none(
-                CancelMarginAccountOcoOrdersResponseOrder.from_json, d.get("orders")
-            ),
-            order_reports=objects_or_none(
-                CancelMarginAccountOcoOrdersResponseOrderReport.from_json, d.get("orderReports")
+            order_list_id=to_int(d["orderListId"]),
+            contingency_type=to_str(d["contingencyType"]),
+            list_status_type=to_str(d["listStatusType"]),
+            list_order_status=to_str(d["listOrderStatus"]),
+            list_client_order_id=to_str(d["listClientOrderId"]),
+            transaction_time=to_time(d["transactionTime"]),
+            symbol=to_str(d["symbol"]),
+            orders=objects(CancelMarginAccountOcoOrdersResponseOrder.from_json, d["orders"]),
+            order_reports=objects(
+                CancelMarginAccountOcoOrdersResponseOrderReport.from_json, d["orderReports"]
             ),
             raw=d,
         )
@@ -979,17 +1504,24 @@ class CancelMarginAccountOcoOrdersResponse:
 class QueryMarginAccountsOcoResponseOrder:
     """One element of ``orders``."""
 
-    symbol: str | None = None
-    order_id: int | None = None
-    client_order_id: str | None = None
+    symbol: str
+    order_id: int
+    client_order_id: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("symbol", "symbol", to_str, True),
+        Field("order_id", "orderId", to_int, True),
+        Field("client_order_id", "clientOrderId", to_str, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryMarginAccountsOcoResponseOrder:
         return cls(
-            symbol=to_str_or_none(d.get("symbol")),
-            order_id=to_int_or_none(d.get("orderId")),
-            client_order_id=to_str_or_none(d.get("clientOrderId")),
+            symbol=to_str(d["symbol"]),
+            order_id=to_int(d["orderId"]),
+            client_order_id=to_str(d["clientOrderId"]),
             raw=d,
         )
 
@@ -998,27 +1530,46 @@ class QueryMarginAccountsOcoResponseOrder:
 class QueryMarginAccountsOcoResponse:
     """Result of ``GET /papi/v1/margin/orderList`` (Query Margin Account's OCO)."""
 
-    order_list_id: int | None = None
-    contingency_type: str | None = None
-    list_status_type: str | None = None
-    list_order_status: str | None = None
-    list_client_order_id: str | None = None
-    transaction_time: datetime | None = None
-    symbol: str | None = None
-    orders: tuple[QueryMarginAccountsOcoResponseOrder, ...] | None = None
+    order_list_id: int
+    contingency_type: str
+    list_status_type: str
+    list_order_status: str
+    list_client_order_id: str
+    transaction_time: datetime
+    symbol: str
+    orders: tuple[QueryMarginAccountsOcoResponseOrder, ...]
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("order_list_id", "orderListId", to_int, True),
+        Field("contingency_type", "contingencyType", to_str, True),
+        Field("list_status_type", "listStatusType", to_str, True),
+        Field("list_order_status", "listOrderStatus", to_str, True),
+        Field("list_client_order_id", "listClientOrderId", to_str, True),
+        Field("transaction_time", "transactionTime", to_time, True),
+        Field("symbol", "symbol", to_str, True),
+        Field(
+            "orders",
+            "orders",
+            partial(objects, QueryMarginAccountsOcoResponseOrder.from_json),
+            True,
+            QueryMarginAccountsOcoResponseOrder,
+            "objects",
+        ),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryMarginAccountsOcoResponse:
         return cls(
-            order_list_id=to_int_or_none(d.get("orderListId")),
-            contingency_type=to_str_or_none(d.get("contingencyType")),
-            list_status_type=to_str_or_none(d.get("listStatusType")),
-            list_order_status=to_str_or_none(d.get("listOrderStatus")),
-            list_client_order_id=to_str_or_none(d.get("listClientOrderId")),
-            transaction_time=to_time_or_none(d.get("transactionTime")),
-            symbol=to_str_or_none(d.get("symbol")),
-            orders=objects_or_none(QueryMarginAccountsOcoResponseOrder.from_json, d.get("orders")),
+            order_list_id=to_int(d["orderListId"]),
+            contingency_type=to_str(d["contingencyType"]),
+            list_status_type=to_str(d["listStatusType"]),
+            list_order_status=to_str(d["listOrderStatus"]),
+            list_client_order_id=to_str(d["listClientOrderId"]),
+            transaction_time=to_time(d["transactionTime"]),
+            symbol=to_str(d["symbol"]),
+            orders=objects(QueryMarginAccountsOcoResponseOrder.from_json, d["orders"]),
             raw=d,
         )
 
@@ -1027,25 +1578,36 @@ class QueryMarginAccountsOcoResponse:
 class QueryMarginRepayRecordResponseRow:
     """One element of ``rows``."""
 
-    amount: Decimal | None = None
-    asset: str | None = None
-    interest: Decimal | None = None
-    principal: Decimal | None = None
-    status: str | None = None
-    timestamp: int | None = None
-    tx_id: int | None = None
+    amount: Decimal
+    asset: str
+    interest: Decimal
+    principal: Decimal
+    status: str
+    timestamp: datetime
+    tx_id: int
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("amount", "amount", to_decimal, True),
+        Field("asset", "asset", to_str, True),
+        Field("interest", "interest", to_decimal, True),
+        Field("principal", "principal", to_decimal, True),
+        Field("status", "status", to_str, True),
+        Field("timestamp", "timestamp", to_time, True),
+        Field("tx_id", "txId", to_int, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryMarginRepayRecordResponseRow:
         return cls(
-            amount=to_decimal_or_none(d.get("amount")),
-            asset=to_str_or_none(d.get("asset")),
-            interest=to_decimal_or_none(d.get("interest")),
-            principal=to_decimal_or_none(d.get("principal")),
-            status=to_str_or_none(d.get("status")),
-            timestamp=to_int_or_none(d.get("timestamp")),
-            tx_id=to_int_or_none(d.get("txId")),
+            amount=to_decimal(d["amount"]),
+            asset=to_str(d["asset"]),
+            interest=to_decimal(d["interest"]),
+            principal=to_decimal(d["principal"]),
+            status=to_str(d["status"]),
+            timestamp=to_time(d["timestamp"]),
+            tx_id=to_int(d["txId"]),
             raw=d,
         )
 
@@ -1057,15 +1619,28 @@ class QueryMarginRepayRecordResponse:
     Note: Paged: {rows, total}.
     """
 
-    rows: tuple[QueryMarginRepayRecordResponseRow, ...] | None = None
-    total: int | None = None
+    rows: tuple[QueryMarginRepayRecordResponseRow, ...]
+    total: int
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field(
+            "rows",
+            "rows",
+            partial(objects, QueryMarginRepayRecordResponseRow.from_json),
+            True,
+            QueryMarginRepayRecordResponseRow,
+            "objects",
+        ),
+        Field("total", "total", to_int, True),
+    )
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> QueryMarginRepayRecordResponse:
         return cls(
-            rows=objects_or_none(QueryMarginRepayRecordResponseRow.from_json, d.get("rows")),
-            total=to_int_or_none(d.get("total")),
+            rows=objects(QueryMarginRepayRecordResponseRow.from_json, d["rows"]),
+            total=to_int(d["total"]),
             raw=d,
         )
 
@@ -1074,27 +1649,34 @@ class QueryMarginRepayRecordResponse:
 class MarginAccountBorrowResponse:
     """Result of ``POST /papi/v1/marginLoan`` (Margin Account Borrow)."""
 
-    tran_id: int | None = None
+    tran_id: int
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field("tran_id", "tranId", to_int, True),)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> MarginAccountBorrowResponse:
-        return cls(tran_id=to_int_or_none(d.get("tranId")), raw=d)
+        return cls(tran_id=to_int(d["tranId"]), raw=d)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MarginAccountRepayResponse:
     """Result of ``POST /papi/v1/repayLoan`` (Margin Account Repay)."""
 
-    tran_id: int | None = None
+    tran_id: int
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field("tran_id", "tranId", to_int, True),)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> MarginAccountRepayResponse:
-        return cls(tran_id=to_int_or_none(d.get("tranId")), raw=d)
+        return cls(tran_id=to_int(d["tranId"]), raw=d)
 
 
-# Route -> model of its response (of one element when the response is an array).
+# Route -> model of its response (of one element when the response is an array;
+# the widest shape where the request picks one).
 RESPONSE_MODELS: dict[str, type[Any]] = {
     "DELETE /papi/v1/margin/allOpenOrders": CancelMarginAccountAllOpenOrdersOnASymbolItem,
     "GET /papi/v1/margin/allOrderList": QueryMarginAccountsAllOcoItem,
@@ -1109,7 +1691,7 @@ RESPONSE_MODELS: dict[str, type[Any]] = {
     "GET /papi/v1/margin/openOrders": QueryCurrentMarginOpenOrderItem,
     "DELETE /papi/v1/margin/order": CancelMarginAccountOrderResponse,
     "GET /papi/v1/margin/order": QueryMarginAccountOrderResponse,
-    "POST /papi/v1/margin/order": NewMarginOrderResponse,
+    "POST /papi/v1/margin/order": NewMarginOrderFullResponse,
     "POST /papi/v1/margin/order/oco": MarginAccountNewOcoResponse,
     "DELETE /papi/v1/margin/orderList": CancelMarginAccountOcoOrdersResponse,
     "GET /papi/v1/margin/orderList": QueryMarginAccountsOcoResponse,

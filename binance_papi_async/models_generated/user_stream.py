@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from .._decode import to_str_or_none
+from .._decode import Field, to_str
 
 __all__ = ["RESPONSE_MODELS", "StartUserDataStreamResponse"]
 
@@ -20,15 +20,19 @@ __all__ = ["RESPONSE_MODELS", "StartUserDataStreamResponse"]
 class StartUserDataStreamResponse:
     """Result of ``POST /papi/v1/listenKey`` (Start User Data Stream)."""
 
-    listen_key: str | None = None
+    listen_key: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field("listen_key", "listenKey", to_str, True),)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> StartUserDataStreamResponse:
-        return cls(listen_key=to_str_or_none(d.get("listenKey")), raw=d)
+        return cls(listen_key=to_str(d["listenKey"]), raw=d)
 
 
-# Route -> model of its response (of one element when the response is an array).
+# Route -> model of its response (of one element when the response is an array;
+# the widest shape where the request picks one).
 RESPONSE_MODELS: dict[str, type[Any]] = {
     "POST /papi/v1/listenKey": StartUserDataStreamResponse,
 }

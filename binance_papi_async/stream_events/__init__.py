@@ -1,6 +1,6 @@
 """Typed events of the Portfolio Margin user data stream, and the stream's own markers.
 
-:func:`parse_event` turns one decoded JSON frame into one of the twelve event classes
+:func:`parse_event` turns one decoded JSON frame into one of the thirteen event classes
 papi sends (dispatched on ``e``, case-sensitively), or into :class:`UnknownEvent` for an
 ``e`` it does not know or a known event it cannot decode.  It never raises for the
 payload's shape: Binance adds events and fields without notice.
@@ -17,7 +17,10 @@ Values are read by the same rules as REST results (:mod:`binance_papi_async._dec
 The futures events are defined in :mod:`.futures`, the cross-margin ones in
 :mod:`.margin`; all are importable from here.
 
-Fields that papi documents as "only pushed when ..." or that appeared in later SDK
+The classes follow spec/papi/user_stream.json: a field Binance always sends is typed
+without ``None`` (a time may still be ``None``: ``0`` is Binance's "no time"), and an
+event that lacks one is an :class:`UnknownEvent` (with the reason and the frame);
+fields that papi documents as "only pushed when ..." or that appeared in later SDK
 versions are optional (``None`` when absent).  Field names follow the doc's meanings;
 the wire key is noted in each class.
 
@@ -81,6 +84,7 @@ __all__ = [
     "StreamOverflow",
     "StreamOverflowError",
     "StreamReconnected",
+    "UniMMRDrop",
     "UnknownEvent",
     "UserStreamError",
     "UserStreamEvent",
@@ -115,6 +119,28 @@ class ListenKeyExpired:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UniMMRDrop:
+    """``uniMMRDrop`` (Portfolio Margin Pro only): the account's uniMMR fell more than 5%
+    below its reference value.
+
+    Binance sends it on the Portfolio Margin Pro user data stream
+    (``wss://fstream.binance.com/pm-classic/ws/<listenKey>``, spec/papi/USER_STREAM.md
+    section 2.1; not on the classic ``/pm`` stream), and only while uniMMR drop
+    notifications are on (``client.account.set_unimmr_drop_notification_status``; off
+    by default).  Binance's change log (2026-10-22) documents the event but not its
+    payload beyond ``e`` and ``E``: the other fields are in ``raw``, never guessed.
+    """
+
+    event_type: str
+    event_time: datetime
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> UniMMRDrop:
+        return cls(event_type=d["e"], event_time=to_time(d["E"]), raw=d)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UnknownEvent:
     """A frame with an ``e`` this SDK does not know, or a known event it could not decode.
 
@@ -142,6 +168,7 @@ UserStreamEvent = (
     | OpenOrderLoss
     | RiskLevelChange
     | ListenKeyExpired
+    | UniMMRDrop
     | UnknownEvent
 )
 """Anything :func:`parse_event` returns."""
@@ -160,6 +187,7 @@ _PARSERS: dict[str, Callable[[Mapping[str, Any]], UserStreamEvent]] = {
     "riskLevelChange": RiskLevelChange.from_json,
     "RISK_LEVEL_CHANGE": RiskLevelChange.from_json,
     "listenKeyExpired": ListenKeyExpired.from_json,
+    "uniMMRDrop": UniMMRDrop.from_json,
 }
 
 #: The ``e`` values :func:`parse_event` decodes into typed events.

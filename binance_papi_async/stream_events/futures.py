@@ -11,6 +11,7 @@ from typing import Any
 
 from .._decode import (
     objects,
+    to_bool,
     to_bool_or_none,
     to_decimal,
     to_decimal_or_none,
@@ -47,22 +48,24 @@ class OrderTradeUpdate:
     ``business_line`` is ``fs`` (``"UM"``/``"CM"``); the order fields come from ``o``.
     ``commission_asset``/``commission`` are absent without a commission;
     ``strategy_type``/``strategy_id`` only for orders placed by a triggered
-    conditional order; ``modify_id`` only on ``AMENDMENT`` events.
+    conditional order; ``modify_id`` only on ``AMENDMENT`` events; ``trade_id`` is 0
+    without a trade; ``account_alias`` is ``i`` (empty for UM; not on every payload).
     """
 
     event_type: str
     business_line: str
     event_time: datetime
     transaction_time: datetime | None
+    account_alias: str | None
     symbol: str
     client_order_id: str
     side: str
     order_type: str
-    time_in_force: str | None
+    time_in_force: str
     quantity: Decimal
     price: Decimal
-    average_price: Decimal | None
-    stop_price: Decimal | None
+    average_price: Decimal
+    stop_price: Decimal
     execution_type: str
     status: str
     order_id: int
@@ -72,16 +75,16 @@ class OrderTradeUpdate:
     commission_asset: str | None
     commission: Decimal | None
     trade_time: datetime | None
-    trade_id: int | None
-    bids_notional: Decimal | None
-    asks_notional: Decimal | None
-    is_maker: bool | None
-    reduce_only: bool | None
-    position_side: str | None
-    realized_profit: Decimal | None
+    trade_id: int
+    bids_notional: Decimal
+    asks_notional: Decimal
+    is_maker: bool
+    reduce_only: bool
+    position_side: str
+    realized_profit: Decimal
     strategy_type: str | None
     strategy_id: int | None
-    self_trade_prevention: str | None
+    self_trade_prevention: str
     good_till: datetime | None
     modify_id: str | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
@@ -91,18 +94,19 @@ class OrderTradeUpdate:
         o = _obj(d, "o")
         return cls(
             event_type=d["e"],
-            business_line=to_str(d.get("fs")),
+            business_line=to_str(d["fs"]),
             event_time=to_time(d["E"]),
-            transaction_time=to_time_or_none(d.get("T")),
+            transaction_time=to_time_or_none(d["T"]),
+            account_alias=to_str_or_none(d.get("i")),
             symbol=to_str(o["s"]),
-            client_order_id=to_str(o.get("c", "")),
+            client_order_id=to_str(o["c"]),
             side=to_str(o["S"]),
             order_type=to_str(o["o"]),
-            time_in_force=to_str_or_none(o.get("f")),
+            time_in_force=to_str(o["f"]),
             quantity=to_decimal(o["q"]),
             price=to_decimal(o["p"]),
-            average_price=to_decimal_or_none(o.get("ap")),
-            stop_price=to_decimal_or_none(o.get("sp")),
+            average_price=to_decimal(o["ap"]),
+            stop_price=to_decimal(o["sp"]),
             execution_type=to_str(o["x"]),
             status=to_str(o["X"]),
             order_id=to_int(o["i"]),
@@ -111,18 +115,18 @@ class OrderTradeUpdate:
             last_filled_price=to_decimal(o["L"]),
             commission_asset=to_str_or_none(o.get("N")),
             commission=to_decimal_or_none(o.get("n")),
-            trade_time=to_time_or_none(o.get("T")),
-            trade_id=to_int_or_none(o.get("t")),
-            bids_notional=to_decimal_or_none(o.get("b")),
-            asks_notional=to_decimal_or_none(o.get("a")),
-            is_maker=to_bool_or_none(o.get("m")),
-            reduce_only=to_bool_or_none(o.get("R")),
-            position_side=to_str_or_none(o.get("ps")),
-            realized_profit=to_decimal_or_none(o.get("rp")),
+            trade_time=to_time_or_none(o["T"]),
+            trade_id=to_int(o["t"]),
+            bids_notional=to_decimal(o["b"]),
+            asks_notional=to_decimal(o["a"]),
+            is_maker=to_bool(o["m"]),
+            reduce_only=to_bool(o["R"]),
+            position_side=to_str(o["ps"]),
+            realized_profit=to_decimal(o["rp"]),
             strategy_type=to_str_or_none(o.get("st")),
             strategy_id=to_int_or_none(o.get("si")),
-            self_trade_prevention=to_str_or_none(o.get("V")),
-            good_till=to_time_or_none(o.get("gtd")),
+            self_trade_prevention=to_str(o["V"]),
+            good_till=to_time_or_none(o["gtd"]),
             modify_id=to_str_or_none(o.get("M")),
             raw=d,
         )
@@ -145,21 +149,21 @@ class ConditionalOrderTradeUpdate:
     strategy_id: int
     side: str
     strategy_type: str
-    time_in_force: str | None
+    time_in_force: str
     quantity: Decimal
-    price: Decimal | None
-    stop_price: Decimal | None
+    price: Decimal
+    stop_price: Decimal
     strategy_status: str
     order_book_time: datetime | None
     update_time: datetime | None
-    reduce_only: bool | None
-    working_type: str | None
-    position_side: str | None
-    close_position: bool | None
+    reduce_only: bool
+    working_type: str
+    position_side: str
+    close_position: bool
     activation_price: Decimal | None
     callback_rate: Decimal | None
     order_id: int | None
-    self_trade_prevention: str | None
+    self_trade_prevention: str
     good_till: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
@@ -168,30 +172,30 @@ class ConditionalOrderTradeUpdate:
         so = _obj(d, "so")
         return cls(
             event_type=d["e"],
-            business_line=to_str(d.get("fs")),
+            business_line=to_str(d["fs"]),
             event_time=to_time(d["E"]),
-            transaction_time=to_time_or_none(d.get("T")),
+            transaction_time=to_time_or_none(d["T"]),
             symbol=to_str(so["s"]),
-            client_strategy_id=to_str(so.get("c", "")),
+            client_strategy_id=to_str(so["c"]),
             strategy_id=to_int(so["si"]),
             side=to_str(so["S"]),
             strategy_type=to_str(so["st"]),
-            time_in_force=to_str_or_none(so.get("f")),
+            time_in_force=to_str(so["f"]),
             quantity=to_decimal(so["q"]),
-            price=to_decimal_or_none(so.get("p")),
-            stop_price=to_decimal_or_none(so.get("sp")),
+            price=to_decimal(so["p"]),
+            stop_price=to_decimal(so["sp"]),
             strategy_status=to_str(so["os"]),
-            order_book_time=to_time_or_none(so.get("T")),
-            update_time=to_time_or_none(so.get("ut")),
-            reduce_only=to_bool_or_none(so.get("R")),
-            working_type=to_str_or_none(so.get("wt")),
-            position_side=to_str_or_none(so.get("ps")),
-            close_position=to_bool_or_none(so.get("cp")),
+            order_book_time=to_time_or_none(so["T"]),
+            update_time=to_time_or_none(so["ut"]),
+            reduce_only=to_bool(so["R"]),
+            working_type=to_str(so["wt"]),
+            position_side=to_str(so["ps"]),
+            close_position=to_bool(so["cp"]),
             activation_price=to_decimal_or_none(so.get("AP")),
             callback_rate=to_decimal_or_none(so.get("cr")),
             order_id=to_int_or_none(so.get("i")),
-            self_trade_prevention=to_str_or_none(so.get("V")),
-            good_till=to_time_or_none(so.get("gtd")),
+            self_trade_prevention=to_str(so["V"]),
+            good_till=to_time_or_none(so["gtd"]),
             raw=d,
         )
 
@@ -205,25 +209,25 @@ class AlgoUpdate:
     """
 
     event_type: str
-    business_line: str | None
+    business_line: str
     event_time: datetime
     transaction_time: datetime | None
     client_algo_id: str
     algo_id: int
-    algo_type: str | None
+    algo_type: str
     order_type: str
     symbol: str
     side: str
-    position_side: str | None
-    time_in_force: str | None
+    position_side: str
+    time_in_force: str
     quantity: Decimal
     status: str
     actual_order_id: str | None
     average_price: Decimal | None
     executed_quantity: Decimal | None
     actual_order_type: str | None
-    trigger_price: Decimal | None
-    price: Decimal | None
+    trigger_price: Decimal
+    price: Decimal
     self_trade_prevention: str | None
     working_type: str | None
     price_match: str | None
@@ -241,25 +245,25 @@ class AlgoUpdate:
         ao = _obj(d, "ao" if "ao" in d else "o")
         return cls(
             event_type=d["e"],
-            business_line=to_str_or_none(d.get("fs")),
+            business_line=to_str(d["fs"]),
             event_time=to_time(d["E"]),
-            transaction_time=to_time_or_none(d.get("T")),
-            client_algo_id=to_str(ao.get("caid", "")),
+            transaction_time=to_time_or_none(d["T"]),
+            client_algo_id=to_str(ao["caid"]),
             algo_id=to_int(ao["aid"]),
-            algo_type=to_str_or_none(ao.get("at")),
+            algo_type=to_str(ao["at"]),
             order_type=to_str(ao["o"]),
             symbol=to_str(ao["s"]),
             side=to_str(ao["S"]),
-            position_side=to_str_or_none(ao.get("ps")),
-            time_in_force=to_str_or_none(ao.get("f")),
+            position_side=to_str(ao["ps"]),
+            time_in_force=to_str(ao["f"]),
             quantity=to_decimal(ao["q"]),
             status=to_str(ao["X"]),
             actual_order_id=to_str_or_none(ao.get("ai")),
             average_price=to_decimal_or_none(ao.get("ap")),
             executed_quantity=to_decimal_or_none(ao.get("aq")),
             actual_order_type=to_str_or_none(ao.get("act")),
-            trigger_price=to_decimal_or_none(ao.get("tp")),
-            price=to_decimal_or_none(ao.get("p")),
+            trigger_price=to_decimal(ao["tp"]),
+            price=to_decimal(ao["p"]),
             self_trade_prevention=to_str_or_none(ao.get("V")),
             working_type=to_str_or_none(ao.get("wt")),
             price_match=to_str_or_none(ao.get("pm")),
@@ -281,16 +285,16 @@ class FuturesBalance:
 
     asset: str
     wallet_balance: Decimal
-    cross_wallet_balance: Decimal | None
-    balance_change: Decimal | None
+    cross_wallet_balance: Decimal
+    balance_change: Decimal
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> FuturesBalance:
         return cls(
             asset=to_str(d["a"]),
             wallet_balance=to_decimal(d["wb"]),
-            cross_wallet_balance=to_decimal_or_none(d.get("cw")),
-            balance_change=to_decimal_or_none(d.get("bc")),
+            cross_wallet_balance=to_decimal(d["cw"]),
+            balance_change=to_decimal(d["bc"]),
         )
 
 
@@ -300,22 +304,22 @@ class FuturesPosition:
 
     symbol: str
     position_amount: Decimal
-    entry_price: Decimal | None
-    accumulated_realized: Decimal | None
-    unrealized_pnl: Decimal | None
-    position_side: str | None
-    break_even_price: Decimal | None
+    entry_price: Decimal
+    accumulated_realized: Decimal
+    unrealized_pnl: Decimal
+    position_side: str
+    break_even_price: Decimal
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> FuturesPosition:
         return cls(
             symbol=to_str(d["s"]),
             position_amount=to_decimal(d["pa"]),
-            entry_price=to_decimal_or_none(d.get("ep")),
-            accumulated_realized=to_decimal_or_none(d.get("cr")),
-            unrealized_pnl=to_decimal_or_none(d.get("up")),
-            position_side=to_str_or_none(d.get("ps")),
-            break_even_price=to_decimal_or_none(d.get("bep")),
+            entry_price=to_decimal(d["ep"]),
+            accumulated_realized=to_decimal(d["cr"]),
+            unrealized_pnl=to_decimal(d["up"]),
+            position_side=to_str(d["ps"]),
+            break_even_price=to_decimal(d["bep"]),
         )
 
 
@@ -324,13 +328,15 @@ class AccountUpdate:
     """``ACCOUNT_UPDATE``: UM/CM balances and positions that changed (only those).
 
     ``reason`` is ``a.m`` (``ORDER``, ``FUNDING_FEE``, ... treat as an open enum);
-    ``funding_symbol`` is ``a.S`` (funding-fee updates, newer payloads only).
+    ``funding_symbol`` is ``a.S`` (funding-fee updates, newer payloads only);
+    ``account_alias`` is ``i`` (empty for UM; not on every payload).
     """
 
     event_type: str
     business_line: str
     event_time: datetime
     transaction_time: datetime | None
+    account_alias: str | None
     reason: str
     funding_symbol: str | None
     balances: tuple[FuturesBalance, ...]
@@ -342,42 +348,40 @@ class AccountUpdate:
         a = _obj(d, "a")
         return cls(
             event_type=d["e"],
-            business_line=to_str(d.get("fs")),
+            business_line=to_str(d["fs"]),
             event_time=to_time(d["E"]),
-            transaction_time=to_time_or_none(d.get("T")),
-            reason=to_str(a.get("m")),
+            transaction_time=to_time_or_none(d["T"]),
+            account_alias=to_str_or_none(d.get("i")),
+            reason=to_str(a["m"]),
             funding_symbol=to_str_or_none(a.get("S")),
-            balances=objects(FuturesBalance.from_json, a.get("B")),
-            positions=objects(FuturesPosition.from_json, a.get("P")),
+            balances=objects(FuturesBalance.from_json, a["B"]),
+            positions=objects(FuturesPosition.from_json, a["P"]),
             raw=d,
         )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AccountConfigUpdate:
-    """``ACCOUNT_CONFIG_UPDATE``: a UM/CM leverage change (``ac.s``, ``ac.l``).
-
-    ``symbol``/``leverage`` are ``None`` for other configuration changes.
-    """
+    """``ACCOUNT_CONFIG_UPDATE``: a UM/CM leverage change (``ac.s``, ``ac.l``), the one
+    configuration change papi documents."""
 
     event_type: str
     business_line: str
     event_time: datetime
     transaction_time: datetime | None
-    symbol: str | None
-    leverage: int | None
+    symbol: str
+    leverage: int
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> AccountConfigUpdate:
-        ac = d.get("ac")
-        ac = ac if isinstance(ac, Mapping) else {}
+        ac = _obj(d, "ac")
         return cls(
             event_type=d["e"],
-            business_line=to_str(d.get("fs")),
+            business_line=to_str(d["fs"]),
             event_time=to_time(d["E"]),
-            transaction_time=to_time_or_none(d.get("T")),
-            symbol=to_str_or_none(ac.get("s")),
-            leverage=to_int_or_none(ac.get("l")),
+            transaction_time=to_time_or_none(d["T"]),
+            symbol=to_str(ac["s"]),
+            leverage=to_int(ac["l"]),
             raw=d,
         )

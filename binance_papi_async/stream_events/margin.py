@@ -11,7 +11,7 @@ from typing import Any
 
 from .._decode import (
     objects,
-    to_bool_or_none,
+    to_bool,
     to_decimal,
     to_decimal_or_none,
     to_int,
@@ -39,7 +39,15 @@ class ExecutionReport:
     """``executionReport``: a cross-margin order (``/papi/v1/margin/*``) changed.
 
     ``trade_id`` is -1 without a trade, ``order_list_id`` -1 outside an order list;
-    ``commission_asset`` may be ``null``.  ``update_id`` is ``I``.
+    ``commission_asset`` may be ``null``; ``original_client_order_id`` (``C``) is empty
+    except on cancels.  ``update_id`` is ``I``.  Only on some reports: trailing orders
+    (``trailing_delta`` ``d``, ``trailing_time`` ``D``), a strategy set on the order
+    (``strategy_id`` ``j``, ``strategy_type`` ``J``), self-trade prevention
+    (``prevented_match_id`` ``v``, ``trade_group_id`` ``u``, ``counter_order_id`` ``U``,
+    ``prevented_quantity`` ``A``, ``last_prevented_quantity`` ``B``, ``counter_symbol``
+    ``Cs``, ``prevented_execution_quantity`` ``pl``, ``prevented_execution_price``
+    ``pL``, ``prevented_execution_quote_quantity`` ``pY``) and an expiry
+    (``expiry_reason`` ``eR``); ``None`` otherwise.
     """
 
     event_type: str
@@ -48,33 +56,47 @@ class ExecutionReport:
     client_order_id: str
     side: str
     order_type: str
-    time_in_force: str | None
+    time_in_force: str
     quantity: Decimal
     price: Decimal
-    stop_price: Decimal | None
-    iceberg_quantity: Decimal | None
-    order_list_id: int | None
-    original_client_order_id: str | None
+    stop_price: Decimal
+    iceberg_quantity: Decimal
+    order_list_id: int
+    original_client_order_id: str
     execution_type: str
     status: str
-    reject_reason: str | None
+    reject_reason: str
     order_id: int
     last_executed_quantity: Decimal
     cumulative_filled_quantity: Decimal
     last_executed_price: Decimal
-    commission: Decimal | None
+    commission: Decimal
     commission_asset: str | None
     transaction_time: datetime | None
-    trade_id: int | None
-    update_id: int | None
-    is_on_book: bool | None
-    is_maker: bool | None
+    trade_id: int
+    update_id: int
+    is_on_book: bool
+    is_maker: bool
     creation_time: datetime | None
-    cumulative_quote_quantity: Decimal | None
-    last_quote_quantity: Decimal | None
-    quote_order_quantity: Decimal | None
+    cumulative_quote_quantity: Decimal
+    last_quote_quantity: Decimal
+    quote_order_quantity: Decimal
     working_time: datetime | None
-    self_trade_prevention: str | None
+    self_trade_prevention: str
+    trailing_delta: int | None = None
+    trailing_time: datetime | None = None
+    strategy_id: int | None = None
+    strategy_type: int | None = None
+    prevented_match_id: int | None = None
+    trade_group_id: int | None = None
+    counter_order_id: int | None = None
+    prevented_quantity: Decimal | None = None
+    last_prevented_quantity: Decimal | None = None
+    counter_symbol: str | None = None
+    prevented_execution_quantity: Decimal | None = None
+    prevented_execution_price: Decimal | None = None
+    prevented_execution_quote_quantity: Decimal | None = None
+    expiry_reason: str | None = None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
     @classmethod
@@ -83,36 +105,50 @@ class ExecutionReport:
             event_type=d["e"],
             event_time=to_time(d["E"]),
             symbol=to_str(d["s"]),
-            client_order_id=to_str(d.get("c", "")),
+            client_order_id=to_str(d["c"]),
             side=to_str(d["S"]),
             order_type=to_str(d["o"]),
-            time_in_force=to_str_or_none(d.get("f")),
+            time_in_force=to_str(d["f"]),
             quantity=to_decimal(d["q"]),
             price=to_decimal(d["p"]),
-            stop_price=to_decimal_or_none(d.get("P")),
-            iceberg_quantity=to_decimal_or_none(d.get("F")),
-            order_list_id=to_int_or_none(d.get("g")),
-            original_client_order_id=to_str_or_none(d.get("C")),
+            stop_price=to_decimal(d["P"]),
+            iceberg_quantity=to_decimal(d["F"]),
+            order_list_id=to_int(d["g"]),
+            original_client_order_id=to_str(d["C"]),
             execution_type=to_str(d["x"]),
             status=to_str(d["X"]),
-            reject_reason=to_str_or_none(d.get("r")),
+            reject_reason=to_str(d["r"]),
             order_id=to_int(d["i"]),
             last_executed_quantity=to_decimal(d["l"]),
             cumulative_filled_quantity=to_decimal(d["z"]),
             last_executed_price=to_decimal(d["L"]),
-            commission=to_decimal_or_none(d.get("n")),
-            commission_asset=to_str_or_none(d.get("N")),
-            transaction_time=to_time_or_none(d.get("T")),
-            trade_id=to_int_or_none(d.get("t")),
-            update_id=to_int_or_none(d.get("I")),
-            is_on_book=to_bool_or_none(d.get("w")),
-            is_maker=to_bool_or_none(d.get("m")),
-            creation_time=to_time_or_none(d.get("O")),
-            cumulative_quote_quantity=to_decimal_or_none(d.get("Z")),
-            last_quote_quantity=to_decimal_or_none(d.get("Y")),
-            quote_order_quantity=to_decimal_or_none(d.get("Q")),
-            working_time=to_time_or_none(d.get("W")),
-            self_trade_prevention=to_str_or_none(d.get("V")),
+            commission=to_decimal(d["n"]),
+            commission_asset=to_str_or_none(d["N"]),
+            transaction_time=to_time_or_none(d["T"]),
+            trade_id=to_int(d["t"]),
+            update_id=to_int(d["I"]),
+            is_on_book=to_bool(d["w"]),
+            is_maker=to_bool(d["m"]),
+            creation_time=to_time_or_none(d["O"]),
+            cumulative_quote_quantity=to_decimal(d["Z"]),
+            last_quote_quantity=to_decimal(d["Y"]),
+            quote_order_quantity=to_decimal(d["Q"]),
+            working_time=to_time_or_none(d["W"]),
+            self_trade_prevention=to_str(d["V"]),
+            trailing_delta=to_int_or_none(d.get("d")),
+            trailing_time=to_time_or_none(d.get("D")),
+            strategy_id=to_int_or_none(d.get("j")),
+            strategy_type=to_int_or_none(d.get("J")),
+            prevented_match_id=to_int_or_none(d.get("v")),
+            trade_group_id=to_int_or_none(d.get("u")),
+            counter_order_id=to_int_or_none(d.get("U")),
+            prevented_quantity=to_decimal_or_none(d.get("A")),
+            last_prevented_quantity=to_decimal_or_none(d.get("B")),
+            counter_symbol=to_str_or_none(d.get("Cs")),
+            prevented_execution_quantity=to_decimal_or_none(d.get("pl")),
+            prevented_execution_price=to_decimal_or_none(d.get("pL")),
+            prevented_execution_quote_quantity=to_decimal_or_none(d.get("pY")),
+            expiry_reason=to_str_or_none(d.get("eR")),
             raw=d,
         )
 
@@ -141,7 +177,7 @@ class OutboundAccountPosition:
     event_type: str
     event_time: datetime
     last_update_time: datetime | None
-    update_id: int | None
+    update_id: int
     balances: tuple[MarginBalance, ...]
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
@@ -150,9 +186,9 @@ class OutboundAccountPosition:
         return cls(
             event_type=d["e"],
             event_time=to_time(d["E"]),
-            last_update_time=to_time_or_none(d.get("u")),
-            update_id=to_int_or_none(d.get("U")),
-            balances=objects(MarginBalance.from_json, d.get("B")),
+            last_update_time=to_time_or_none(d["u"]),
+            update_id=to_int(d["U"]),
+            balances=objects(MarginBalance.from_json, d["B"]),
             raw=d,
         )
 
@@ -168,7 +204,7 @@ class BalanceUpdate:
     event_time: datetime
     asset: str
     delta: Decimal
-    update_id: int | None
+    update_id: int
     clear_time: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
@@ -179,8 +215,8 @@ class BalanceUpdate:
             event_time=to_time(d["E"]),
             asset=to_str(d["a"]),
             delta=to_decimal(d["d"]),
-            update_id=to_int_or_none(d.get("U")),
-            clear_time=to_time_or_none(d.get("T")),
+            update_id=to_int(d["U"]),
+            clear_time=to_time_or_none(d["T"]),
             raw=d,
         )
 
@@ -198,7 +234,7 @@ class LiabilityChange:
     event_time: datetime
     asset: str
     type: str
-    transaction_id: int | None
+    transaction_id: int
     principal: Decimal
     interest: Decimal
     total_liability: Decimal
@@ -211,7 +247,7 @@ class LiabilityChange:
             event_time=to_time(d["E"]),
             asset=to_str(d["a"]),
             type=to_str(d["t"]),
-            transaction_id=to_int_or_none(d.get("T")),
+            transaction_id=to_int(d["T"]),
             principal=to_decimal(d["p"]),
             interest=to_decimal(d["i"]),
             total_liability=to_decimal(d["l"]),
@@ -245,7 +281,7 @@ class OpenOrderLoss:
         return cls(
             event_type=d["e"],
             event_time=to_time(d["E"]),
-            entries=objects(OpenOrderLossEntry.from_json, d.get("O")),
+            entries=objects(OpenOrderLossEntry.from_json, d["O"]),
             raw=d,
         )
 
@@ -261,11 +297,11 @@ class RiskLevelChange:
 
     event_type: str
     event_time: datetime
-    uni_mmr: Decimal | None
+    uni_mmr: Decimal
     level: str
-    account_equity: Decimal | None
-    actual_equity: Decimal | None
-    maintenance_margin: Decimal | None
+    account_equity: Decimal
+    actual_equity: Decimal
+    maintenance_margin: Decimal
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
     @classmethod
@@ -273,10 +309,10 @@ class RiskLevelChange:
         return cls(
             event_type=d["e"],
             event_time=to_time(d["E"]),
-            uni_mmr=to_decimal_or_none(d.get("u")),
+            uni_mmr=to_decimal(d["u"]),
             level=to_str(d["s"]),
-            account_equity=to_decimal_or_none(d.get("eq")),
-            actual_equity=to_decimal_or_none(d.get("ae")),
-            maintenance_margin=to_decimal_or_none(d.get("m")),
+            account_equity=to_decimal(d["eq"]),
+            actual_equity=to_decimal(d["ae"]),
+            maintenance_margin=to_decimal(d["m"]),
             raw=d,
         )

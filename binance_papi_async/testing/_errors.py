@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["SimulatedError", "invalid", "mandatory"]
+from ..errors import NOT_SIMULATED_CODE
+
+__all__ = ["NOT_SIMULATED_CODE", "SimulatedError", "invalid", "mandatory", "not_simulated"]
 
 
 class SimulatedError(Exception):
@@ -28,3 +30,12 @@ def mandatory(name: str) -> SimulatedError:
 def invalid(name: str) -> SimulatedError:
     """-1130 for invalid data in parameter ``name``."""
     return SimulatedError(400, -1130, f"Data sent for parameter '{name}' is not valid.")
+
+
+def not_simulated(what: str) -> SimulatedError:
+    """HTTP 501 ``{"code": -501, "msg": "not simulated: <what>"}``: a behaviour the
+    simulator does not model (the client raises :class:`~binance_papi_async.NotSimulatedError`).
+
+    papi never answers it: no Binance code has three digits.
+    """
+    return SimulatedError(501, NOT_SIMULATED_CODE, f"not simulated: {what}")

@@ -1,4 +1,5 @@
-"""Trading state of one simulated account: orders, conditional orders, positions, loans.
+"""Trading state of one simulated account: orders, conditional and algo orders, OCO lists,
+positions, trades, income, amendments, loans and interest.
 
 Plain dataclasses, held by :class:`~binance_papi_async.testing.state.Account` as
 ``account.book``; the rules that change them live in :mod:`.trading`.  Amounts are
@@ -12,12 +13,18 @@ from decimal import Decimal
 
 __all__ = [
     "OPEN_STATUSES",
+    "AlgoOrder",
+    "Amendment",
     "Book",
+    "Income",
+    "InterestRecord",
     "LoanRecord",
     "Order",
+    "OrderList",
     "Position",
     "RepayLoanRecord",
     "StrategyOrder",
+    "Trade",
 ]
 
 ZERO = Decimal(0)
@@ -66,6 +73,15 @@ class Order:
     strategy_type: str | None = None
     strategy_id: int | None = None
     amendments: int = 0
+    algo_id: int | None = None
+    order_list_id: int = -1
+    auto_close: str | None = None
+    triggered: bool = False
+
+    @property
+    def remaining(self) -> Decimal:
+        """Quantity not filled yet."""
+        return self.quantity - self.executed_qty
 
     @property
     def is_open(self) -> bool:
@@ -108,6 +124,145 @@ class StrategyOrder:
     price_match: str = "NONE"
     order_id: int | None = None
     trigger_time: int = 0
+    extreme: Decimal = ZERO  # trailing stops: best mark since placement
+    activated: bool = False  # trailing stops: the activation price was reached
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the conditional order still waits for its trigger."""
+        return self.status == "NEW"
+
+
+@dataclass(slots=True)
+class AlgoOrder:
+    """One UM algo (conditional) order: ``algo_type`` is always ``CONDITIONAL``.
+
+    ``status``: NEW until triggered, TRIGGERED once its order is placed, FINISHED when
+    that order is done (filled, cancelled or expired), CANCELED, REJECTED (its order
+    was refused at the trigger; ``reason`` says why).  ``actual_order_id`` is the order
+    it placed.  Trailing stops keep the best mark since placement in ``extreme``.
+    """
+
+    algo_id: int
+    client_algo_id: str
+    order_type: str
+    symbol: str
+    side: str
+    position_side: str
+    time_in_force: str
+    quantity: Decimal
+    price: Decimal
+    trigger_price: Decimal
+    create_time: int
+    update_time: int
+    status: str = "NEW"
+    working_type: str = "CONTRACT_PRICE"
+    price_match: str = "NONE"
+    close_position: bool = False
+    price_protect: bool = False
+    reduce_only: bool = False
+    activate_price: Decimal = ZERO
+    callback_rate: Decimal = ZERO
+    self_trade_prevention_mode: str = "EXPIRE_MAKER"
+    good_till_date: int = 0
+    trigger_time: int = 0
+    actual_order_id: int | None = None
+    extreme: Decimal = ZERO
+    activated: bool = False
+    reason: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the algo order still waits for its trigger."""
+        return self.status == "NEW"
+
+
+@dataclass(slots=True)
+class OrderList:
+    """One margin OCO list: a LIMIT_MAKER leg and a STOP_LOSS(_LIMIT) leg (order ids).
+
+    ``status`` is ``EXECUTING`` while both legs work, ``ALL_DONE`` once one filled or
+    both were cancelled.
+    """
+
+    order_list_id: int
+    list_client_order_id: str
+    symbol: str
+    order_ids: tuple[int, int]
+    transaction_time: int
+    status: str = "EXECUTING"
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the list still works."""
+        return self.status == "EXECUTING"
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One fill of an order (``commission`` is positive: what was paid)."""
+
+    product: str
+    symbol: str
+    trade_id: int
+    order_id: int
+    side: str
+    price: Decimal
+    qty: Decimal
+    quote_qty: Decimal
+    commission: Decimal
+    commission_asset: str
+    realized: Decimal
+    maker: bool
+    position_side: str
+    time: int
+
+
+@dataclass(frozen=True, slots=True)
+class Income:
+    """One UM / CM wallet flow: REALIZED_PNL, COMMISSION, FUNDING_FEE, TRANSFER..."""
+
+    product: str
+    symbol: str
+    income_type: str
+    income: Decimal
+    asset: str
+    time: int
+    tran_id: int
+    trade_id: str = ""
+    info: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Amendment:
+    """One modification of a UM / CM order (``count``: the order's modifications so far)."""
+
+    product: str
+    symbol: str
+    amendment_id: int
+    order_id: int
+    client_order_id: str
+    time: int
+    price_before: Decimal
+    price_after: Decimal
+    qty_before: Decimal
+    qty_after: Decimal
+    count: int
+    price_match: str = "NONE"
+    modify_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InterestRecord:
+    """Interest charged on a margin debt (``PERIODIC``)."""
+
+    tx_id: int
+    asset: str
+    principal: Decimal
+    interest: Decimal
+    rate: Decimal
+    time: int
+    type: str = "PERIODIC"
 
 
 @dataclass(slots=True)
@@ -147,18 +302,27 @@ class Book:
     """Everything an account trades: orders by id (all products), strategies, positions.
 
     ``positions`` is keyed ``(product, symbol, positionSide)``; ``wallets`` keyed
-    ``(product, asset)`` holds the UM / CM wallet balance (realized PnL only: the
-    simulator does not model transfers into the futures wallets); ``leverage`` keyed
-    ``(product, symbol)`` (default 20).
+    ``(product, asset)`` holds the UM / CM wallet balance (transfers in and out,
+    realized PnL, commission and funding; it may go negative); ``leverage`` keyed
+    ``(product, symbol)`` (default 20); ``dual_side`` by product (hedge mode; off by
+    default).  ``trades``, ``income``, ``amendments`` and ``interest`` are histories,
+    oldest first.
     """
 
     orders: dict[int, Order] = field(default_factory=dict)
     strategies: dict[int, StrategyOrder] = field(default_factory=dict)
+    algos: dict[int, AlgoOrder] = field(default_factory=dict)
+    order_lists: dict[int, OrderList] = field(default_factory=dict)
     positions: dict[tuple[str, str, str], Position] = field(default_factory=dict)
     wallets: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     leverage: dict[tuple[str, str], int] = field(default_factory=dict)
     loans: list[LoanRecord] = field(default_factory=list)
     repays: list[RepayLoanRecord] = field(default_factory=list)
+    trades: list[Trade] = field(default_factory=list)
+    income: list[Income] = field(default_factory=list)
+    amendments: list[Amendment] = field(default_factory=list)
+    interest: list[InterestRecord] = field(default_factory=list)
+    dual_side: dict[str, bool] = field(default_factory=dict)
 
     def open_orders(self, product: str, symbol: str | None = None) -> list[Order]:
         """The working orders of ``product`` (of ``symbol`` if given), oldest first."""
@@ -173,6 +337,8 @@ class Book:
         return {
             "orders": len(self.orders),
             "openOrders": sum(1 for o in self.orders.values() if o.is_open),
+            "trades": len(self.trades),
+            "wallets": {f"{p}:{a}": str(v) for (p, a), v in self.wallets.items()},
             "positions": {
                 f"{p}:{s}:{side}": str(pos.amount)
                 for (p, s, side), pos in self.positions.items()

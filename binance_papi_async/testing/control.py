@@ -10,17 +10,26 @@ These routes are never rate-limited, faulted or logged:
 * ``GET /_sim/requests`` / ``DELETE /_sim/requests``: the request log, or empty it;
 * ``POST /_sim/reset``: back to the seed state (see ``PapiSimulator.reset``);
 * ``GET /_sim/state``: prices, marks and accounts, plus ``usedWeight1m`` and
-  ``serverTime``.
+  ``serverTime``;
+* the market events of :class:`~.simulator.PapiSimulator` (amounts as strings):
+  ``POST /_sim/mark`` ``{"symbol": "BTCUSDT", "price": "61000"}``,
+  ``POST /_sim/fill`` ``{"orderId": 123, "qty": "0.01", "price": "60000"}`` (``qty`` and
+  ``price`` optional), ``POST /_sim/funding`` ``{"symbol": "BTCUSDT", "rate": "0.0001"}``,
+  ``POST /_sim/liquidate`` ``{"symbol": "BTCUSDT", "account": "main", "adl": false}``
+  and ``POST /_sim/interest`` ``{"asset": "USDT", "rate": "0.0001", "account":
+  "main"}``.  A request the simulator refuses is 400 ``{"error": "..."}``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
 
+from ._errors import SimulatedError
 from .faults import FaultPlan
 from .records import RequestRecord
 from .state import SimState
@@ -59,6 +68,31 @@ class Controlled(Protocol):
     def reset(self) -> None: ...
 
     def server_time_ms(self) -> int: ...
+
+    def set_mark(self, symbol: str, price: Decimal | str | int) -> None: ...
+
+    def fill(
+        self,
+        order_id: int,
+        qty: Decimal | str | int | None = None,
+        *,
+        price: Decimal | str | int | None = None,
+    ) -> None: ...
+
+    def funding(self, symbol: str, rate: Decimal | str | int) -> dict[str, Decimal]: ...
+
+    def liquidate(
+        self,
+        symbol: str,
+        *,
+        account: str = ...,
+        adl: bool = False,
+        price: Decimal | str | int | None = None,
+    ) -> list[int]: ...
+
+    def charge_interest(
+        self, asset: str, rate: Decimal | str | int, *, account: str = ...
+    ) -> Decimal: ...
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -108,6 +142,76 @@ def add_control_routes(router: web.UrlDispatcher, sim: Controlled) -> None:
     router.add_route("DELETE", "/_sim/requests", clear_requests)
     router.add_route("POST", "/_sim/reset", reset)
     router.add_route("GET", "/_sim/state", state)
+    for path, action in _market_actions(sim).items():
+        router.add_route("POST", path, _market_route(action))
+
+
+_Action = Callable[[Mapping[str, Any]], Any]
+_REFUSED = (ValueError, KeyError, TypeError, ArithmeticError, SimulatedError)
+
+
+def _market_route(action: _Action) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def route(request: web.Request) -> web.Response:
+        try:
+            data = orjson.loads(await request.read())
+            if not isinstance(data, dict):
+                raise ValueError("send a JSON object")
+            return _json(action(data))
+        except _REFUSED as exc:
+            return _json({"error": str(exc) or type(exc).__name__}, 400)
+
+    return route
+
+
+def _text(data: Mapping[str, Any], name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise ValueError(f"{name!r}: a string or an integer")
+    return str(value)
+
+
+def _optional(data: Mapping[str, Any], name: str) -> str | None:
+    return None if data.get(name) is None else _text(data, name)
+
+
+def _market_actions(sim: Controlled) -> dict[str, _Action]:
+    """The ``POST /_sim/...`` market events (see the module documentation)."""
+
+    def mark(data: Mapping[str, Any]) -> Any:
+        sim.set_mark(_text(data, "symbol"), _text(data, "price"))
+        return {"marked": True}
+
+    def fill(data: Mapping[str, Any]) -> Any:
+        sim.fill(
+            int(_text(data, "orderId")), _optional(data, "qty"), price=_optional(data, "price")
+        )
+        return {"filled": True}
+
+    def funding(data: Mapping[str, Any]) -> Any:
+        paid = sim.funding(_text(data, "symbol"), _text(data, "rate"))
+        return {"funding": {name: format(v, "f") for name, v in paid.items()}}
+
+    def liquidate(data: Mapping[str, Any]) -> Any:
+        ids = sim.liquidate(
+            _text(data, "symbol"),
+            account=_optional(data, "account") or "main",
+            adl=data.get("adl") is True,
+            price=_optional(data, "price"),
+        )
+        return {"orderIds": ids}
+
+    def interest(data: Mapping[str, Any]) -> Any:
+        account = _optional(data, "account") or "main"
+        charged = sim.charge_interest(_text(data, "asset"), _text(data, "rate"), account=account)
+        return {"interest": format(charged, "f")}
+
+    return {
+        "/_sim/mark": mark,
+        "/_sim/fill": fill,
+        "/_sim/funding": funding,
+        "/_sim/liquidate": liquidate,
+        "/_sim/interest": interest,
+    }
 
 
 def _add_fault(sim: Controlled, item: object) -> dict[str, Any] | None:

@@ -5,8 +5,10 @@ parameters, charges) with the :data:`Handler` that computes its answer.  Handler
 are registered per concern and merged by the simulator: the server's own (ping,
 time, ``rateLimit/order``), the listen-key routes of the user data stream
 (:mod:`.stream`) and one set per product of the trading engine (:mod:`.trading`).
-An operation without a handler answers its documentation example
-(:mod:`._examples`, the same body whatever the arguments) after every check.
+An operation without a handler is one the simulator does not model
+(:data:`.unmodelled.NOT_SIMULATED` says why): it answers HTTP 501 "not simulated"
+after every check, or with ``examples=True`` its documentation example
+(:mod:`._examples`, the same body whatever the arguments).
 
 A handler is called as ``handler(call, account, params)`` once the request passed
 every check of :mod:`.pipeline`: ``call`` is the :class:`Call` (``call.now`` is the
@@ -19,7 +21,7 @@ It returns the JSON payload (anything ``orjson`` serialises) or raises
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
@@ -28,10 +30,11 @@ import orjson
 
 from ..endpoints import SERVER_TIME, Budget, EndpointSpec, Security
 from ..endpoints._table import TABLE
-from ._errors import SimulatedError, mandatory
+from ._errors import SimulatedError, mandatory, not_simulated
 from ._examples import EXAMPLES
 from .faults import Fault
 from .state import Account
+from .unmodelled import NOT_SIMULATED
 
 __all__ = [
     "FAPI_TIME",
@@ -102,11 +105,12 @@ class Route:
     handler: Handler
 
     @classmethod
-    def of(cls, spec: EndpointSpec, handler: Handler) -> Route:
-        """The route of ``spec`` (charges and parameters from the spec)."""
+    def of(cls, spec: EndpointSpec, handler: Handler, extra: Iterable[str] = ()) -> Route:
+        """The route of ``spec`` (charges and parameters from the spec; ``extra``: more
+        parameters the handler reads, where the spec cannot name them)."""
         weight = sum(c.amount for c in spec.charges if c.budget is Budget.REQUEST_WEIGHT)
         orders = sum(c.amount for c in spec.charges if c.budget is Budget.ORDERS)
-        params = frozenset(p.name for p in spec.params)
+        params = frozenset(p.name for p in spec.params) | frozenset(extra)
         required = tuple(p.name for p in spec.params if p.required and p.name != "timestamp")
         allowed = params | _SIGNED_BASE if spec.signed else params
         return cls(spec, weight, orders, allowed, required, handler)
@@ -156,6 +160,16 @@ def _example_handler(key: str) -> Handler:
     return handler
 
 
+def _not_simulated_handler(key: RouteKey, reason: str) -> Handler:
+    """A handler answering HTTP 501 "not simulated: ..." (see :mod:`.unmodelled`)."""
+    what = f"{key[0]} {key[1]}: {reason}"
+
+    def handler(call: Call, account: Account | None, params: dict[str, str]) -> Any:
+        raise not_simulated(what)
+
+    return handler
+
+
 def merge_handlers(*groups: Mapping[RouteKey, Handler]) -> dict[RouteKey, Handler]:
     """The handlers of every group; an operation served by two groups is a ``ValueError``."""
     merged: dict[RouteKey, Handler] = {}
@@ -167,19 +181,40 @@ def merge_handlers(*groups: Mapping[RouteKey, Handler]) -> dict[RouteKey, Handle
     return merged
 
 
-def build_routes(handlers: Mapping[RouteKey, Handler]) -> dict[RouteKey, Route]:
+def build_routes(
+    handlers: Mapping[RouteKey, Handler],
+    extra_params: Mapping[RouteKey, Iterable[str]] | None = None,
+    *,
+    examples: bool = False,
+) -> dict[RouteKey, Route]:
     """Every operation of the endpoint table, plus ``/papi/v1/time`` and ``/fapi/v1/time``.
 
-    Each gets its handler from ``handlers`` or, without one, its doc example (the
-    two server-time routes have none: they need a handler).  A handler for an
-    operation the table does not have is a ``ValueError``.
+    Each gets its handler from ``handlers``; an operation without one must be listed in
+    :data:`.unmodelled.NOT_SIMULATED` (a ``ValueError`` otherwise) and answers 501 "not
+    simulated", or its doc example with ``examples``.  A handler for an operation the
+    table does not have is a ``ValueError``: an operation Binance retired is not served,
+    and answers 404 as on papi.  ``extra_params``: parameters a handler reads beyond its
+    spec's (by route).
     """
+    extra_params = extra_params or {}
     routes: dict[RouteKey, Route] = {}
     for spec in (*TABLE, SERVER_TIME, FAPI_TIME):
         key = (spec.method, spec.path)
-        handler = handlers.get(key) or _example_handler(f"{spec.method} {spec.path}")
-        routes[key] = Route.of(spec, handler)
-    stray = sorted(set(handlers) - set(routes))
-    if stray:
-        raise ValueError(f"handlers for operations papi does not have: {stray}")
+        handler = handlers.get(key)
+        if handler is None:
+            reason = NOT_SIMULATED.get(key)
+            if reason is None:
+                raise ValueError(f"{key} has no handler and is not listed as not simulated")
+            if examples:
+                handler = _example_handler(f"{spec.method} {spec.path}")
+            else:
+                handler = _not_simulated_handler(key, reason)
+        routes[key] = Route.of(spec, handler, extra_params.get(key, ()))
+    stray = sorted((set(handlers) | set(extra_params)) - set(routes))
+    twice = sorted(set(handlers) & set(NOT_SIMULATED))
+    if stray or twice:
+        raise ValueError(
+            f"handlers for operations papi does not have: {stray}; "
+            f"handlers for operations listed as not simulated: {twice}"
+        )
     return routes

@@ -1,22 +1,20 @@
 """A local papi server (aiohttp.web) behaving like Binance Portfolio Margin.
 
-Routes: all 109 operations of the endpoint table (``endpoints._table.TABLE``), plus
+Routes: every operation of the endpoint table (``endpoints._table.TABLE``), plus
 the undocumented ``GET /papi/v1/time`` and ``GET /fapi/v1/time``, and the user data
 stream ``GET /pm/ws/{listenKey}`` (see :mod:`.stream`).  Every route goes through
 the same request path (:mod:`.pipeline`: faults, bans, weight, auth, order count,
-parameters) with the security type, parameters and charges of its spec.  The
-answer comes from real state for: ping, time, rateLimit/order (here), listenKey
-(:mod:`.stream`), and in :mod:`.trading` (see its fill model): repay-debt,
-balance, account, UM and CM orders (new, modify, cancel, query, open order(s),
-all orders, cancel all), conditional orders (new, cancel, open order(s), history,
-all, cancel all), positions (``positionRisk``), ``um/account``,
-``v2/um/account``, ``cm/account``, leverage, margin orders (new, cancel, query,
-open orders, all orders, cancel all), ``marginLoan`` / ``repayLoan`` and their
-records, ``maxBorrowable`` and ``maxWithdraw``.  Every other operation answers its
-doc example (:mod:`.routing`) after all the checks.  Control endpoints under
-``/_sim/`` (:mod:`.control`; never rate-limited, never faulted):
-``GET|POST|DELETE /_sim/faults``, ``GET|DELETE /_sim/requests``,
-``POST /_sim/reset``, ``GET /_sim/state``.
+parameters) with the security type, parameters and charges of its spec.  Every
+operation acts on and reads from the simulated state: ping, time, rateLimit/order
+(here), listenKey (:mod:`.stream`) and the rest in :mod:`.trading` (orders of every
+product, algo and conditional orders, OCO lists, positions, balances, loans,
+transfers, histories, reference data, switches), except the few it does not model
+(:mod:`.unmodelled`: history downloads, trading-rule indicators, negative-balance
+interest and exchange), which answer HTTP 501 ``{"code": -501, "msg": "not
+simulated: ..."}`` (``examples=True``: their documentation examples instead).  An
+operation Binance retired (the UM conditional orders) is not served: 404, as on
+papi.  Control endpoints under ``/_sim/`` (:mod:`.control`; never rate-limited,
+never faulted).
 
 Every papi response carries ``X-MBX-USED-WEIGHT-1M``; responses of order-counting
 endpoints carry ``X-MBX-ORDER-COUNT-1M`` once the account is known.  Windows are
@@ -87,8 +85,13 @@ class PapiSimulator:
     server's clock; inject a :class:`~binance_papi_async.clock.FakeClock` to
     control time and rate-limit windows.
 
+    ``examples=True`` answers the documentation example of each operation the
+    simulator does not model (:mod:`.unmodelled`) instead of HTTP 501 "not simulated".
+
     Its parts: ``faults`` (:mod:`.faults`), ``exchange`` (the trading engine,
-    :mod:`.trading`) and ``stream`` (the user data stream, :mod:`.stream`).
+    :mod:`.trading`) and ``stream`` (the user data stream, :mod:`.stream`).  What a
+    test makes happen in the market: :meth:`set_mark`, :meth:`fill`, :meth:`funding`,
+    :meth:`liquidate` and :meth:`charge_interest`.
     """
 
     def __init__(
@@ -106,6 +109,7 @@ class PapiSimulator:
         ban_seconds: int = 120,
         log_limit: int | None = 10_000,
         allow_remote: bool = False,
+        examples: bool = False,
     ) -> None:
         if not allow_remote and not is_loopback(host):
             raise ValueError(f"refusing to listen on non-loopback host {host!r} (allow_remote)")
@@ -113,6 +117,7 @@ class PapiSimulator:
             raise ValueError("give both api_key and api_secret, or neither")
         self.host = host
         self.port = port
+        self.examples = examples
         self.clock: Clock = clock if clock is not None else ServerClock()
         self._limits = RateLimits(ip_weight_limit, order_limit, rate_limits, ban_seconds)
         self.faults = FaultPlan()
@@ -136,7 +141,7 @@ class PapiSimulator:
             self._server_routes(), self.stream.routes(), self.exchange.routes()
         )
         self._pipeline = Pipeline(
-            routes=build_routes(handlers),
+            routes=build_routes(handlers, self.exchange.extra_params(), examples=examples),
             keys=self._keys,
             limits=self._limits,
             faults=self.faults,
@@ -296,6 +301,7 @@ class PapiSimulator:
         for account in self._keys.accounts():
             self.state.account(account)
         self._stamp_accounts()
+        self.exchange.reset()
         self._limits.reset()
         self.faults.clear()
         self._log.clear()
@@ -332,15 +338,64 @@ class PapiSimulator:
     def set_mark(self, symbol: str, price: Decimal | str | int) -> None:
         """Move the mark price of ``symbol`` (e.g. ``"BTCUSDT"``, ``"BTCUSD_PERP"``).
 
-        Resting LIMIT orders the new mark crosses fill at their price, and conditional
-        orders whose stop price it reaches trigger (see :mod:`.trading`); the stream
-        carries the resulting events.
+        UM algo, CM conditional and margin stop orders it fires trigger, then resting
+        LIMIT orders the new mark crosses fill at their price (see :mod:`.trading`);
+        the stream carries the resulting events.
         """
-        value = Decimal(price) if isinstance(price, str | int) else price
-        if not value.is_finite() or value <= 0:
-            raise ValueError(f"mark price must be positive: {price!r}")
+        value = _price(price, "mark price")
         self.state.marks[symbol] = value
         self.exchange.on_mark(symbol, self.server_time_ms())
+
+    def fill(
+        self,
+        order_id: int,
+        qty: Decimal | str | int | None = None,
+        *,
+        price: Decimal | str | int | None = None,
+    ) -> None:
+        """Fill ``qty`` (default: all that is left) of the resting order ``order_id``, of
+        any account and product, at ``price`` (default: its own) as a maker: a partial
+        fill leaves it PARTIALLY_FILLED.  Positions, balances, commission, trades, income
+        and the stream follow.  ``KeyError`` for an unknown order, ``ValueError`` for one
+        not resting on the book or a ``qty`` beyond what is left."""
+        amount = None if qty is None else _price(qty, "qty")
+        at = None if price is None else _price(price, "price")
+        self.exchange.fill(order_id, amount, at, self.server_time_ms())
+
+    def funding(self, symbol: str, rate: Decimal | str | int) -> dict[str, Decimal]:
+        """Settle funding of ``symbol`` at ``rate`` (0.0001 is 0.01 %; positive: longs
+        pay shorts) at the current mark, for every account holding a position in it:
+        a FUNDING_FEE income and an ``ACCOUNT_UPDATE``.  Returns what each account got
+        (negative: paid)."""
+        value = Decimal(rate) if isinstance(rate, str | int) else rate
+        if not value.is_finite():
+            raise ValueError(f"funding rate must be finite: {rate!r}")
+        return self.exchange.funding(symbol, value, self.server_time_ms())
+
+    def liquidate(
+        self,
+        symbol: str,
+        *,
+        account: str = DEFAULT_ACCOUNT,
+        adl: bool = False,
+        price: Decimal | str | int | None = None,
+    ) -> list[int]:
+        """Close ``account``'s positions in ``symbol`` (UM or CM) with force orders at
+        ``price`` (default: the mark): a liquidation, or an auto-deleveraging with
+        ``adl``.  They appear in ``forceOrders``, the order and trade lists and the
+        income.  Returns their order ids; ``ValueError`` without a position."""
+        at = None if price is None else _price(price, "price")
+        kind = "ADL" if adl else "LIQUIDATION"
+        orders = self.exchange.liquidate(account, symbol, kind, at, self.server_time_ms())
+        return [o.order_id for o in orders]
+
+    def charge_interest(
+        self, asset: str, rate: Decimal | str | int, *, account: str = DEFAULT_ACCOUNT
+    ) -> Decimal:
+        """Charge ``rate`` x the borrowed principal of ``asset`` as margin interest (added
+        to the debt; a PERIODIC row of ``marginInterestHistory``).  Returns it."""
+        value = _price(rate, "interest rate")
+        return self.exchange.charge_interest(account, asset, value, self.server_time_ms())
 
     def repay_debt(
         self,
@@ -391,3 +446,11 @@ class PapiSimulator:
             ("GET", "/fapi/v1/time"): server_time,
             ("GET", "/papi/v1/rateLimit/order"): rate_limit,
         }
+
+
+def _price(value: Decimal | str | int, what: str) -> Decimal:
+    """A positive finite decimal from Python (``ValueError`` otherwise)."""
+    result = Decimal(value) if isinstance(value, str | int) else value
+    if not result.is_finite() or result <= 0:
+        raise ValueError(f"{what} must be positive: {value!r}")
+    return result

@@ -9,7 +9,16 @@ places, the precision papi prints.  A :class:`SimState` holds
   debt as ``borrowed`` principal plus accrued ``interest``);
 * ``marks``: optional per-symbol mark prices for the trading engine (:mod:`.trading`);
 * ``keys``: optional :class:`KeySpec` entries (API key -> secret or public key and
-  the account it belongs to), so that a seed file can carry its own key pairs.
+  the account it belongs to), so that a seed file can carry its own key pairs;
+* ``symbols``: optional filters per product (``UM``, ``CM``, ``MARGIN``) and symbol
+  (:class:`SymbolRules`: ``tickSize``, ``stepSize``, ``minNotional``); a symbol not
+  listed is still traded (priced from ``prices``) with the 8-decimal precision of
+  :data:`UNLISTED_RULES` and no minimum notional (CM: whole contracts);
+* ``commission``: optional maker / taker rates per product (:class:`Commission`;
+  defaults :data:`DEFAULT_COMMISSION`: UM and CM 0.02 % / 0.05 %, margin 0.1 %).
+
+An account may also seed its UM / CM wallets (``wallets``: per product, per asset;
+the futures wallets otherwise start at 0).
 
 A state is seeded from Python (the dataclasses below, or :func:`demo_state`) or
 from a small JSON / TOML document (:meth:`SimState.from_dict`,
@@ -24,8 +33,13 @@ from a small JSON / TOML document (:meth:`SimState.from_dict`,
         }}
       },
       "keys": [{"api_key": "my-key", "secret": "my-secret", "account": "main"}],
-      "marks": {"BTCUSDT": "60000"}
+      "marks": {"BTCUSDT": "60000"},
+      "symbols": {"UM": {"BTCUSDT": {"tickSize": "0.1", "stepSize": "0.001",
+                                     "minNotional": "100"}}},
+      "commission": {"UM": {"maker": "0.0002", "taker": "0.0005"}}
     }
+
+with ``"wallets": {"UM": {"USDT": "1000"}}`` beside ``"assets"`` in an account.
 
 Numbers may be written as JSON/TOML numbers or as strings; they are parsed
 exactly (``parse_float=Decimal``), never through ``float``.  TOML needs Python
@@ -47,13 +61,18 @@ from .book import Book
 
 __all__ = [
     "DEFAULT_ACCOUNT",
+    "DEFAULT_COMMISSION",
     "DEMO_API_KEY",
     "DEMO_API_SECRET",
+    "PRODUCTS",
+    "UNLISTED_RULES",
     "Account",
     "AssetState",
+    "Commission",
     "KeySpec",
     "RepayRecord",
     "SimState",
+    "SymbolRules",
     "demo_state",
     "fmt8",
     "q8",
@@ -68,6 +87,8 @@ DEMO_API_SECRET = "demo-secret-papi-simulator-NOT-A-REAL-BINANCE-SECRET"
 
 ZERO = Decimal(0)
 EIGHT_PLACES = Decimal("0.00000001")
+#: The products that trade: UM and CM futures, cross margin.
+PRODUCTS = ("UM", "CM", "MARGIN")
 
 
 def q8(value: Decimal) -> Decimal:
@@ -139,6 +160,79 @@ class AssetState:
 
 
 @dataclass(frozen=True, slots=True)
+class SymbolRules:
+    """The filters of one symbol: price ``tick_size``, quantity ``step_size`` (also the
+    minimum quantity) and ``min_notional`` (price x quantity; for CM, unused).  The
+    decimals they are written with are the precision (``Decimal("0.10")``: two)."""
+
+    tick_size: Decimal
+    step_size: Decimal
+    min_notional: Decimal = ZERO
+
+    def __post_init__(self) -> None:
+        for name in ("tick_size", "step_size", "min_notional"):
+            value = _dec(getattr(self, name), name)
+            if value < 0 or (value == 0 and name != "min_notional"):
+                raise ValueError(f"{name} must be positive: {value}")
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any], what: str) -> SymbolRules:
+        """From a seed's ``{"tickSize": ..., "stepSize": ..., "minNotional": ...}``."""
+        bad = set(data) - {"tickSize", "stepSize", "minNotional"}
+        if bad:
+            raise ValueError(f"{what}: unknown fields {sorted(bad)}")
+        return cls(
+            tick_size=_dec(data.get("tickSize", "0.00000001"), f"{what}.tickSize"),
+            step_size=_dec(data.get("stepSize", "0.00000001"), f"{what}.stepSize"),
+            min_notional=_dec(data.get("minNotional", 0), f"{what}.minNotional"),
+        )
+
+    def to_dict(self) -> dict[str, str]:
+        """The seed form."""
+        return {
+            "tickSize": format(self.tick_size, "f"),
+            "stepSize": format(self.step_size, "f"),
+            "minNotional": format(self.min_notional, "f"),
+        }
+
+
+#: The filters of a symbol the state does not list (CM: whole contracts).
+UNLISTED_RULES = {
+    "UM": SymbolRules(EIGHT_PLACES, EIGHT_PLACES),
+    "CM": SymbolRules(EIGHT_PLACES, Decimal(1)),
+    "MARGIN": SymbolRules(EIGHT_PLACES, EIGHT_PLACES),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Commission:
+    """Maker and taker commission rates (fractions: 0.0002 is 0.02 %)."""
+
+    maker: Decimal
+    taker: Decimal
+
+    def __post_init__(self) -> None:
+        for name in ("maker", "taker"):
+            value = _dec(getattr(self, name), f"commission {name}")
+            if not 0 <= value < 1:
+                raise ValueError(f"commission {name} must be in [0, 1): {value}")
+            object.__setattr__(self, name, value)
+
+    def to_dict(self) -> dict[str, str]:
+        """The seed form."""
+        return {"maker": format(self.maker, "f"), "taker": format(self.taker, "f")}
+
+
+#: Commission rates per product when the state gives none (Binance's base tier).
+DEFAULT_COMMISSION = {
+    "UM": Commission(Decimal("0.0002"), Decimal("0.0005")),
+    "CM": Commission(Decimal("0.0002"), Decimal("0.0005")),
+    "MARGIN": Commission(Decimal("0.001"), Decimal("0.001")),
+}
+
+
+@dataclass(frozen=True, slots=True)
 class RepayRecord:
     """One repay-debt the simulator applied (for assertions such as "applied exactly once").
 
@@ -159,14 +253,23 @@ class RepayRecord:
 class Account:
     """The state of one account: assets by name, last update time, applied repays.
 
-    ``book`` holds its orders, conditional orders, UM / CM positions and margin loan
-    and repay records (see :mod:`.book`).
+    ``book`` holds its orders, conditional orders, UM / CM positions and wallets, and
+    its histories (see :mod:`.book`).  ``unimmr_notification``: uniMMR drop
+    notifications are on (Portfolio Margin Pro; off by default, as on Binance; seed key
+    ``unimmrNotification``).  ``fee_burn`` (BNB fee discount on UM; recorded only),
+    ``auto_repay_futures`` (auto-repay of futures negative balances; on by default;
+    recorded only: the simulator repays only on ``repay-futures-negative-balance``) and
+    ``tradfi_perps`` (the TradFi perps agreement was signed) are switches of the API.
     """
 
     assets: dict[str, AssetState] = field(default_factory=dict)
     update_time: int = 0
     applied_repays: list[RepayRecord] = field(default_factory=list)
     book: Book = field(default_factory=Book)
+    unimmr_notification: bool = False
+    fee_burn: bool = False
+    auto_repay_futures: bool = True
+    tradfi_perps: bool = False
 
     def asset(self, name: str) -> AssetState:
         """The state of ``name``, created empty if the account never held it."""
@@ -187,6 +290,7 @@ class Account:
             "updateTime": self.update_time,
             "appliedRepays": len(self.applied_repays),
             "book": self.book.to_dict(),
+            "unimmrNotification": self.unimmr_notification,
         }
 
 
@@ -217,12 +321,16 @@ class SimState:
     ``marks`` are per-symbol mark prices (``"BTCUSDT"``, ``"BTCUSD_PERP"``) the
     trading engine fills at; a symbol without one is priced from ``prices``
     (base price / quote price; a CM symbol ``<BASE>USD_...`` at the base's USD price).
+    ``symbols`` holds the filters per product and symbol, ``commission`` the rates per
+    product (see the module documentation).
     """
 
     prices: dict[str, Decimal] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)
     keys: list[KeySpec] = field(default_factory=list)
     marks: dict[str, Decimal] = field(default_factory=dict)
+    symbols: dict[str, dict[str, SymbolRules]] = field(default_factory=dict)
+    commission: dict[str, Commission] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for what, table in (("price", self.prices), ("mark price", self.marks)):
@@ -231,6 +339,19 @@ class SimState:
                 if value <= 0:
                     raise ValueError(f"{what} of {name} must be positive: {value}")
                 table[name] = value
+        unknown = (set(self.symbols) | set(self.commission)) - set(PRODUCTS)
+        if unknown:
+            raise ValueError(f"unknown products {sorted(unknown)} (use {', '.join(PRODUCTS)})")
+
+    def rules(self, product: str, symbol: str) -> SymbolRules:
+        """The filters of ``symbol`` (:data:`UNLISTED_RULES` when not listed)."""
+        listed = self.symbols.get(product)
+        rules = listed.get(symbol) if listed is not None else None
+        return rules if rules is not None else UNLISTED_RULES[product]
+
+    def rates(self, product: str) -> Commission:
+        """The commission rates of ``product``."""
+        return self.commission.get(product) or DEFAULT_COMMISSION[product]
 
     def account(self, name: str = DEFAULT_ACCOUNT) -> Account:
         """The account ``name``, created empty if it does not exist."""
@@ -248,32 +369,28 @@ class SimState:
         return {
             "prices": {asset: str(price) for asset, price in self.prices.items()},
             "marks": {symbol: str(price) for symbol, price in self.marks.items()},
+            "symbols": {
+                product: {symbol: rules.to_dict() for symbol, rules in table.items()}
+                for product, table in self.symbols.items()
+            },
+            "commission": {product: c.to_dict() for product, c in self.commission.items()},
             "accounts": {name: acc.to_dict() for name, acc in self.accounts.items()},
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SimState:
         """Build a state from a parsed JSON / TOML document (see the module docstring)."""
-        unknown = set(data) - {"prices", "accounts", "keys", "marks"}
+        unknown = set(data) - {"prices", "accounts", "keys", "marks", "symbols", "commission"}
         if unknown:
             raise ValueError(f"unknown top-level keys: {sorted(unknown)}")
         prices = {
             str(asset): _dec(price, f"price of {asset}")
             for asset, price in _mapping(data.get("prices", {}), "prices").items()
         }
-        accounts: dict[str, Account] = {}
-        for name, raw in _mapping(data.get("accounts", {}), "accounts").items():
-            assets_raw = _mapping(_mapping(raw, f"account {name}").get("assets", {}), "assets")
-            assets: dict[str, AssetState] = {}
-            for asset, amounts in assets_raw.items():
-                fields = _mapping(amounts, f"asset {asset}")
-                bad = set(fields) - {"free", "locked", "borrowed", "interest"}
-                if bad:
-                    raise ValueError(f"asset {asset}: unknown fields {sorted(bad)}")
-                assets[str(asset)] = AssetState(
-                    **{k: _dec(v, f"{asset}.{k}") for k, v in fields.items()}
-                )
-            accounts[str(name)] = Account(assets=assets)
+        accounts = {
+            str(name): _account_from(raw, str(name))
+            for name, raw in _mapping(data.get("accounts", {}), "accounts").items()
+        }
         keys = [
             KeySpec(**{str(k): v for k, v in _mapping(entry, "key").items()})
             for entry in _sequence(data.get("keys", []), "keys")
@@ -282,7 +399,18 @@ class SimState:
             str(symbol): _dec(price, f"mark price of {symbol}")
             for symbol, price in _mapping(data.get("marks", {}), "marks").items()
         }
-        state = cls(prices=prices, accounts=accounts, keys=keys, marks=marks)
+        symbols = {
+            str(product): {
+                str(symbol): SymbolRules.parse(_mapping(rules, symbol), f"{product} {symbol}")
+                for symbol, rules in _mapping(table, f"symbols.{product}").items()
+            }
+            for product, table in _mapping(data.get("symbols", {}), "symbols").items()
+        }
+        commission = {
+            str(product): _commission_from(_mapping(rates, f"commission.{product}"), product)
+            for product, rates in _mapping(data.get("commission", {}), "commission").items()
+        }
+        state = cls(prices, accounts, keys, marks, symbols, commission)
         state.check_prices()
         return state
 
@@ -319,11 +447,47 @@ class SimState:
         missing = {
             asset
             for account in self.accounts.values()
-            for asset in account.assets
+            for asset in (*account.assets, *(a for _, a in account.book.wallets))
             if asset not in self.prices
         }
         if missing:
             raise ValueError(f"no USD price for {sorted(missing)}")
+
+
+def _account_from(raw: object, name: str) -> Account:
+    """One account of a seed: ``assets``, ``wallets`` and ``unimmrNotification``."""
+    account_raw = _mapping(raw, f"account {name}")
+    bad = set(account_raw) - {"assets", "wallets", "unimmrNotification"}
+    if bad:
+        raise ValueError(f"account {name}: unknown fields {sorted(bad)}")
+    switch = account_raw.get("unimmrNotification", False)
+    if not isinstance(switch, bool):
+        raise ValueError(f"account {name}: unimmrNotification must be true or false")
+    assets: dict[str, AssetState] = {}
+    for asset, amounts in _mapping(account_raw.get("assets", {}), "assets").items():
+        fields = _mapping(amounts, f"asset {asset}")
+        unknown = set(fields) - {"free", "locked", "borrowed", "interest"}
+        if unknown:
+            raise ValueError(f"asset {asset}: unknown fields {sorted(unknown)}")
+        assets[str(asset)] = AssetState(**{k: _dec(v, f"{asset}.{k}") for k, v in fields.items()})
+    account = Account(assets=assets, unimmr_notification=switch)
+    for product, wallets in _mapping(account_raw.get("wallets", {}), "wallets").items():
+        if product not in ("UM", "CM"):
+            raise ValueError(f"account {name}: wallets are UM or CM, not {product!r}")
+        for asset, amount in _mapping(wallets, f"wallets.{product}").items():
+            value = q8(_dec(amount, f"wallets.{product}.{asset}"))
+            account.book.wallets[(product, str(asset))] = value
+    return account
+
+
+def _commission_from(rates: Mapping[str, Any], product: str) -> Commission:
+    bad = set(rates) - {"maker", "taker"}
+    if bad or len(rates) != 2:
+        raise ValueError(f"commission.{product}: give exactly 'maker' and 'taker'")
+    return Commission(
+        _dec(rates["maker"], f"commission.{product}.maker"),
+        _dec(rates["taker"], f"commission.{product}.taker"),
+    )
 
 
 def _mapping(value: object, what: str) -> Mapping[str, Any]:
@@ -347,7 +511,11 @@ def demo_state() -> SimState:
     Enough for a partial repay (e.g. 0.5 BNB: 0.3 from BNB, the rest from USDT) and a
     repay-all of the remaining BNB debt with ``specifyRepayAssets=USDT,BTC``.
     Prices (USD): BNB 600, USDT 1, BTC 60000, ETH 3000; no explicit marks (symbols
-    such as BTCUSDT, ETHUSDT, BNBUSDT, BTCUSD_PERP are priced from these).
+    such as BTCUSDT, ETHUSDT, BNBUSDT, BTCUSD_PERP are priced from these).  Filters
+    like Binance's: UM BTCUSDT (tick 0.10, step 0.001, min notional 100), ETHUSDT
+    (0.01, 0.001, 20), BNBUSDT (0.01, 0.01, 5); CM BTCUSD_PERP (tick 0.1), ETHUSD_PERP
+    (0.01), whole contracts; margin BTCUSDT (0.01, 0.00001, 5), ETHUSDT (0.01, 0.0001,
+    5), BNBUSDT (0.01, 0.001, 5), ETHBTC (0.00001, 0.0001, 0.0001).  Default commission.
     """
     return SimState(
         prices={
@@ -370,4 +538,22 @@ def demo_state() -> SimState:
                 }
             )
         },
+        symbols={
+            "UM": {
+                "BTCUSDT": _rules("0.10", "0.001", "100"),
+                "ETHUSDT": _rules("0.01", "0.001", "20"),
+                "BNBUSDT": _rules("0.01", "0.01", "5"),
+            },
+            "CM": {"BTCUSD_PERP": _rules("0.1", "1"), "ETHUSD_PERP": _rules("0.01", "1")},
+            "MARGIN": {
+                "BTCUSDT": _rules("0.01", "0.00001", "5"),
+                "ETHUSDT": _rules("0.01", "0.0001", "5"),
+                "BNBUSDT": _rules("0.01", "0.001", "5"),
+                "ETHBTC": _rules("0.00001", "0.0001", "0.0001"),
+            },
+        },
     )
+
+
+def _rules(tick: str, step: str, min_notional: str = "0") -> SymbolRules:
+    return SymbolRules(Decimal(tick), Decimal(step), Decimal(min_notional))

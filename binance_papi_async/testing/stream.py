@@ -23,7 +23,10 @@ documented (``spec/papi/USER_STREAM.md``) and the simulator's choices where not:
   ``outboundAccountPosition`` with the absolute ``free``/``locked`` of every asset the
   repay touched (the debt asset first).  No ``balanceUpdate``: Binance documents it
   for deposits, withdrawals and transfers, and a repay is none of these.
-  :meth:`StreamHub.push` sends any payload (unknown event types included).
+  :meth:`StreamHub.push` sends any payload (unknown event types included), and
+  :meth:`StreamHub.push_unimmr_drop` a ``uniMMRDrop`` (Portfolio Margin Pro) to an
+  account whose uniMMR drop notifications are on (``POST /papi/v1/unimmr/notification``,
+  see :mod:`.trading.unimmr`).
 * **Faults** (Python, or ``POST /_sim/faults``): :meth:`StreamHub.drop` (abort the
   connections: ``{"kind": "stream_drop"}``), :meth:`StreamHub.expire_key` (expire the
   key now, with or without the ``listenKeyExpired`` event: ``{"kind":
@@ -221,6 +224,26 @@ class StreamHub:
         for conn in conns:
             self._send(conn, event)
         return len(conns)
+
+    def push_unimmr_drop(
+        self, *, account: str = "main", fields: Mapping[str, Any] | None = None
+    ) -> int:
+        """Send ``uniMMRDrop`` to ``account`` if its uniMMR drop notifications are on.
+
+        Binance pushes the event (Portfolio Margin Pro) when uniMMR falls more than 5%
+        below its reference value, and only to an account that turned the notifications
+        on (``POST /papi/v1/unimmr/notification``; off by default), on its Portfolio
+        Margin Pro stream; the simulator has one stream and sends it there.  The simulator
+        has no uniMMR model, so a test says when: the event is ``{"e": "uniMMRDrop", "E":
+        <server ms>}`` plus ``fields`` (the payload beyond ``e``/``E`` is on no available
+        page: give the fields the test expects).  Returns how many connections it was
+        queued on: 0 when the account's notifications are off.
+        """
+        state = self._sim.state.accounts.get(account)
+        if state is None or not state.unimmr_notification:
+            return 0
+        event = {"e": "uniMMRDrop", "E": self._sim.server_time_ms(), **(fields or {})}
+        return self.push(event, account=account)
 
     def _account_name(self, account: Account) -> str | None:
         for name, candidate in self._sim.state.accounts.items():

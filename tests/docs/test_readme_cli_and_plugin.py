@@ -10,7 +10,9 @@ from pathlib import Path
 
 from binance_papi_async.cli import ExitCode
 from binance_papi_async.cli._exit import EXIT_CODES_HELP
+from binance_papi_async.cli._parser import SEED_FORMAT_HELP
 from binance_papi_async.testing import SimState
+from binance_papi_async.testing import state as state_module
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -62,6 +64,22 @@ def test_seed_examples_load_and_agree() -> None:
     assert from_json.account("main").debt("BNB") == from_toml.account("main").debt("BNB")
     assert from_json.prices["BNB"] == from_toml.prices["BNB"]
     assert [k.api_key for k in from_json.keys] == [k.api_key for k in from_toml.keys]
+    assert from_json.symbols == from_toml.symbols and from_json.symbols["UM"]
+    assert from_json.commission == from_toml.commission and from_json.commission["UM"]
+    wallets = from_json.account("main").book.wallets
+    assert wallets == from_toml.account("main").book.wallets and wallets
+
+
+def test_every_seed_key_is_documented_where_users_read_it() -> None:
+    keys = {"prices", "accounts", "keys", "marks", "symbols", "commission", "wallets"}
+    places = {
+        "README": section("Command line"),
+        "papi sim --help": SEED_FORMAT_HELP,
+        "SimState": state_module.__doc__ or "",
+    }
+    for where, text in places.items():
+        missing = {k for k in keys if f'"{k}"' not in text and f"``{k}``" not in text}
+        assert not missing, (where, missing)
 
 
 def test_logging_table_names_every_logger_of_the_package() -> None:

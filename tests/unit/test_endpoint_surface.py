@@ -72,25 +72,33 @@ def _expected_orders(method: str, path: str, weight_kind: str) -> int:
     return 1 if method in ("POST", "PUT") and _PLACES_ORDERS.search(path) else 0
 
 
-# The page marks cm allOrders' symbol required, but its notes (and the SDK) say
-# "Either `symbol` or `pair` must be sent": the table makes it optional.
-_OPTIONAL = {("query_all_cm_orders", "symbol")}
+def _responses() -> dict[str, Any]:
+    """responses.json, with the required fields Binance added after a doc example was
+    written put into that example (overrides.json ``example_additions``)."""
+    responses: dict[str, Any] = json.loads((SPEC / "responses.json").read_text("utf-8"))
+    overrides = json.loads((SPEC / "overrides.json").read_text(encoding="utf-8"))
+    for route, added in overrides["example_additions"]["by_route"].items():
+        responses[route]["example"] = {**responses[route]["example"], **added}
+    return responses
+
+
+RESPONSES = _responses()
 
 
 def _expected() -> list[Expected]:
     ops = json.loads((SPEC / "endpoints.json").read_text(encoding="utf-8"))
-    responses = json.loads((SPEC / "responses.json").read_text(encoding="utf-8"))
+    responses = RESPONSES
+    # An operation whose weight no page gives is charged the largest IP weight of a page.
+    unknown = max(op["weight"] for op in ops if op["weight"] and op["weight_kind"] == "IP")
     out = []
     for op in ops:
-        charges = [Charge(Budget.REQUEST_WEIGHT, op["weight"])]
+        weight = unknown if op["weight"] is None else op["weight"]
+        charges = [Charge(Budget.REQUEST_WEIGHT, weight)]
         n = _expected_orders(op["method"], op["path"], op["weight_kind"])
         if n:
             charges.append(Charge(Budget.ORDERS, n))
         example = responses[f"{op['method']} {op['path']}"]["example"]
-        params = tuple(
-            (p["name"], p["type"], p["required"] and (op["name"], p["name"]) not in _OPTIONAL)
-            for p in op["params"]
-        )
+        params = tuple((p["name"], p["type"], p["required"]) for p in op["params"])
         out.append(
             Expected(
                 op["name"],
@@ -110,9 +118,9 @@ EXPECTED = _expected()
 
 def test_table_lists_every_operation_once() -> None:
     # endpoints.json's operations, and the undocumented GET /papi/v1/time (overrides.json).
-    assert len(TABLE) == len(EXPECTED) + 1 == 110
-    assert len({(s.method, s.path) for s in TABLE}) == 110
-    assert len({s.name for s in TABLE}) == 110
+    assert len(TABLE) == len(EXPECTED) + 1 == 105
+    assert len({(s.method, s.path) for s in TABLE}) == 105
+    assert len({s.name for s in TABLE}) == 105
     by_route: dict[tuple[str, str], EndpointSpec] = {(s.method, s.path): s for s in TABLE}
     for exp in EXPECTED:
         spec = by_route[(exp.method, exp.path)]
@@ -157,7 +165,6 @@ def test_orders_rule_hits_the_order_placing_endpoints() -> None:
     assert extra == {
         "POST /papi/v1/cm/order",
         "POST /papi/v1/margin/order",
-        "POST /papi/v1/um/conditional/order",
         "POST /papi/v1/cm/conditional/order",
         "POST /papi/v1/um/algo/order",
     }
@@ -339,7 +346,7 @@ def test_enum_params_are_literal_types() -> None:
 
 
 async def test_new_order_encodes_every_kind_of_parameter() -> None:
-    um, transport = _bind(UmAPI, {"orderId": 1})
+    um, transport = _bind(UmAPI, RESPONSES["POST /papi/v1/um/order"]["example"])
     await um.new_order(
         symbol="BTCUSDT",
         side="BUY",
@@ -413,9 +420,8 @@ def _snake(name: str) -> str:
 
 
 def _examples() -> list[tuple[str, Any, dict[str, Any]]]:
-    responses = json.loads((SPEC / "responses.json").read_text(encoding="utf-8"))
     out = []
-    for key, resp in responses.items():
+    for key, resp in RESPONSES.items():
         if key not in RESPONSE_MODELS:
             continue
         out.append((key, resp["example"], resp["fields"]))
@@ -442,6 +448,8 @@ def _check_model(model: Any, body: Mapping[str, Any], spec: dict[str, Any], pref
             assert attr == Decimal(str(value)), path
         elif typ == "long-ms-time":
             assert attr is None or (isinstance(attr, datetime) and attr.tzinfo is not None), path
+        elif spec[path].get("duration_ms"):
+            assert attr == timedelta(milliseconds=int(value)), path
         elif typ in ("long", "int", "string-int"):
             # a few "int" fields are widened to Decimal (responses.json: may be fractional)
             assert isinstance(attr, (int, Decimal)) and attr == int(value), path
@@ -477,6 +485,7 @@ def test_removed_and_new_fields_are_tolerated() -> None:
         b'{"clientOrderId":"x","cumQty":"0","executedQty":"0","orderId":22542179,'
         b'"origQty":"10","price":"0","reduceOnly":false,"side":"SELL","positionSide":"SHORT",'
         b'"status":"NEW","symbol":"BTCUSDT","timeInForce":"GTC","type":"MARKET",'
+        b'"selfTradePreventionMode":"EXPIRE_MAKER","priceMatch":"NONE",'
         b'"updateTime":1566818724722,"goodTillDate":0,"brandNew":"kept"}'
     )
     order = NewUmOrderResponse.from_json(body)
@@ -516,6 +525,59 @@ def test_generated_files_are_up_to_date() -> None:
     )
 
 
+async def test_um_algo_orders_close_positions_and_refuse_stp_none_before_sending() -> None:
+    um, transport = _bind(UmAPI, RESPONSES["POST /papi/v1/um/algo/order"]["example"])
+    base: dict[str, Any] = {
+        "algo_type": "CONDITIONAL", "symbol": "BTCUSDT", "side": "SELL", "type": "STOP_MARKET",
+        "trigger_price": Decimal("50000"),
+    }  # fmt: skip
+    order = await um.new_algo_order(**base, close_position=True)
+    assert transport.calls[-1][1]["closePosition"] == "true"
+    assert "quantity" not in transport.calls[-1][1]
+    assert order.close_position is False  # the answer the fake transport gives
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"close_position": True, "quantity": 1}, "quantity"),
+        ({"close_position": True, "reduce_only": True}, "reduce_only"),
+        ({}, "quantity"),  # neither a quantity nor close_position
+        ({"quantity": 1, "self_trade_prevention_mode": "NONE"}, "self_trade_prevention_mode"),
+    ]
+    for extra, param in cases:
+        with pytest.raises(ValidationError) as info:
+            await um.new_algo_order(**base, **extra)
+        assert info.value.param == param, extra
+    with pytest.raises(ValidationError, match="NONE is refused"):
+        await um.new_order(
+            symbol="BTCUSDT", side="BUY", type="MARKET", quantity=1,
+            self_trade_prevention_mode=cast(Any, "NONE"),
+        )  # fmt: skip
+    assert len(transport.calls) == 1
+
+
+async def test_partial_fund_collection_sends_amount_and_future_type_together() -> None:
+    from binance_papi_async.api.account import AccountAPI
+
+    account, transport = _bind(AccountAPI, RESPONSES["POST /papi/v1/asset-collection"]["example"])
+    for kwargs, param in (({"amount": 1}, "future_type"), ({"future_type": "UM"}, "amount")):
+        with pytest.raises(ValidationError) as info:
+            await account.fund_collection_by_asset(asset="USDT", **kwargs)
+        assert info.value.param == param
+    assert transport.calls == []
+    await account.fund_collection_by_asset(asset="USDT", amount=Decimal("12.5"), future_type="CM")
+    assert transport.calls[0][1] == {"asset": "USDT", "amount": "12.5", "futureType": "CM"}
+
+
+def test_income_history_no_longer_takes_page() -> None:
+    for api in (UmAPI, CmAPI):
+        assert "page" not in inspect.signature(api.income_history).parameters
+        assert "start_time" in inspect.signature(api.income_history).parameters
+
+
+def test_the_readme_states_the_operation_count_of_the_spec() -> None:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    counts = re.findall(r"<!-- spec:operations -->(\d+)<!-- /spec:operations -->", text)
+    assert len(counts) >= 2 and set(counts) == {str(len(EXPECTED))}
+
+
 @pytest.mark.parametrize(
     ("kwargs", "param"),
     [
@@ -537,15 +599,20 @@ async def test_order_type_makes_parameters_mandatory(kwargs: dict[str, Any], par
 
 
 async def test_conditional_and_margin_order_types_are_checked_too() -> None:
-    um, transport = _bind(UmAPI, {})
+    cm, cm_transport = _bind(CmAPI, {})
     with pytest.raises(ValidationError) as info:
-        await um.new_conditional_order(symbol="BTCUSDT", side="SELL", strategy_type="STOP_MARKET")
+        await cm.new_conditional_order(
+            symbol="BTCUSD_PERP", side="SELL", strategy_type="STOP_MARKET"
+        )
     assert info.value.param == "stop_price"
+    assert cm_transport.calls == []
+    um, transport = _bind(UmAPI, {})
     from binance_papi_async.api.margin import MarginAPI
 
     margin, margin_transport = _bind(MarginAPI, {})
     with pytest.raises(ValidationError) as info:
         await margin.new_order(symbol="BNBUSDT", side="BUY", type="LIMIT_MAKER", quantity=1)
     assert info.value.param == "price"
+    um, transport = _bind(UmAPI, RESPONSES["POST /papi/v1/um/order"]["example"])
     await um.new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=1)  # complete
     assert len(transport.calls) == 1 and margin_transport.calls == []

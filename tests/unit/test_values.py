@@ -238,8 +238,16 @@ def test_containers_never_skip_an_element() -> None:
 ORDER_EVENT: dict[str, Any] = {
     "e": "ORDER_TRADE_UPDATE", "fs": "UM", "E": 1568879465651, "T": 1568879465650,
     "o": {"s": "BTCUSDT", "c": "x", "S": "SELL", "o": "LIMIT", "f": "GTC", "q": "0.001",
-          "p": "7000", "x": "NEW", "X": "NEW", "i": 8886774, "l": "0", "z": "0", "L": "0",
-          "T": 1568879465650, "m": False, "R": False, "gtd": 0},
+          "p": "7000", "ap": "0", "sp": "0", "x": "NEW", "X": "NEW", "i": 8886774, "l": "0",
+          "z": "0", "L": "0", "T": 1568879465650, "t": 0, "b": "0", "a": "9.91", "m": False,
+          "R": False, "ps": "BOTH", "rp": "0", "V": "EXPIRE_TAKER", "gtd": 0},
+}  # fmt: skip
+EXECUTION_REPORT: dict[str, Any] = {
+    "e": "executionReport", "E": 1, "s": "BTCUSDT", "c": "x", "S": "BUY", "o": "LIMIT",
+    "f": "GTC", "q": "1", "p": "1", "P": "0", "F": "0", "g": -1, "C": "", "x": "NEW",
+    "X": "NEW", "r": "NONE", "i": 1, "l": "0", "z": "0", "L": "0", "n": "0", "N": None,
+    "T": 0, "t": -1, "I": 7, "w": True, "m": False, "O": 1, "Z": "0", "Y": "0", "Q": "0",
+    "W": 1, "V": "NONE",
 }  # fmt: skip
 BALANCE: dict[str, Any] = {
     "asset": "USDT", "totalWalletBalance": "1", "crossMarginBorrowed": "0",
@@ -259,24 +267,37 @@ def test_a_float_amount_is_refused_by_rest_and_stream_alike() -> None:
     assert isinstance(event, UnknownEvent) and "float" in (event.error or "")
 
 
+SYMBOL_CONFIG = {
+    "symbol": "BTCUSDT",
+    "marginType": "CROSSED",
+    "isAutoAddMargin": "false",
+    "leverage": 21,
+    "maxNotionalValue": "1000000",
+}
+
+
 def test_a_boolean_string_is_read_by_rest_and_stream_alike() -> None:
-    config = UmFuturesSymbolConfigurationItem.from_json({"isAutoAddMargin": "false"})
+    config = UmFuturesSymbolConfigurationItem.from_json(SYMBOL_CONFIG)
     assert config.is_auto_add_margin is False
     event = _event(R="true")
     assert isinstance(event, OrderTradeUpdate) and event.reduce_only is True
 
 
 def test_time_zero_is_none_in_rest_and_stream_alike() -> None:
-    detail = GetUmAccountDetailResponse.from_json({"positions": [{"updateTime": 0}]})
-    assert detail.positions is not None and detail.positions[0].update_time is None
+    position = {
+        "symbol": "BTCUSDT", "initialMargin": "0", "maintMargin": "0", "unrealizedProfit": "0",
+        "positionInitialMargin": "0", "openOrderInitialMargin": "0", "leverage": "100",
+        "entryPrice": "0.0", "maxNotional": "250000", "bidNotional": "0", "askNotional": "0",
+        "positionSide": "BOTH", "positionAmt": "0", "updateTime": 0,
+    }  # fmt: skip
+    detail = GetUmAccountDetailResponse.from_json({"assets": [], "positions": [position]})
+    assert detail.positions[0].update_time is None
     assert AssetBalance.from_json({**BALANCE, "updateTime": 0}).update_time is None
     event = _event(T=0)
     assert isinstance(event, OrderTradeUpdate) and event.trade_time is None
-    report = parse_event(
-        {"e": "executionReport", "E": 1, "s": "X", "S": "BUY", "o": "LIMIT", "q": "1",
-         "p": "1", "x": "NEW", "X": "NEW", "i": 1, "l": "0", "z": "0", "L": "0", "T": 0}
-    )  # fmt: skip
+    report = parse_event(EXECUTION_REPORT)
     assert isinstance(report, ExecutionReport) and report.transaction_time is None
+    assert report.commission_asset is None and report.trade_id == -1
 
 
 # -- argument encoders ------------------------------------------------------------------------
@@ -396,7 +417,7 @@ def test_decimal_arguments_are_sent_plain_or_refused(value: Decimal) -> None:
     else:
         got = wire_decimal(value, "x")
         assert got == expected and "E" not in got and "e" not in got
-        assert wire_decimal(str(value), "x") == got  # a str is read as the same number
+        assert wire_decimal(got, "x") == got  # its plain str is read as the same number
 
 
 @pytest.mark.parametrize(
@@ -404,7 +425,7 @@ def test_decimal_arguments_are_sent_plain_or_refused(value: Decimal) -> None:
     [
         (Decimal("1E+2"), "100"), (Decimal("1E+17"), "100000000000000000"),
         (Decimal("1E-7"), "0.0000001"), (Decimal("1.50"), "1.50"), (5, "5"),
-        (" 1.5 ", "1.5"), ("0.001", "0.001"),
+        ("1.5", "1.5"), ("0.001", "0.001"), ("007.50", "7.50"),
         (Decimal("999999999999999999.999999999999999999"), "999999999999999999.999999999999999999"),
         (Decimal("0.1" + "0" * 30), "0.1" + "0" * 30),  # trailing zeros are kept
     ],
@@ -417,6 +438,8 @@ def test_decimal_argument_edges(value: object, wire: str) -> None:
     "value",
     [
         *(0.5, True, None, "1e-30", "abc", [1]),
+        # A money string is ASCII digits with at most one point, a digit on each side.
+        *("1_000", "\uff11", "\u0661\u0660", " 2", "2 ", "+1", "-1", ".5", "5.", "1e3", ""),
         *map(Decimal, ("-0", "-0.5", "0", "0E+3", "0.000", "0E-30", "NaN", "-NaN", "sNaN")),
         *map(Decimal, ("Infinity", "-Infinity", "1E+18", "1234567890123456789")),
         *map(Decimal, ("0.1234567890123456789", "1.0000000000000000001", "1E-999999999")),

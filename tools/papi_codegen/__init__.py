@@ -6,5 +6,7 @@
 * :mod:`.table`   ``binance_papi_async/endpoints/_table.py``;
 * :mod:`.models`  ``binance_papi_async/models_generated/``;
 * :mod:`.api`     ``binance_papi_async/api/_generated/``;
-* :mod:`.docs`    ``docs/endpoints.md`` and ``binance_papi_async/testing/_examples.py``.
+* :mod:`.fields`  the response fields' types and readers;
+* :mod:`.docs`    ``docs/endpoints.md`` and ``binance_papi_async/testing/_examples.py``;
+* :mod:`.readme`  the counts README.md states, between its markers.
 """

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .spec import CHARGES_RULE, Op, Overrides, charges_text, rule_text, snake, summary_of
+from .spec import Op, Overrides, charges_rule, charges_text, rule_text, snake, summary_of
 from .text import HEADER, md, wrap
 
 DOCS_FILE = "docs/endpoints.md"
@@ -15,9 +15,17 @@ EXAMPLES_FILE = "binance_papi_async/testing/_examples.py"
 _INTRO = [
     "Arguments are keyword-only, in snake_case; DECIMAL arguments take `Decimal`, `str` or",
     "`int` (never `float`) and are sent as plain decimal strings; times take an aware",
-    "`datetime` or int milliseconds; `true`/`false` parameters take a `bool`. Every method",
-    "also takes `timeout=` and `max_wait=`, reads (GET) take `retry=`, and signed",
-    "endpoints take `recv_window=`. `timestamp` and `signature` are added by the client.",
+    "`datetime` or int milliseconds; `true`/`false` parameters take a `bool`; enumerated",
+    "parameters are `Literal` types. Every method also takes `timeout=` and `max_wait=`,",
+    "reads (GET) take `retry=`, and signed endpoints take `recv_window=`. `timestamp` and",
+    "`signature` are added by the client.",
+    "",
+    "Results are frozen dataclasses (`binance_papi_async.models_generated`): the fields",
+    "Binance always sends are typed without `None`; where a request parameter picks the",
+    "answer's shape (`newOrderRespType`), the result's type follows it. A read whose answer",
+    "lacks such a field raises `UnexpectedResponseError` naming it; a write answered 2xx",
+    "returns its result even when a field cannot be decoded (`None`, listed in `undecoded`,",
+    "with an `UndecodedFieldsWarning`).",
 ]
 
 
@@ -26,6 +34,19 @@ def _returns(op: Op) -> str:
         if op.returns is None:
             return "`None`"
         return f"`{op.returns}`" + (" (a tuple of them)" if op.is_array else "")
+    if op.untyped:
+        return "`Mapping[str, Any]` (the decoded JSON object: no page documents the answer)"
+    if op.shapes is not None:
+        shapes = op.shapes
+        by_value = ", ".join(
+            f"{'/'.join(v.values)}: `models_generated.{v.name}`" for v in shapes.variants
+        )
+        if shapes.by is None:
+            default = f"default {shapes.default}"
+        else:
+            named = ", ".join(f"{k} {v}" for k, v in shapes.by_values.items())
+            default = f"default by `{snake(shapes.by)}`: {named}, any other {shapes.otherwise}"
+        return f"by `{snake(shapes.param)}` ({by_value}; {default})"
     if op.model_name is None:
         return "`None`"
     tuple_note = " (a tuple of them)" if op.is_array else ""
@@ -38,7 +59,10 @@ def _operation(ns: str, op: Op) -> list[str]:
     out.append(f"{summary_of(r)}: `{r['method']} {r['path']}`")
     out.append("")
     out.append(f"- Security: {r['security']}")
-    charge = charges_text(r)
+    if op.account_note:
+        since = f" Effective {r['since']}." if r.get("since") else ""
+        out.append(f"- Accounts: {op.account_note}{since}")
+    charge = charges_text(op)
     if "weight_note" in r:
         charge += f" (weight varies: {md(r['weight_note'])})"
     out.append(f"- Charges: {charge}")
@@ -62,9 +86,14 @@ def _operation(ns: str, op: Op) -> list[str]:
             "|---|---|---|---|---|",
         ]
         for p in args:
+            note = p.described
             out.append(
                 f"| `{p.name}` | `{p.py}` | {p.type} → `{md(p.doc_type)}` | "
-                f"{'yes' if p.required else 'no'} | {md(p.note)} |"
+                f"{'yes' if p.required else 'no'} | {md(note)} |"
+            )
+        if op.open_params:
+            out.append(
+                f"| (any) | `extra_params` | `Mapping[str, Any]` | no | {md(op.open_params)} |"
             )
     return out
 
@@ -89,7 +118,7 @@ def gen_docs(ops: list[Op], o: Overrides) -> str:
         ),
         "",
         "```",
-        *CHARGES_RULE.splitlines(),
+        *charges_rule(ops).splitlines(),
         "```",
         "",
         *_INTRO,
@@ -109,7 +138,7 @@ def gen_docs(ops: list[Op], o: Overrides) -> str:
             anchor = f"client{ns}{op.method_name}"  # GitHub drops the dots, keeps "_"
             out.append(
                 f"| [`client.{ns}.{op.method_name}`](#{anchor}) "
-                f"| {r['method']} | `{r['path']}` | {r['security']} | {charges_text(r)} |"
+                f"| {r['method']} | `{r['path']}` | {r['security']} | {charges_text(op)} |"
             )
     for ns, mine in by_ns.items():
         out += ["", f"## client.{ns}", "", o.namespace_doc(ns)]
@@ -118,16 +147,31 @@ def gen_docs(ops: list[Op], o: Overrides) -> str:
     return "\n".join(out) + "\n"
 
 
-def example_of(op: Op) -> Any:
-    """The doc example of ``op`` without the top-level fields Binance removed since."""
+def example_of(o: Overrides, op: Op) -> Any:
+    """The doc example of ``op`` without the top-level fields Binance removed since, and
+    with the required ones it added since (overrides.json ``example_additions``)."""
     example = op.resp["example"]
     removed = {k for k, v in op.resp["fields"].items() if v.get("removed")}
     if isinstance(example, dict) and removed:
         example = {k: v for k, v in example.items() if k not in removed}
+    added = o.by("example_additions", "by_route").get(op.key)
+    if added:
+        example = {**example, **added}
+    missing = [
+        path
+        for path, spec in op.resp["fields"].items()
+        if spec.get("required")
+        and "." not in path
+        and "[" not in path
+        and isinstance(example, dict)
+        and path not in example
+    ]
+    if missing:
+        raise SystemExit(f"{op.key}: the example lacks required fields {missing}")
     return example
 
 
-def gen_examples(ops: list[Op]) -> str:
+def gen_examples(ops: list[Op], o: Overrides) -> str:
     out = [
         HEADER,
         "# ruff: noqa: E501, RUF001",
@@ -135,8 +179,10 @@ def gen_examples(ops: list[Op]) -> str:
         "",
         'Keyed ``"METHOD /path"``; from spec/papi/responses.json (the docs\' JSON typos',
         "fixed there), minus the top-level fields Binance removed since (``cumQuote``,",
-        "``cumBase``, ``avgPrice`` on UM/CM new, modify and cancel order responses).  The",
-        "simulator answers these bodies for the operations it keeps no state for.",
+        "``cumBase``, ``avgPrice`` on UM/CM new, modify and cancel order responses), plus",
+        "the required ones it added since (spec/papi/overrides.json ``example_additions``).",
+        "``PapiSimulator(examples=True)`` answers these bodies for the operations it does",
+        "not model; tests check that no other answer is one of them.",
         '"""',
         "",
         "from __future__ import annotations",
@@ -146,7 +192,9 @@ def gen_examples(ops: list[Op]) -> str:
         "EXAMPLES: dict[str, str] = {",
     ]
     for op in sorted((op for op in ops if op.documented), key=lambda op: op.key):
-        text = json.dumps(example_of(op), separators=(",", ":"), ensure_ascii=False)
+        if op.resp.get("example") is None:
+            continue  # no page documents the answer: the simulator serves it from state
+        text = json.dumps(example_of(o, op), separators=(",", ":"), ensure_ascii=False)
         out.append(f"    {op.key!r}: {text!r},")
     out.append("}")
     return "\n".join(out) + "\n"

@@ -1,12 +1,13 @@
-"""``binance_papi_async/models_generated/``: one frozen dataclass per response, a module per
-namespace, and a package ``__init__`` that loads them on first use."""
+"""``binance_papi_async/models_generated/``: one frozen dataclass per response (per shape
+when a request parameter picks the shape), a module per namespace, and a package
+``__init__`` that loads them on first use."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from .spec import Op, Overrides, pascal, singular, snake, summary_of
+from .fields import SCALARS, FNode, field_doc, field_tree
+from .spec import Op, Overrides, Shapes, pascal, singular, snake, summary_of
 from .text import HEADER, docstring, module_docstring, wrap
 
 MODELS_DIR = "binance_papi_async/models_generated"
@@ -16,78 +17,53 @@ CONVENTIONS = [
     "",
     "Generated from spec/papi/responses.json.  Conventions:",
     "",
-    "* every field may be ``None``: a field Binance does not send (it was removed, as",
-    "  ``cumQuote``/``avgPrice`` on order responses since 2026-07, or it belongs to",
-    "  another variant of the response) is ``None``, never an error;",
+    "* a field Binance always sends (responses.json ``required``) is typed without",
+    '  ``None`` (``order_id: int``), unless its value may be empty (``null``, ``""``,',
+    '  a time of ``0`` for "no time"): then it is ``X | None`` but still required;',
+    "  every other field is ``X | None = None`` (``None`` when Binance does not send",
+    "  it: it was removed, as ``cumQuote``/``avgPrice`` on order responses since",
+    "  2026-07, or it belongs to another shape of the response);",
+    "* where a request parameter picks the answer's shape (``newOrderRespType`` of",
+    "  ``POST /papi/v1/margin/order``: ACK, RESULT, FULL), each shape has its model",
+    "  (``NewMarginOrderAckResponse`` < ``...ResultResponse`` < ``...FullResponse``: a",
+    "  larger shape extends the smaller one), and the method's overloads give the model",
+    "  of the shape the arguments ask for;",
     "* ``raw`` keeps the parsed body, so fields Binance adds later are never lost;",
     "* values are read by the rules of :mod:`binance_papi_async._decode`, as the",
     "  hand-written models and the stream events are: amounts are exact ``Decimal``",
-    "  (Binance's strings; JSON numbers only in the fields Binance sends as numbers;",
-    '  ``""`` is ``None``); ids are ``int`` (exact: nothing goes through float); times',
-    '  are aware UTC ``datetime`` (``0`` and ``-1``, Binance\'s "none", are ``None``);',
-    '  booleans are ``bool`` (the strings ``"true"``/``"false"`` too).  A value of',
-    "  another shape is an error (the call raises a typed error with the raw body),",
-    "  never a guess.",
+    "  (Binance's strings; JSON numbers only in the fields Binance sends as numbers);",
+    "  ids are ``int`` (exact: nothing goes through float); times are aware UTC",
+    "  ``datetime``; durations (``avgCostTimestampOfLast30d``) are ``timedelta``;",
+    '  booleans are ``bool`` (the strings ``"true"``/``"false"`` too); enumerated',
+    "  values are ``str`` (Binance's documented values are an open set);",
+    "* ``FIELDS`` lists each field's wire key, reader and presence.  A read whose",
+    "  answer lacks a required field, or holds a value of another shape, raises",
+    "  ``UnexpectedResponseError`` naming the field; a write answered 2xx never fails",
+    "  for a field: the result comes back with the fields that could not be decoded",
+    "  ``None`` (whatever their annotation), their paths in ``undecoded`` and an",
+    "  ``UndecodedFieldsWarning``, so a placed order is never reported as failed.",
     "",
     "The models live in one module per client namespace (``account``, ``margin``, ``um``,",
     "``cm``, ``user_stream``), and every one is importable from here.  They load on first",
     "use (PEP 562): importing this package builds none of them; ``RESPONSE_MODELS``",
-    "(route -> model) loads them all.",
+    "(route -> model; the widest shape where there are several) loads them all.",
     "",
     "The four models of ``binance_papi_async.models`` (AccountInformation, AssetBalance,",
     "OrderRateLimit, RepayDebtResult) are not repeated here.",
 ]
 
-# responses.json type -> (annotation, converter of binance_papi_async._decode)
-_SCALARS = {
-    "string": ("str", "to_str_or_none"),
-    "string-decimal": ("Decimal", "to_decimal_or_none"),
-    "number": ("Decimal", "to_number_or_none"),
-    "long-ms-time": ("datetime", "to_time_or_none"),
-    "long": ("int", "to_int_or_none"),
-    "int": ("int", "to_int_or_none"),
-    "string-int": ("int", "to_int_or_none"),
-    "bool": ("bool", "to_bool_or_none"),
-    "string-bool": ("bool", "to_bool_or_none"),
-}
-
 
 @dataclass
-class FNode:
+class FieldOut:
+    """One emitted field: wire key, Python name and annotation, the ``from_json``
+    expression, the ``FIELDS`` entry, and whether it has a default (``= None``)."""
+
     key: str
-    type: str = "object"
-    note: str = ""
-    meta: dict[str, Any] = field(default_factory=dict)
-    children: dict[str, FNode] = field(default_factory=dict)
-    map_of: FNode | None = None
-
-
-def field_tree(o: Overrides, op: Op) -> FNode:
-    """The response's fields (``a.b[].c`` paths of responses.json) as a tree."""
-    types = o.by("field_type_overrides", "by_route").get(op.key, {})
-    root = FNode("")
-    for path, spec in op.resp["fields"].items():
-        node = root
-        segments = path.split(".")
-        for i, seg in enumerate(segments):
-            array = seg.endswith("[]")
-            key = seg[:-2] if array else seg
-            child = node.children.get(key)
-            if child is None:
-                child = FNode(key, type="array" if array else "object")
-                if array:
-                    child.meta["items"] = "object"
-                node.children[key] = child
-            if i == len(segments) - 1:
-                child.type = types.get(path, spec["type"])
-                child.note = spec.get("note", "")
-                child.meta.update({k: v for k, v in spec.items() if k not in ("type", "note")})
-            node = child
-    for fpath, stand_in in o.by("map_fields", "by_route").get(op.key, {}).items():
-        node = root.children[fpath]
-        node.map_of = node.children[stand_in]
-        node.children = {}
-    return root
+    py: str
+    annotation: str
+    expr: str
+    entry: str
+    optional: bool
 
 
 @dataclass
@@ -95,53 +71,69 @@ class ModelOut:
     lines: list[str] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
     converters: set[str] = field(default_factory=set)
+    fields_of: dict[str, list[FieldOut]] = field(default_factory=dict)
+    uses: set[str] = field(default_factory=set)  # "partial", "datetime", "timedelta", ...
 
 
-def field_doc(node: FNode) -> str | None:
-    bits = []
-    if node.meta.get("removed"):
-        bits.append("removed by Binance (still in the doc example): expect None")
-    if node.meta.get("nullable"):
-        bits.append("may be null")
-    if "only_in_variant" in node.meta:
-        bits.append(f"only in the variant: {node.meta['only_in_variant']}")
-    if node.meta.get("in_doc_example") is False:
-        bits.append("not in the doc example (from the official SDK)")
-    if not bits:
-        return None
-    return f"``{node.key}``: " + "; ".join(bits) + "."
+def _reader(out: ModelOut, node: FNode) -> tuple[str, str, str, str]:
+    """(annotation, strict reader, reader of an empty value, container) of a leaf."""
+    if node.type == "array":
+        if node.meta.get("items") == "string":
+            return "tuple[str, ...]", "to_strs", "to_strs_or_none", ""
+        return "tuple[Any, ...]", "array", "array_or_none", ""
+    if node.type == "object":
+        return "Mapping[str, Any]", "mapping", "mapping_or_none", ""
+    annotation, strict, empty = SCALARS[node.type]
+    if annotation in ("datetime", "timedelta"):
+        out.uses.add(annotation)
+    return annotation, strict, empty, ""
 
 
-def _field(out: ModelOut, cls: str, key: str, child: FNode, op: Op) -> tuple[str, str]:
-    """(annotation, converter expression) of one field; nested models are emitted first."""
-    expr = f'd.get("{key}")'
+def _nested(
+    out: ModelOut, cls: str, key: str, child: FNode, op: Op
+) -> tuple[str, str, str, str, str] | None:
+    """(annotation, strict reader, reader of an empty value, container, model) of a
+    nested model field (emitted first), or ``None`` for a leaf."""
     if child.map_of is not None:
         sub = cls + pascal(singular(key))
         emit_model(out, sub, child.map_of, [f"One entry of ``{key}`` (per symbol)."], op)
-        out.converters.add("object_map_or_none")
-        return f"Mapping[str, tuple[{sub}, ...]]", f"object_map_or_none({sub}.from_json, {expr})"
+        ann = f"Mapping[str, tuple[{sub}, ...]]"
+        return ann, "object_map", "object_map_or_none", "map", sub
     if child.type == "array" and child.children:
         sub = cls + pascal(singular(key))
         emit_model(out, sub, child, [f"One element of ``{key}``."], op)
-        out.converters.add("objects_or_none")
-        return f"tuple[{sub}, ...]", f"objects_or_none({sub}.from_json, {expr})"
+        return f"tuple[{sub}, ...]", "objects", "objects_or_none", "objects", sub
     if child.type == "object" and child.children:
         sub = cls + pascal(key)
         emit_model(out, sub, child, [f"The ``{key}`` object."], op)
-        out.converters.add("object_or_none")
-        return sub, f"object_or_none({sub}.from_json, {expr})"
-    if child.type == "array":
-        ann, conv = (
-            ("tuple[str, ...]", "to_strs_or_none")
-            if child.meta.get("items") == "string"
-            else ("tuple[Any, ...]", "array_or_none")
-        )
-    elif child.type == "object":
-        ann, conv = "Mapping[str, Any]", "mapping_or_none"
+        return sub, "to_object", "object_or_none", "object", sub
+    return None
+
+
+def _field(out: ModelOut, cls: str, key: str, child: FNode, op: Op) -> FieldOut:
+    """One field; nested models are emitted first."""
+    py = snake(key)
+    nested = _nested(out, cls, key, child, op)
+    if nested is not None:
+        annotation, strict, empty, container, sub = nested
+        out.uses.add("partial")
     else:
-        ann, conv = _SCALARS[child.type]
-    out.converters.add(conv)
-    return ann, f"{conv}({expr})"
+        annotation, strict, empty, container = _reader(out, child)
+        sub = ""
+    required = child.required
+    reader = strict if required and not child.may_be_empty else empty
+    out.converters.add(reader)
+    value = f'd["{key}"]' if required else f'd.get("{key}")'
+    if sub:
+        expr = f"{reader}({sub}.from_json, {value})"
+        read = f"partial({reader}, {sub}.from_json)"
+        extra = f', {sub}, "{container}"'
+    else:
+        expr, read, extra = f"{reader}({value})", reader, ""
+    entry = f'Field("{py}", "{key}", {read}, {required}{extra})'
+    if reader == empty:  # optional, or present but possibly empty
+        annotation += " | None"
+    return FieldOut(key, py, annotation, expr, entry, optional=not required)
 
 
 def _model_doc(doc: list[str], notes: list[str], op: Op, top: bool) -> list[str]:
@@ -162,46 +154,95 @@ def _model_doc(doc: list[str], notes: list[str], op: Op, top: bool) -> list[str]
 
 
 def emit_model(
-    out: ModelOut, cls: str, node: FNode, doc: list[str], op: Op, top: bool = False
+    out: ModelOut,
+    cls: str,
+    node: FNode,
+    doc: list[str],
+    op: Op,
+    top: bool = False,
+    base: str | None = None,
 ) -> None:
-    fields: list[tuple[str, str, str]] = []  # (py name, annotation, converter expression)
+    """The dataclass ``cls`` of ``node``'s fields (extending ``base``'s, if given)."""
+    inherited = out.fields_of[base] if base else []
+    known = {f.key for f in inherited}
+    own: list[FieldOut] = []
     notes: list[str] = []
     for key, child in node.children.items():
-        py = snake(key)
-        if py == "raw" or any(py == f[0] for f in fields):
-            raise SystemExit(f"{cls}: field name clash {py}")
+        if key in known:
+            continue
         fd = field_doc(child)
         if fd:
             notes.append(fd)
-        fields.append((py, *_field(out, cls, key, child, op)))
+        own.append(_field(out, cls, key, child, op))
+    every = inherited + own
+    names = [f.py for f in every]
+    if len(set(names)) != len(names) or {"raw", "undecoded", "FIELDS"} & set(names):
+        raise SystemExit(f"{cls}: field name clash in {names}")
     if cls in out.names:
         raise SystemExit(f"duplicate model name {cls}")
     out.names.add(cls)
-    lines = ["", "", "@dataclass(frozen=True, slots=True, kw_only=True)", f"class {cls}:"]
+    out.fields_of[cls] = every
+    lines = ["", "", "@dataclass(frozen=True, slots=True, kw_only=True)"]
+    lines.append(f"class {cls}({base}):" if base else f"class {cls}:")
     lines.extend(_model_doc(doc, notes, op, top))
     lines.append("")
-    lines.extend(f"    {py}: {ann} | None = None" for py, ann, _ in fields)
-    lines.append("    raw: Mapping[str, Any] = field(repr=False, compare=False)")
+    lines.extend(f"    {f.py}: {f.annotation}" + (" = None" if f.optional else "") for f in own)
+    if base is None:
+        lines.append("    raw: Mapping[str, Any] = field(repr=False, compare=False)")
+        lines.append(
+            "    undecoded: tuple[str, ...] = field(default=(), repr=False, compare=False)"
+        )
+    lines.append("")
+    lines.append("    FIELDS: ClassVar[tuple[Field, ...]] = (")
+    lines.extend(f"        {f.entry}," for f in every)
+    lines.append("    )")
     lines.append("")
     lines.append("    @classmethod")
     lines.append(f"    def from_json(cls, d: Mapping[str, Any]) -> {cls}:")
-    args = "".join(f"{py}={conv}," for py, _, conv in fields)
+    args = "".join(f"{f.py}={f.expr}," for f in every)
     lines.append(f"        return cls({args}raw=d)")
     out.lines.extend(lines)
+
+
+def _shape_doc(shapes: Shapes, values: tuple[str, ...]) -> str:
+    """When the answer has this shape: the parameter's values, and the default rule."""
+    when = " or ".join(values)
+    text = f"with ``{shapes.param}`` {when}"
+    if shapes.default in values:
+        text += " (the default)"
+    elif shapes.by is not None:
+        by = [k for k, v in shapes.by_values.items() if v in values]
+        if by:
+            text += f" (the default for ``{shapes.by}`` {', '.join(by)})"
+        elif shapes.otherwise in values:
+            text += f" (the default for every other ``{shapes.by}``)"
+    return text
+
+
+def _op_models(out: ModelOut, o: Overrides, op: Op) -> None:
+    r = op.raw
+    what = "One element of the array returned by" if op.is_array else "Result of"
+    head = f"{what} ``{r['method']} {r['path']}`` ({summary_of(r)})"
+    if op.shapes is None:
+        assert op.model_name is not None
+        emit_model(out, op.model_name, field_tree(o, op), [head + "."], op, top=True)
+        return
+    for v in op.shapes.variants:
+        doc = [f"{head}, {_shape_doc(op.shapes, v.values)}."]
+        if v.base:
+            doc += ["", f"Every field of :class:`{v.base}`, and more."]
+        tree = field_tree(o, op, v.paths)
+        emit_model(out, v.name, tree, doc, op, top=True, base=v.base)
 
 
 def _namespace_models(o: Overrides, ns: str, ops: list[Op]) -> tuple[str, list[str]]:
     """The module text of one namespace's models, and their names."""
     out = ModelOut()
     for op in ops:
-        name = op.model_name
-        if name is None:
-            continue
-        r = op.raw
-        what = "One element of the array returned by" if op.is_array else "Result of"
-        doc = [f"{what} ``{r['method']} {r['path']}`` ({summary_of(r)})."]
-        emit_model(out, name, field_tree(o, op), doc, op, top=True)
+        if op.model_name is not None:
+            _op_models(out, o, op)
     names = sorted(out.names)
+    datetimes = sorted(out.uses & {"datetime", "timedelta"})
     head = [
         HEADER,
         "# ruff: noqa: E501, RUF001, RUF002",
@@ -217,18 +258,20 @@ def _namespace_models(o: Overrides, ns: str, ops: list[Op]) -> tuple[str, list[s
         "",
         "from collections.abc import Mapping",
         "from dataclasses import dataclass, field",
-        "from datetime import datetime",
+        *([f"from datetime import {', '.join(datetimes)}"] if datetimes else []),
         "from decimal import Decimal",
-        "from typing import Any",
+        *(["from functools import partial"] if "partial" in out.uses else []),
+        "from typing import Any, ClassVar",
         "",
-        f"from .._decode import {', '.join(sorted(out.converters))}",
+        f"from .._decode import {', '.join(['Field', *sorted(out.converters)])}",
         "",
         "__all__ = [" + ", ".join(repr(n) for n in [*names, "RESPONSE_MODELS"]) + "]",
     ]
     index = [
         "",
         "",
-        "# Route -> model of its response (of one element when the response is an array).",
+        "# Route -> model of its response (of one element when the response is an array;",
+        "# the widest shape where the request picks one).",
         "RESPONSE_MODELS: dict[str, type[Any]] = {",
         *(f'    "{op.key}": {op.model_name},' for op in ops if op.model_name is not None),
         "}",

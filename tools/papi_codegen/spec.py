@@ -1,9 +1,10 @@
 """The papi operations as the generator sees them.
 
-``endpoints.json`` and ``responses.json`` are the facts about papi; ``overrides.json``
-(beside them) is the hand-kept part: method names, hand-written methods, parameter kinds
-and values the pages leave out, corrections, and the undocumented endpoint the SDK uses.
-:func:`load` reads the three into :class:`Op` records the emitters work from.
+``endpoints.json`` and ``responses.json`` are the facts about papi (spec/papi/SOURCE.md
+documents their keys); ``overrides.json`` (beside them) is the hand-kept part: method
+names, hand-written methods, corrections, values Binance refuses, and the undocumented
+endpoint the SDK uses.  :func:`load` reads the three into :class:`Op` records the
+emitters work from.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ DEFAULT_SOURCE = REPO / "spec" / "papi"
 
 CHARGES_RULE = """\
 Charges.  Every call spends its page's weight on the IP REQUEST_WEIGHT budget.
+An operation whose weight no page gives (endpoints.json "weight": null) is charged
+the largest IP weight a papi page gives ({unknown}), never 0, so the limiter errs on
+the safe side; Binance's X-MBX-USED-WEIGHT-1M header then raises the count if the call
+cost more (an overcharge only costs throughput until the window ends).
 A call also spends the account's ORDERS budget when
   (a) its page says "Request Weight(Order)": 1 order (``charges_for``), or
   (b) it places or amends orders although its page says plain "Request Weight":
@@ -27,6 +32,12 @@ A call also spends the account's ORDERS budget when
       /algo/order or /batchOrders: 1 order (GENERAL.md section 4 (b));
   and an OCO (POST .../order/oco) counts 2 orders, as its page states
   ("OCO counts as 2 orders against the order rate limit")."""
+
+
+def charges_rule(ops: list[Op]) -> str:
+    """:data:`CHARGES_RULE` with the weight an operation of unknown weight is charged."""
+    return CHARGES_RULE.format(unknown=unknown_weight([op.raw for op in ops]))
+
 
 ORDER_PATH_SUFFIXES = ("/order", "/order/oco", "/conditional/order", "/algo/order", "/batchOrders")
 
@@ -157,17 +168,26 @@ def weight_rules(op: dict[str, Any]) -> list[tuple[str, bool, int]]:
     raise ValueError(f"unrecognised weight note for {op['method']} {op['path']}: {note!r}")
 
 
-def charges_of(op: dict[str, Any]) -> list[tuple[str, int]]:
-    out = [("REQUEST_WEIGHT", int(op["weight"]))]
-    n = order_count(op)
+def unknown_weight(raws: list[dict[str, Any]]) -> int:
+    """What an operation of unknown weight is charged: the largest IP weight of a page."""
+    return max(
+        int(r["weight"]) for r in raws if r["weight"] is not None and r["weight_kind"] == "IP"
+    )
+
+
+def charges_of(op: Op) -> list[tuple[str, int]]:
+    out = [("REQUEST_WEIGHT", op.weight)]
+    n = order_count(op.raw)
     if n:
         out.append(("ORDERS", n))
     return out
 
 
-def charges_text(op: dict[str, Any]) -> str:
-    parts = [f"{op['weight']} request weight"]
-    n = order_count(op)
+def charges_text(op: Op) -> str:
+    parts = [f"{op.weight} request weight"]
+    if not op.weight_known:
+        parts[0] += " (weight on no page: the largest IP weight a papi page gives)"
+    n = order_count(op.raw)
     if n:
         parts.append(f"{n} order" + ("s" if n > 1 else ""))
     return " + ".join(parts)
@@ -199,6 +219,21 @@ class PInfo:
     note: str
     kind: str  # str | enum | bool | decimal | time | int | recv_window
     values: tuple[str, ...] = ()
+    refused: dict[str, str] = field(default_factory=dict)  # value -> why Binance refuses it
+    since: str | None = None  # date (UTC) the parameter became effective
+    range: tuple[str, str] | None = None  # (min, max), inclusive, as documented
+
+    @property
+    def described(self) -> str:
+        """The page's note, and what the spec adds: the range, the start date, the values
+        refused before sending."""
+        bits = [self.note.rstrip(". ")] if self.note else []
+        if self.range is not None:
+            bits.append(f"Range {self.range[0]} to {self.range[1]}")
+        if self.since:
+            bits.append(f"Since {self.since}")
+        bits.extend(f"{value} is refused: {why}" for value, why in self.refused.items())
+        return "".join(f"{bit}. " for bit in bits).strip()
 
     @property
     def annotation(self) -> str:
@@ -216,6 +251,71 @@ class PInfo:
 
 
 @dataclass
+class Variant:
+    """One shape of an answer that depends on a request parameter (responses.json
+    ``shapes``): the parameter values that give it, its model and the field paths it has.
+    ``base`` is the variant whose fields it extends (its model's base class)."""
+
+    values: tuple[str, ...]
+    name: str
+    paths: frozenset[str]
+    base: str | None = None
+
+
+@dataclass
+class Shapes:
+    """How the answer's shape follows the request: ``param`` (camelCase) selects the
+    variant; without it the variant is ``default``, or is decided by ``by`` (another
+    parameter): ``by_values[value]``, else ``otherwise``."""
+
+    param: str
+    variants: list[Variant]
+    default: str | None = None
+    by: str | None = None
+    by_values: dict[str, str] = field(default_factory=dict)
+    otherwise: str | None = None
+
+    def variant(self, value: str) -> Variant:
+        return next(v for v in self.variants if value in v.values)
+
+    @property
+    def smallest(self) -> Variant:
+        return self.variants[0]
+
+
+def shapes_of(op: Op) -> Shapes | None:
+    """The answer's shapes when they differ by a request parameter, else ``None`` (also
+    when every variant lists the same fields: one model serves them all)."""
+    spec = op.resp.get("shapes")
+    if not spec:
+        return None
+    groups: dict[frozenset[str], list[str]] = {}
+    for value, paths in spec["variants"].items():
+        groups.setdefault(frozenset(paths), []).append(str(value))
+    if len(groups) == 1:
+        return None
+    base = pascal(op.name)
+    variants = [
+        Variant(
+            tuple(values), base + "".join(pascal(v.lower()) for v in values) + "Response", paths
+        )
+        for paths, values in sorted(groups.items(), key=lambda g: len(g[0]))
+    ]
+    for i, v in enumerate(variants):
+        below = [w for w in variants[:i] if w.paths < v.paths]
+        v.base = below[-1].name if below else None
+    default = spec["default"]
+    shapes = Shapes(str(spec["param"]), variants)
+    if isinstance(default, str):
+        shapes.default = default
+    else:
+        shapes.by = str(default["param"])
+        shapes.by_values = {str(k): str(v) for k, v in default["values"].items()}
+        shapes.otherwise = str(default["otherwise"])
+    return shapes
+
+
+@dataclass
 class Op:
     """One operation, with everything the emitters need decided."""
 
@@ -229,6 +329,44 @@ class Op:
     documented: bool = True  # False: from overrides.json's undocumented_endpoints
     rules: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, a, b) camelCase
     mandatory: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # camelCase
+    open_params: str | None = None  # why the method takes extra_params (overrides.json)
+    unknown_weight: int = 0  # what a call is charged when no page gives the weight
+    shapes: Shapes | None = None  # the answer's shapes, when a request parameter picks one
+
+    @property
+    def weight(self) -> int:
+        """The IP weight a call is charged (see CHARGES_RULE for an unknown weight)."""
+        w = self.raw["weight"]
+        return self.unknown_weight if w is None else int(w)
+
+    @property
+    def weight_known(self) -> bool:
+        return self.raw["weight"] is not None
+
+    @property
+    def is_write(self) -> bool:
+        return str(self.raw["method"]) != "GET"
+
+    @property
+    def untyped(self) -> bool:
+        """No page documents the answer: the method returns the decoded JSON object."""
+        return (
+            bool(self.resp.get("uncertain"))
+            and not self.resp.get("fields")
+            and (self.resp.get("example") is None)
+        )
+
+    @property
+    def account_note(self) -> str | None:
+        """Who may call it, when only some accounts may (``account_types``)."""
+        types = self.raw.get("account_types")
+        if not types:
+            return None
+        names = ", ".join(str(t) for t in types)
+        return (
+            f"Portfolio Margin Pro accounts only ({names}): a classic Portfolio Margin "
+            "account cannot use it."
+        )
 
     @property
     def name(self) -> str:
@@ -253,17 +391,33 @@ class Op:
 
     @property
     def model_name(self) -> str | None:
-        """The generated model of the response (of one element of an array)."""
+        """The generated model of the response (of one element when the response is an
+        array); with shapes, the one with every field (the doc example's)."""
         if self.handwritten or not self.resp.get("fields"):
             return None
+        if self.shapes is not None:
+            return self.shapes.variants[-1].name
         return pascal(self.name) + ("Item" if self.is_array else "Response")
+
+    @property
+    def models(self) -> list[str]:
+        """Every model of the response (one per shape)."""
+        if self.shapes is not None:
+            return [v.name for v in self.shapes.variants]
+        return [self.model_name] if self.model_name else []
 
 
 def param_kind(o: Overrides, op_name: str, p: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """How a parameter is encoded, and its values when it is an enumeration.
+
+    The values are endpoints.json's ``enum`` (every documented enumeration); a
+    ``"true"``/``"false"`` enumeration is a ``bool``.  overrides.json ``enum_values``
+    fills in only where endpoints.json has none."""
     name, typ = str(p["name"]), str(p["type"])
+    values = tuple(str(v) for v in p.get("enum", ()))
     if name == "recvWindow":
         return "recv_window", ()
-    if typ == "BOOLEAN" or name in o.names("bool_params"):
+    if typ == "BOOLEAN" or set(values) == {"true", "false"} or name in o.names("bool_params"):
         return "bool", ()
     if typ == "DECIMAL":
         return "decimal", ()
@@ -271,8 +425,9 @@ def param_kind(o: Overrides, op_name: str, p: dict[str, Any]) -> tuple[str, tupl
         return "time", ()
     if typ in ("LONG", "INT"):
         return "int", ()
-    by_op = o.by("enum_values", "by_operation").get(op_name, {})
-    values = tuple(by_op.get(name) or o.by("enum_values", "by_param").get(name, ()))
+    if not values:
+        by_op = o.by("enum_values", "by_operation").get(op_name, {})
+        values = tuple(by_op.get(name) or o.by("enum_values", "by_param").get(name, ()))
     if typ == "ENUM" or values:
         return "enum", values
     return "str", ()
@@ -286,12 +441,15 @@ _RULE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("exclusive", re.compile(rf"{_TICK} cannot be sent with {_TICK}")),
     ("exclusive", re.compile(rf"{_TICK} cannot be sent with {_TICK} or {_TICK}")),
 ]
+_TOGETHER = re.compile(rf"{_TICK} and {_TICK} must be sent together")
 _PARAM_NOTE_PATTERNS: list[tuple[str, bool, re.Pattern[str]]] = [
     # (kind, the rule is between this parameter and the groups (else between the groups))
     ("one_of", False, re.compile(rf"Either {_TICK} or {_TICK} must be provided")),
     ("exclusive", True, re.compile(rf"If supplied, neither {_TICK} or {_TICK} can be provided")),
     ("exclusive", True, re.compile(rf"Can't be passed together with\s+{_TICK}")),
     ("requires", True, re.compile(rf"If provided, {_TICK} is required")),
+    ("exclusive", True, re.compile(rf"Not sent together with {_TICK} or {_TICK}")),
+    ("one_of", True, re.compile(rf"required unless {_TICK} is")),
 ]
 
 
@@ -309,6 +467,9 @@ def rules_of(op: dict[str, Any], params: list[PInfo]) -> list[tuple[str, str, st
             found.append((kind, a, b))
 
     for text in (str(n) for n in op.get("notes", [])):
+        for match in _TOGETHER.finditer(text):  # each requires the other
+            add("requires", match.group(1), match.group(2))
+            add("requires", match.group(2), match.group(1))
         for kind, pat in _RULE_PATTERNS:
             for match in pat.finditer(text):
                 groups = match.groups()
@@ -353,15 +514,28 @@ def mandatory_of(o: Overrides, op: Op) -> dict[str, dict[str, list[str]]]:
     return out
 
 
+def _param(o: Overrides, op_name: str, p: dict[str, Any]) -> PInfo:
+    kind, values = param_kind(o, op_name, p)
+    refused = o.by("refused_values", "by_operation").get(op_name, {}).get(p["name"], {})
+    if any(v in values for v in refused):
+        raise SystemExit(f"{op_name}.{p['name']}: a refused value is in the spec's enum")
+    rng = p.get("range")
+    return PInfo(
+        p["name"],
+        snake(p["name"]),
+        p["type"],
+        bool(p["required"]),
+        p["note"],
+        kind,
+        values,
+        refused=dict(refused),
+        since=p.get("since"),
+        range=(str(rng["min"]), str(rng["max"])) if rng else None,
+    )
+
+
 def _op(o: Overrides, raw: dict[str, Any], resp: dict[str, Any], documented: bool) -> Op:
-    required_overrides = o.by("required_overrides", "by_operation").get(raw["name"], {})
-    params = []
-    for p in raw["params"]:
-        kind, values = param_kind(o, raw["name"], p)
-        required = bool(required_overrides.get(p["name"], p["required"]))
-        params.append(
-            PInfo(p["name"], snake(p["name"]), p["type"], required, p["note"], kind, values)
-        )
+    params = [_param(o, raw["name"], p) for p in raw["params"]]
     hand = o.handwritten().get(raw["name"])
     names = o.method_names()
     if hand is None and raw["name"] not in names:
@@ -378,9 +552,11 @@ def _op(o: Overrides, raw: dict[str, Any], resp: dict[str, Any], documented: boo
         handwritten=hand is not None,
         returns=hand.get("returns") if hand else None,
         documented=documented,
+        open_params=o.by("open_parameters", "by_operation").get(raw["name"]),
     )
     op.rules = rules_of(raw, params)
     op.mandatory = mandatory_of(o, op)
+    op.shapes = shapes_of(op)
     return op
 
 
@@ -392,6 +568,9 @@ def load(source: Path) -> tuple[list[Op], Overrides]:
     responses = json.loads((source / "responses.json").read_text(encoding="utf-8"))
     ops = [_op(o, raw, responses[f"{raw['method']} {raw['path']}"], True) for raw in endpoints]
     ops += [_op(o, raw, {}, False) for raw in o.extra_endpoints]
+    bound = unknown_weight([op.raw for op in ops])
+    for op in ops:
+        op.unknown_weight = bound
     order = {ns: i for i, ns in enumerate(o.namespaces)}
     ops.sort(key=lambda op: (op.namespace, op.raw["path"], op.raw["method"]))
     assert all(op.namespace in order for op in ops)
@@ -402,7 +581,12 @@ def load(source: Path) -> tuple[list[Op], Overrides]:
             raise SystemExit(f"duplicate method {key}")
         seen.add(key)
     known = {op.name for op in ops}
-    stale = (set(o.method_names()) | set(o.handwritten())) - known
+    stale = (
+        set(o.method_names())
+        | set(o.handwritten())
+        | set(o.by("refused_values", "by_operation"))
+        | set(o.by("open_parameters", "by_operation"))
+    ) - known
     if stale:
         raise SystemExit(f"overrides.json names operations that do not exist: {sorted(stale)}")
     return ops, o

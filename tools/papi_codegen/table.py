@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .spec import CHARGES_RULE, Op, charges_of, summary_of, weight_rules
+from .spec import Op, charges_of, charges_rule, summary_of, weight_rules
 from .text import HEADER, wrap
 
 TABLE_FILE = "binance_papi_async/endpoints/_table.py"
@@ -10,7 +10,7 @@ TABLE_FILE = "binance_papi_async/endpoints/_table.py"
 
 def _spec_line(op: Op) -> str:
     r = op.raw
-    charges = ", ".join(f"Charge(Budget.{b}, {n})" for b, n in charges_of(r))
+    charges = ", ".join(f"Charge(Budget.{b}, {n})" for b, n in charges_of(op))
     rules = "".join(
         f"WeightRule({param!r}, {present!r}, {weight}),"
         for param, present, weight in weight_rules(r)
@@ -20,7 +20,7 @@ def _spec_line(op: Op) -> str:
     )
     return (
         f"{op.const} = EndpointSpec(name={op.name!r}, method={r['method']!r}, "
-        f"path={r['path']!r}, security=Security.{r['security']}, weight={r['weight']}, "
+        f"path={r['path']!r}, security=Security.{r['security']}, weight={op.weight}, "
         f"weight_kind=WeightKind.{r['weight_kind']}, charges=({charges},), "
         f"summary={summary_of(r)!r}, params=({params}),"
         + (f" weight_rules=({rules})," if rules else "")
@@ -38,7 +38,7 @@ def gen_table(ops: list[Op]) -> str:
         "(spec/papi/overrides.json, ``undocumented_endpoints``).  ``TABLE`` lists them all;",
         "``binance_papi_async.endpoints`` exposes it with lookups by route and name.",
         "",
-        *CHARGES_RULE.splitlines(),
+        *charges_rule(ops).splitlines(),
         '"""',
         "",
         "from __future__ import annotations",
@@ -49,9 +49,12 @@ def gen_table(ops: list[Op]) -> str:
     for op in ops:
         r = op.raw
         out.append("")
-        out.append(
-            f"# {summary_of(r)} ({r['security']}): {r.get('weight_label', '')} {r['weight']}"
-        )
+        label = f"{r.get('weight_label', '')} {r['weight']}"
+        if not op.weight_known:
+            label = f"weight on no page: charged {op.weight} (see the charges rule above)"
+        out.append(f"# {summary_of(r)} ({r['security']}): {label}")
+        if op.account_note:
+            out.extend(wrap(op.account_note, 96, "# ", "#   "))
         if not op.documented:
             out.append(f"# undocumented: {r['source']}")
         if "weight_note" in r:

@@ -15,7 +15,16 @@ Operations with a hand-written method (``account.balance``, ``account.informatio
 ``account.order_rate_limits``, ``margin.repay_debt``, ``market.ping``,
 ``market.server_time``) are left out here; the hand-written subclasses provide them.
 
+Answers: a read's answer that lacks a field Binance always sends raises
+UnexpectedResponseError naming it; a write answered 2xx returns its result even when a
+field cannot be decoded (None, listed in the result's undecoded, with an
+UndecodedFieldsWarning): see binance_papi_async._decode.
+
 Charges.  Every call spends its page's weight on the IP REQUEST_WEIGHT budget.
+An operation whose weight no page gives (endpoints.json "weight": null) is charged
+the largest IP weight a papi page gives (1500), never 0, so the limiter errs on
+the safe side; Binance's X-MBX-USED-WEIGHT-1M header then raises the count if the call
+cost more (an overcharge only costs throughput until the window ends).
 A call also spends the account's ORDERS budget when
   (a) its page says "Request Weight(Order)": 1 order (``charges_for``), or
   (b) it places or amends orders although its page says plain "Request Weight":
@@ -48,6 +57,8 @@ METHODS: dict[str, tuple[str, str]] = {
     "repay_futures_negative_balance": ("account", "repay_futures_negative_balance"),
     "get_auto_repay_futures_status": ("account", "auto_repay_futures_status"),
     "change_auto_repay_futures_status": ("account", "change_auto_repay_futures_status"),
+    "get_unimmr_drop_notification_status": ("account", "unimmr_drop_notification_status"),
+    "set_unimmr_drop_notification_status": ("account", "set_unimmr_drop_notification_status"),
     "get_cm_account_detail": ("cm", "account_detail"),
     "cm_position_adl_quantile_estimation": ("cm", "adl_quantile"),
     "cancel_all_cm_open_orders": ("cm", "cancel_all_open_orders"),
@@ -114,13 +125,6 @@ METHODS: dict[str, tuple[str, str]] = {
         "trading_quantitative_rules_indicators",
     ),
     "get_user_commission_rate_for_um": ("um", "commission_rate"),
-    "cancel_all_um_open_conditional_orders": ("um", "cancel_all_open_conditional_orders"),
-    "query_all_um_conditional_orders": ("um", "query_all_conditional_orders"),
-    "query_current_um_open_conditional_order": ("um", "query_open_conditional_order"),
-    "query_all_current_um_open_conditional_orders": ("um", "query_open_conditional_orders"),
-    "cancel_um_conditional_order": ("um", "cancel_conditional_order"),
-    "new_um_conditional_order": ("um", "new_conditional_order"),
-    "query_um_conditional_order_history": ("um", "query_conditional_order_history"),
     "get_um_futures_bnb_burn_status": ("um", "bnb_burn_status"),
     "toggle_bnb_burn_on_um_futures_trade": ("um", "toggle_bnb_burn"),
     "query_users_um_force_orders": ("um", "force_orders"),

@@ -8,14 +8,17 @@ See :mod:`binance_papi_async.api._generated` for the naming and charging rules.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
-from ..._decode import many
+from ..._decode import mapping, reading, reading_many, writing
 from ..._params import (
     Arg,
     Arguments,
+    add_extra_params,
+    requires,
     wire_bool,
     wire_decimal,
     wire_enum,
@@ -59,7 +62,13 @@ _FUND_AUTO_COLLECTION = Arguments(
 )
 _FUND_COLLECTION_BY_ASSET = Arguments(
     Arg("asset", "asset", wire_str, required=True),
+    Arg("amount", "amount", wire_decimal),
+    Arg("futureType", "future_type", wire_enum),
     Arg("recvWindow", "recv_window", wire_recv_window),
+    rules=(
+        requires("amount", "future_type"),
+        requires("future_type", "amount"),
+    ),
 )
 _NEGATIVE_BALANCE_EXCHANGE_RECORDS = Arguments(
     Arg("startTime", "start_time", wire_time, required=True),
@@ -76,10 +85,31 @@ _NEGATIVE_BALANCE_INTEREST_HISTORY = Arguments(
 _REPAY_FUTURES_NEGATIVE_BALANCE = Arguments(
     Arg("recvWindow", "recv_window", wire_recv_window),
 )
+_SET_UNIMMR_DROP_NOTIFICATION_STATUS = Arguments(
+    Arg("recvWindow", "recv_window", wire_recv_window),
+)
+_UNIMMR_DROP_NOTIFICATION_STATUS = Arguments(
+    Arg("recvWindow", "recv_window", wire_recv_window),
+)
 
-# Parsers of the array responses, built once.
-_many_QueryPortfolioMarginNegativeBalanceInterestHistoryItem = many(
-    QueryPortfolioMarginNegativeBalanceInterestHistoryItem.from_json
+# The parsers of the answers, built once (reads: reading; writes: writing).
+_AUTO_REPAY_FUTURES_STATUS_ANSWER = reading(GetAutoRepayFuturesStatusResponse)
+_BNB_TRANSFER_ANSWER = writing(BnbTransferResponse, "POST /papi/v1/bnb-transfer")
+_CHANGE_AUTO_REPAY_FUTURES_STATUS_ANSWER = writing(
+    ChangeAutoRepayFuturesStatusResponse, "POST /papi/v1/repay-futures-switch"
+)
+_FUND_AUTO_COLLECTION_ANSWER = writing(FundAutoCollectionResponse, "POST /papi/v1/auto-collection")
+_FUND_COLLECTION_BY_ASSET_ANSWER = writing(
+    FundCollectionByAssetResponse, "POST /papi/v1/asset-collection"
+)
+_NEGATIVE_BALANCE_EXCHANGE_RECORDS_ANSWER = reading(
+    QueryUserNegativeBalanceAutoExchangeRecordResponse
+)
+_NEGATIVE_BALANCE_INTEREST_HISTORY_ANSWER = reading_many(
+    QueryPortfolioMarginNegativeBalanceInterestHistoryItem
+)
+_REPAY_FUTURES_NEGATIVE_BALANCE_ANSWER = writing(
+    RepayFuturesNegativeBalanceResponse, "POST /papi/v1/repay-futures-negative-balance"
 )
 
 
@@ -107,7 +137,7 @@ class AccountAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=GetAutoRepayFuturesStatusResponse.from_json,
+            parse=_AUTO_REPAY_FUTURES_STATUS_ANSWER,
         )
 
     async def bnb_transfer(
@@ -125,7 +155,7 @@ class AccountAPIBase(Namespace):
 
         Args:
             amount (``amount``, DECIMAL, required)
-            transfer_side (``transferSide``, STRING, required): "TO_UM","FROM_UM"
+            transfer_side (``transferSide``, STRING, required): "TO_UM","FROM_UM".
 
         Notes from the endpoint's page:
             * The endpoint can only be called 10 times per 10 minutes in a rolling manner
@@ -136,7 +166,7 @@ class AccountAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=BnbTransferResponse.from_json,
+            parse=_BNB_TRANSFER_ANSWER,
         )
 
     async def change_auto_repay_futures_status(
@@ -153,7 +183,7 @@ class AccountAPIBase(Namespace):
 
         Args:
             auto_repay (``autoRepay``, STRING, required): Default: `true`; `false` for turn
-                off the auto-repay futures negative balance function
+                off the auto-repay futures negative balance function.
         """
         params = _CHANGE_AUTO_REPAY_FUTURES_STATUS.encode(auto_repay, recv_window)
         return await self._client._transport.request(
@@ -161,7 +191,7 @@ class AccountAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=ChangeAutoRepayFuturesStatusResponse.from_json,
+            parse=_CHANGE_AUTO_REPAY_FUTURES_STATUS_ANSWER,
         )
 
     async def fund_auto_collection(
@@ -186,13 +216,15 @@ class AccountAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=FundAutoCollectionResponse.from_json,
+            parse=_FUND_AUTO_COLLECTION_ANSWER,
         )
 
     async def fund_collection_by_asset(
         self,
         *,
         asset: str,
+        amount: Decimal | str | int | None = None,
+        future_type: Literal["UM", "CM", "OPTION"] | None = None,
         recv_window: int | None = None,
         timeout: Timeouts | None = None,
         max_wait: float | None = None,
@@ -203,17 +235,28 @@ class AccountAPIBase(Namespace):
 
         Args:
             asset (``asset``, STRING, required)
+            amount (``amount``, DECIMAL, optional): Amount to collect; sent together with
+                `futureType`. Without both, every wallet's whole balance of `asset` is
+                collected (the behaviour before 2026-10-15). Since 2026-10-15.
+            future_type (``futureType``, ENUM, optional): Wallet to collect from: `UM`,
+                `CM`, or `OPTION` (SPAN accounts only); sent together with `amount`. Since
+                2026-10-15.
+
+        Checked before sending (ValidationError naming the parameter):
+            * future_type is required with amount
+            * amount is required with future_type
 
         Notes from the endpoint's page:
             * The BNB transfer is not be supported
+            * `amount` and `futureType` must be sent together, or neither.
         """
-        params = _FUND_COLLECTION_BY_ASSET.encode(asset, recv_window)
+        params = _FUND_COLLECTION_BY_ASSET.encode(asset, amount, future_type, recv_window)
         return await self._client._transport.request(
             _specs.FUND_COLLECTION_BY_ASSET,
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=FundCollectionByAssetResponse.from_json,
+            parse=_FUND_COLLECTION_BY_ASSET_ANSWER,
         )
 
     async def negative_balance_exchange_records(
@@ -245,7 +288,7 @@ class AccountAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=QueryUserNegativeBalanceAutoExchangeRecordResponse.from_json,
+            parse=_NEGATIVE_BALANCE_EXCHANGE_RECORDS_ANSWER,
         )
 
     async def negative_balance_interest_history(
@@ -270,7 +313,7 @@ class AccountAPIBase(Namespace):
                 INCLUSIVE.
             end_time (``endTime``, LONG, optional): Timestamp in ms to get funding until
                 INCLUSIVE.
-            size (``size``, LONG, optional): Default:10 Max:100
+            size (``size``, LONG, optional): Default:10 Max:100.
 
         Notes from the endpoint's page:
             * Response in descending order
@@ -293,7 +336,7 @@ class AccountAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_QueryPortfolioMarginNegativeBalanceInterestHistoryItem,
+            parse=_NEGATIVE_BALANCE_INTEREST_HISTORY_ANSWER,
         )
 
     async def repay_futures_negative_balance(
@@ -313,5 +356,97 @@ class AccountAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=RepayFuturesNegativeBalanceResponse.from_json,
+            parse=_REPAY_FUTURES_NEGATIVE_BALANCE_ANSWER,
+        )
+
+    async def set_unimmr_drop_notification_status(
+        self,
+        *,
+        extra_params: Mapping[str, Any] | None = None,
+        recv_window: int | None = None,
+        timeout: Timeouts | None = None,
+        max_wait: float | None = None,
+    ) -> Mapping[str, Any]:
+        """Set uniMMR Drop Notification Status: ``POST /papi/v1/unimmr/notification`` (TRADE).
+
+        Portfolio Margin Pro accounts only (PM_PRO, PM_PRO_SPAN): a classic Portfolio Margin
+        account cannot use it. Effective 2026-10-29.
+
+        Charges 1500 request weight (weight on no page: the largest IP weight a papi page gives).
+
+        Args:
+            extra_params: more parameters, by Binance's names; the parameter that enables or
+                disables the notifications is named on no page available to this SDK
+                (spec/papi/SOURCE.md): send it as extra_params={name: value}
+
+        Returns the decoded JSON object: no page documents the answer.
+
+        Notes from the endpoint's page:
+            * Enable or disable uniMMR drop notifications (user-data-stream event
+              `uniMMRDrop`).
+            * Portfolio Margin Pro accounts only (PM PRO and PM PRO SPAN); a classic
+              Portfolio Margin account cannot use it.
+            * Notifications are disabled by default; when enabled, `uniMMRDrop` is pushed on
+              the Portfolio Margin Pro user data stream when uniMMR drops by more than 5%
+              from the reference value.
+
+        Uncertain: Only the change-log entry is available: the endpoint page (parameters,
+        weight, response) is in no stored copy; weight is null (unknown) and the enable/disable
+        parameter is not named there.
+
+        Uncertain: Security type inferred from the method (POST changes a setting: TRADE; GET
+        reads it: USER_DATA).
+        """
+        params = _SET_UNIMMR_DROP_NOTIFICATION_STATUS.encode(recv_window)
+        params = add_extra_params(
+            params, extra_params, frozenset({"recvWindow", "signature", "timestamp"})
+        )
+        return await self._client._transport.request(
+            _specs.SET_UNIMMR_DROP_NOTIFICATION_STATUS,
+            params,
+            timeout=timeout,
+            max_wait=max_wait,
+            parse=mapping,
+        )
+
+    async def unimmr_drop_notification_status(
+        self,
+        *,
+        recv_window: int | None = None,
+        timeout: Timeouts | None = None,
+        max_wait: float | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Mapping[str, Any]:
+        """Get uniMMR Drop Notification Status: ``GET /papi/v1/unimmr/notification`` (USER_DATA).
+
+        Portfolio Margin Pro accounts only (PM_PRO, PM_PRO_SPAN): a classic Portfolio Margin
+        account cannot use it. Effective 2026-10-29.
+
+        Charges 1500 request weight (weight on no page: the largest IP weight a papi page gives).
+
+        Returns the decoded JSON object: no page documents the answer.
+
+        Notes from the endpoint's page:
+            * Query whether uniMMR drop notifications are enabled.
+            * Portfolio Margin Pro accounts only (PM PRO and PM PRO SPAN); a classic
+              Portfolio Margin account cannot use it.
+            * Notifications are disabled by default; when enabled, `uniMMRDrop` is pushed on
+              the Portfolio Margin Pro user data stream when uniMMR drops by more than 5%
+              from the reference value.
+
+        Uncertain: Only the change-log entry is available: the endpoint page (parameters,
+        weight, response) is in no stored copy; weight is null (unknown) and the enable/disable
+        parameter is not named there.
+
+        Uncertain: Security type inferred from the method (POST changes a setting: TRADE; GET
+        reads it: USER_DATA).
+        """
+        params = _UNIMMR_DROP_NOTIFICATION_STATUS.encode(recv_window)
+        return await self._client._transport.request(
+            _specs.GET_UNIMMR_DROP_NOTIFICATION_STATUS,
+            params,
+            timeout=timeout,
+            max_wait=max_wait,
+            retry=retry,
+            parse=mapping,
         )

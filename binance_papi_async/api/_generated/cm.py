@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from ..._decode import many
+from ..._decode import reading, reading_many, writing
 from ..._params import (
     Arg,
     Arguments,
@@ -131,10 +131,9 @@ _FORCE_ORDERS = Arguments(
 )
 _INCOME_HISTORY = Arguments(
     Arg("symbol", "symbol", wire_str),
-    Arg("incomeType", "income_type", wire_str),
+    Arg("incomeType", "income_type", wire_enum),
     Arg("startTime", "start_time", wire_time),
     Arg("endTime", "end_time", wire_time),
-    Arg("page", "page", wire_int),
     Arg("limit", "limit", wire_int),
     Arg("recvWindow", "recv_window", wire_recv_window),
 )
@@ -270,20 +269,46 @@ _QUERY_ORDER = Arguments(
     rules=(one_of("order_id", "orig_client_order_id"),),
 )
 
-# Parsers of the array responses, built once.
-_many_CmAccountTradeListItem = many(CmAccountTradeListItem.from_json)
-_many_CmNotionalAndLeverageBracketsItem = many(CmNotionalAndLeverageBracketsItem.from_json)
-_many_CmPositionAdlQuantileEstimationItem = many(CmPositionAdlQuantileEstimationItem.from_json)
-_many_GetCmIncomeHistoryItem = many(GetCmIncomeHistoryItem.from_json)
-_many_QueryAllCmConditionalOrdersItem = many(QueryAllCmConditionalOrdersItem.from_json)
-_many_QueryAllCmOrdersItem = many(QueryAllCmOrdersItem.from_json)
-_many_QueryAllCurrentCmOpenConditionalOrdersItem = many(
-    QueryAllCurrentCmOpenConditionalOrdersItem.from_json
+# The parsers of the answers, built once (reads: reading; writes: writing).
+_ACCOUNT_DETAIL_ANSWER = reading(GetCmAccountDetailResponse)
+_ACCOUNT_TRADE_LIST_ANSWER = reading_many(CmAccountTradeListItem)
+_ADL_QUANTILE_ANSWER = reading_many(CmPositionAdlQuantileEstimationItem)
+_CANCEL_ALL_OPEN_CONDITIONAL_ORDERS_ANSWER = writing(
+    CancelAllCmOpenConditionalOrdersResponse, "DELETE /papi/v1/cm/conditional/allOpenOrders"
 )
-_many_QueryAllCurrentCmOpenOrdersItem = many(QueryAllCurrentCmOpenOrdersItem.from_json)
-_many_QueryCmModifyOrderHistoryItem = many(QueryCmModifyOrderHistoryItem.from_json)
-_many_QueryCmPositionInformationItem = many(QueryCmPositionInformationItem.from_json)
-_many_QueryUsersCmForceOrdersItem = many(QueryUsersCmForceOrdersItem.from_json)
+_CANCEL_ALL_OPEN_ORDERS_ANSWER = writing(
+    CancelAllCmOpenOrdersResponse, "DELETE /papi/v1/cm/allOpenOrders"
+)
+_CANCEL_CONDITIONAL_ORDER_ANSWER = writing(
+    CancelCmConditionalOrderResponse, "DELETE /papi/v1/cm/conditional/order"
+)
+_CANCEL_ORDER_ANSWER = writing(CancelCmOrderResponse, "DELETE /papi/v1/cm/order")
+_CHANGE_INITIAL_LEVERAGE_ANSWER = writing(
+    ChangeCmInitialLeverageResponse, "POST /papi/v1/cm/leverage"
+)
+_CHANGE_POSITION_MODE_ANSWER = writing(
+    ChangeCmPositionModeResponse, "POST /papi/v1/cm/positionSide/dual"
+)
+_COMMISSION_RATE_ANSWER = reading(GetUserCommissionRateForCmResponse)
+_FORCE_ORDERS_ANSWER = reading_many(QueryUsersCmForceOrdersItem)
+_INCOME_HISTORY_ANSWER = reading_many(GetCmIncomeHistoryItem)
+_LEVERAGE_BRACKETS_ANSWER = reading_many(CmNotionalAndLeverageBracketsItem)
+_MODIFY_ORDER_ANSWER = writing(ModifyCmOrderResponse, "PUT /papi/v1/cm/order")
+_NEW_CONDITIONAL_ORDER_ANSWER = writing(
+    NewCmConditionalOrderResponse, "POST /papi/v1/cm/conditional/order"
+)
+_NEW_ORDER_ANSWER = writing(NewCmOrderResponse, "POST /papi/v1/cm/order")
+_POSITION_INFORMATION_ANSWER = reading_many(QueryCmPositionInformationItem)
+_POSITION_MODE_ANSWER = reading(GetCmCurrentPositionModeResponse)
+_QUERY_ALL_CONDITIONAL_ORDERS_ANSWER = reading_many(QueryAllCmConditionalOrdersItem)
+_QUERY_ALL_ORDERS_ANSWER = reading_many(QueryAllCmOrdersItem)
+_QUERY_CONDITIONAL_ORDER_HISTORY_ANSWER = reading(QueryCmConditionalOrderHistoryResponse)
+_QUERY_MODIFY_ORDER_HISTORY_ANSWER = reading_many(QueryCmModifyOrderHistoryItem)
+_QUERY_OPEN_CONDITIONAL_ORDER_ANSWER = reading(QueryCurrentCmOpenConditionalOrderResponse)
+_QUERY_OPEN_CONDITIONAL_ORDERS_ANSWER = reading_many(QueryAllCurrentCmOpenConditionalOrdersItem)
+_QUERY_OPEN_ORDER_ANSWER = reading(QueryCurrentCmOpenOrderResponse)
+_QUERY_OPEN_ORDERS_ANSWER = reading_many(QueryAllCurrentCmOpenOrdersItem)
+_QUERY_ORDER_ANSWER = reading(QueryCmOrderResponse)
 
 
 class CmAPIBase(Namespace):
@@ -310,7 +335,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=GetCmAccountDetailResponse.from_json,
+            parse=_ACCOUNT_DETAIL_ANSWER,
         )
 
     async def account_trade_list(
@@ -370,7 +395,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_CmAccountTradeListItem,
+            parse=_ACCOUNT_TRADE_LIST_ANSWER,
         )
 
     async def adl_quantile(
@@ -396,7 +421,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_CmPositionAdlQuantileEstimationItem,
+            parse=_ADL_QUANTILE_ANSWER,
         )
 
     async def cancel_all_open_conditional_orders(
@@ -412,7 +437,7 @@ class CmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
         """
         params = _CANCEL_ALL_OPEN_CONDITIONAL_ORDERS.encode(symbol, recv_window)
         return await self._client._transport.request(
@@ -420,7 +445,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=CancelAllCmOpenConditionalOrdersResponse.from_json,
+            parse=_CANCEL_ALL_OPEN_CONDITIONAL_ORDERS_ANSWER,
         )
 
     async def cancel_all_open_orders(
@@ -436,7 +461,7 @@ class CmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
         """
         params = _CANCEL_ALL_OPEN_ORDERS.encode(symbol, recv_window)
         return await self._client._transport.request(
@@ -444,7 +469,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=CancelAllCmOpenOrdersResponse.from_json,
+            parse=_CANCEL_ALL_OPEN_ORDERS_ANSWER,
         )
 
     async def cancel_conditional_order(
@@ -462,7 +487,7 @@ class CmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             strategy_id (``strategyId``, LONG, optional)
             new_client_strategy_id (``newClientStrategyId``, STRING, optional)
 
@@ -480,7 +505,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=CancelCmConditionalOrderResponse.from_json,
+            parse=_CANCEL_CONDITIONAL_ORDER_ANSWER,
         )
 
     async def cancel_order(
@@ -498,7 +523,7 @@ class CmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             order_id (``orderId``, LONG, optional)
             orig_client_order_id (``origClientOrderId``, STRING, optional)
 
@@ -514,7 +539,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=CancelCmOrderResponse.from_json,
+            parse=_CANCEL_ORDER_ANSWER,
         )
 
     async def change_initial_leverage(
@@ -533,7 +558,7 @@ class CmAPIBase(Namespace):
         Args:
             symbol (``symbol``, STRING, required)
             leverage (``leverage``, INT, required): target initial leverage: int from 1 to
-                125
+                125.
         """
         params = _CHANGE_INITIAL_LEVERAGE.encode(symbol, leverage, recv_window)
         return await self._client._transport.request(
@@ -541,7 +566,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=ChangeCmInitialLeverageResponse.from_json,
+            parse=_CHANGE_INITIAL_LEVERAGE_ANSWER,
         )
 
     async def change_position_mode(
@@ -558,7 +583,7 @@ class CmAPIBase(Namespace):
 
         Args:
             dual_side_position (``dualSidePosition``, STRING, required): "true": Hedge Mode;
-                "false": One-way Mode
+                "false": One-way Mode.
         """
         params = _CHANGE_POSITION_MODE.encode(dual_side_position, recv_window)
         return await self._client._transport.request(
@@ -566,7 +591,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=ChangeCmPositionModeResponse.from_json,
+            parse=_CHANGE_POSITION_MODE_ANSWER,
         )
 
     async def commission_rate(
@@ -583,7 +608,7 @@ class CmAPIBase(Namespace):
         Charges 20 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
         """
         params = _COMMISSION_RATE.encode(symbol, recv_window)
         return await self._client._transport.request(
@@ -592,7 +617,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=GetUserCommissionRateForCmResponse.from_json,
+            parse=_COMMISSION_RATE_ANSWER,
         )
 
     async def force_orders(
@@ -636,17 +661,25 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_QueryUsersCmForceOrdersItem,
+            parse=_FORCE_ORDERS_ANSWER,
         )
 
     async def income_history(
         self,
         *,
         symbol: str | None = None,
-        income_type: str | None = None,
+        income_type: Literal[
+            "TRANSFER",
+            "WELCOME_BONUS",
+            "FUNDING_FEE",
+            "REALIZED_PNL",
+            "COMMISSION",
+            "INSURANCE_CLEAR",
+            "DELIVERED_SETTELMENT",
+        ]
+        | None = None,
         start_time: datetime | int | None = None,
         end_time: datetime | int | None = None,
-        page: int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
         timeout: Timeouts | None = None,
@@ -661,22 +694,23 @@ class CmAPIBase(Namespace):
             symbol (``symbol``, STRING, optional)
             income_type (``incomeType``, STRING, optional): "TRANSFER","WELCOME_BONUS",
                 "FUNDING_FEE", "REALIZED_PNL", "COMMISSION", "INSURANCE_CLEAR", and
-                "DELIVERED_SETTELMENT"
+                "DELIVERED_SETTELMENT".
             start_time (``startTime``, LONG, optional): Timestamp in ms to get funding from
                 INCLUSIVE.
             end_time (``endTime``, LONG, optional): Timestamp in ms to get funding until
                 INCLUSIVE.
-            page (``page``, INT, optional)
-            limit (``limit``, INT, optional): Default 100; max 1000
+            limit (``limit``, INT, optional): Default 100; max 1000.
 
         Notes from the endpoint's page:
             * If `incomeType` is not sent, all kinds of flow will be returned
             * "trandId" is unique in the same "incomeType" for a user
             * The interval between `startTime` and `endTime` can not exceed 200 days:
             * If `startTime` and `endTime` are not sent, the last 200 days will be returned
+            * `page` is no longer accepted (derivatives change log 2026-10-21, effective
+              2026-10-28): page through the history with `startTime` / `endTime`.
         """
         params = _INCOME_HISTORY.encode(
-            symbol, income_type, start_time, end_time, page, limit, recv_window
+            symbol, income_type, start_time, end_time, limit, recv_window
         )
         return await self._client._transport.request(
             _specs.GET_CM_INCOME_HISTORY,
@@ -684,7 +718,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_GetCmIncomeHistoryItem,
+            parse=_INCOME_HISTORY_ANSWER,
         )
 
     async def leverage_brackets(
@@ -710,7 +744,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_CmNotionalAndLeverageBracketsItem,
+            parse=_LEVERAGE_BRACKETS_ANSWER,
         )
 
     async def modify_order(
@@ -743,19 +777,19 @@ class CmAPIBase(Namespace):
         Charges 1 request weight + 1 order (page: "Request Weight(Order)").
 
         Args:
-            order_id (``orderId``, LONG, optional): Order ID
-            orig_client_order_id (``origClientOrderId``, STRING, optional): Client order ID
-            symbol (``symbol``, STRING, required): Symbol
-            side (``side``, ENUM, required): SELL, BUY
-            quantity (``quantity``, DECIMAL, required): Order quantity
-            price (``price``, DECIMAL, required): Order price
+            order_id (``orderId``, LONG, optional): Order ID.
+            orig_client_order_id (``origClientOrderId``, STRING, optional): Client order ID.
+            symbol (``symbol``, STRING, required): Symbol.
+            side (``side``, ENUM, required): SELL, BUY.
+            quantity (``quantity``, DECIMAL, required): Order quantity.
+            price (``price``, DECIMAL, required): Order price.
             price_match (``priceMatch``, ENUM, optional): only avaliable for
                 `LIMIT`/`STOP`/`TAKE_PROFIT` order; can be set to `OPPONENT`/ `OPPONENT_5`/
                 `OPPONENT_10`/ `OPPONENT_20`: /`QUEUE`/ `QUEUE_5`/ `QUEUE_10`/ `QUEUE_20`;
-                Can't be passed together with `price`
+                Can't be passed together with `price`.
             modify_id (``modifyId``, LONG, optional): User-defined modification identifier,
                 returned as-is in the response. Optional; not validated for uniqueness.
-                [only in newer official SDK, not on doc page copy; type mapped from SDK]
+                [only in newer official SDK, not on doc page copy; type mapped from SDK].
 
         Checked before sending (ValidationError naming the parameter):
             * order_id or orig_client_order_id must be given
@@ -790,7 +824,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=ModifyCmOrderResponse.from_json,
+            parse=_MODIFY_ORDER_ANSWER,
         )
 
     async def new_conditional_order(
@@ -821,31 +855,31 @@ class CmAPIBase(Namespace):
         Charges 1 request weight + 1 order (places/amends orders: also counted on the order budget).
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
-            side (``side``, ENUM, required): Side
+            symbol (``symbol``, STRING, required): Symbol.
+            side (``side``, ENUM, required): Side.
             position_side (``positionSide``, ENUM, optional): Default `BOTH` for One-way
                 Mode ; `LONG` or `SHORT` for Hedge Mode. It must be sent in Hedge Mode.
             strategy_type (``strategyType``, ENUM, required): "STOP", "STOP_MARKET",
-                "TAKE_PROFIT", "TAKE_PROFIT_MARKET", and "TRAILING_STOP_MARKET"
+                "TAKE_PROFIT", "TAKE_PROFIT_MARKET", and "TRAILING_STOP_MARKET".
             time_in_force (``timeInForce``, ENUM, optional)
             quantity (``quantity``, DECIMAL, optional)
             reduce_only (``reduceOnly``, STRING, optional): "true" or "false". default
-                "false". Cannot be sent in Hedge Mode
+                "false". Cannot be sent in Hedge Mode.
             price (``price``, DECIMAL, optional)
             working_type (``workingType``, ENUM, optional): stopPrice triggered by:
-                "MARK_PRICE", "CONTRACT_PRICE". Default "CONTRACT_PRICE"
+                "MARK_PRICE", "CONTRACT_PRICE". Default "CONTRACT_PRICE".
             price_protect (``priceProtect``, STRING, optional): "TRUE" or "FALSE", default
                 "FALSE". Used with `STOP`/`STOP_MARKET` or
-                `TAKE_PROFIT`/`TAKE_PROFIT_MARKET` orders
+                `TAKE_PROFIT`/`TAKE_PROFIT_MARKET` orders.
             new_client_strategy_id (``newClientStrategyId``, STRING, optional): A unique id
                 among open orders. Automatically generated if not sent. Can only be string
-                following the rule: `^[\\.A-Z\\:/a-z0-9_-]{1,36}$`
+                following the rule: `^[\\.A-Z\\:/a-z0-9_-]{1,36}$`.
             stop_price (``stopPrice``, DECIMAL, optional): Used with `STOP/STOP_MARKET` or
                 `TAKE_PROFIT/TAKE_PROFIT_MARKET` orders.
             activation_price (``activationPrice``, DECIMAL, optional): Used with
-                `TRAILING_STOP_MARKET` orders, default as the mark price
+                `TRAILING_STOP_MARKET` orders, default as the mark price.
             callback_rate (``callbackRate``, DECIMAL, optional): Used with
-                `TRAILING_STOP_MARKET` orders, min 0.1, max 5 where 1 for 1%
+                `TRAILING_STOP_MARKET` orders, min 0.1, max 5 where 1 for 1%.
 
         Checked before sending (ValidationError naming the parameter):
             * strategy_type=STOP needs quantity, price, stop_price
@@ -896,7 +930,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=NewCmConditionalOrderResponse.from_json,
+            parse=_NEW_CONDITIONAL_ORDER_ANSWER,
         )
 
     async def new_order(
@@ -932,25 +966,25 @@ class CmAPIBase(Namespace):
         Charges 1 request weight + 1 order (places/amends orders: also counted on the order budget).
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
-            side (``side``, ENUM, required): Side
+            symbol (``symbol``, STRING, required): Symbol.
+            side (``side``, ENUM, required): Side.
             position_side (``positionSide``, ENUM, optional): Default `BOTH` for One-way
                 Mode ; `LONG` or `SHORT` for Hedge Mode. It must be sent in Hedge Mode.
-            type (``type``, ENUM, required): "LIMIT", "MARKET"
+            type (``type``, ENUM, required): "LIMIT", "MARKET".
             time_in_force (``timeInForce``, ENUM, optional)
-            quantity (``quantity``, DECIMAL, optional): Place amount
+            quantity (``quantity``, DECIMAL, optional): Place amount.
             reduce_only (``reduceOnly``, STRING, optional): "true" or "false". default
                 "false". Cannot be sent in Hedge Mode.
-            price (``price``, DECIMAL, optional): Order price
+            price (``price``, DECIMAL, optional): Order price.
             price_match (``priceMatch``, ENUM, optional): only avaliable for
                 `LIMIT`/`STOP`/`TAKE_PROFIT` order; can be set to `OPPONENT`/ `OPPONENT_5`/
                 `OPPONENT_10`/ `OPPONENT_20`: /`QUEUE`/ `QUEUE_5`/ `QUEUE_10`/ `QUEUE_20`;
-                Can't be passed together with `price`
+                Can't be passed together with `price`.
             new_client_order_id (``newClientOrderId``, STRING, optional): A unique id among
                 open orders. Automatically generated if not sent. Can only be string
-                following the rule: `^[\\.A-Z\\:/a-z0-9_-]{1,32}$`
+                following the rule: `^[\\.A-Z\\:/a-z0-9_-]{1,32}$`.
             new_order_resp_type (``newOrderRespType``, ENUM, optional): "ACK", "RESULT",
-                default "ACK"
+                default "ACK".
 
         Checked before sending (ValidationError naming the parameter):
             * price_match and price cannot be given together
@@ -981,11 +1015,7 @@ class CmAPIBase(Namespace):
             recv_window,
         )
         return await self._client._transport.request(
-            _specs.NEW_CM_ORDER,
-            params,
-            timeout=timeout,
-            max_wait=max_wait,
-            parse=NewCmOrderResponse.from_json,
+            _specs.NEW_CM_ORDER, params, timeout=timeout, max_wait=max_wait, parse=_NEW_ORDER_ANSWER
         )
 
     async def position_information(
@@ -1021,7 +1051,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_QueryCmPositionInformationItem,
+            parse=_POSITION_INFORMATION_ANSWER,
         )
 
     async def position_mode(
@@ -1043,7 +1073,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=GetCmCurrentPositionModeResponse.from_json,
+            parse=_POSITION_MODE_ANSWER,
         )
 
     async def query_all_conditional_orders(
@@ -1089,7 +1119,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_QueryAllCmConditionalOrdersItem,
+            parse=_QUERY_ALL_CONDITIONAL_ORDERS_ANSWER,
         )
 
     async def query_all_orders(
@@ -1112,7 +1142,7 @@ class CmAPIBase(Namespace):
         Weight varies: 20 with symbol, 40 with pair (the limiter charges what the arguments cost).
 
         Args:
-            symbol (``symbol``, STRING, optional): Symbol [SDK marks required=False]
+            symbol (``symbol``, STRING, optional): Either `symbol` or `pair` must be sent.
             pair (``pair``, STRING, optional)
             order_id (``orderId``, LONG, optional)
             start_time (``startTime``, LONG, optional): Timestamp in ms to get funding from
@@ -1142,7 +1172,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_QueryAllCmOrdersItem,
+            parse=_QUERY_ALL_ORDERS_ANSWER,
         )
 
     async def query_conditional_order_history(
@@ -1161,7 +1191,7 @@ class CmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             strategy_id (``strategyId``, LONG, optional)
             new_client_strategy_id (``newClientStrategyId``, STRING, optional)
 
@@ -1185,7 +1215,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=QueryCmConditionalOrderHistoryResponse.from_json,
+            parse=_QUERY_CONDITIONAL_ORDER_HISTORY_ANSWER,
         )
 
     async def query_modify_order_history(
@@ -1207,14 +1237,14 @@ class CmAPIBase(Namespace):
         Charges 1 request weight + 1 order (page: "Request Weight(Order)").
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
-            order_id (``orderId``, LONG, optional): Order ID
-            orig_client_order_id (``origClientOrderId``, STRING, optional): Client order ID
+            symbol (``symbol``, STRING, required): Symbol.
+            order_id (``orderId``, LONG, optional): Order ID.
+            orig_client_order_id (``origClientOrderId``, STRING, optional): Client order ID.
             start_time (``startTime``, LONG, optional): Timestamp in ms to get modification
-                history from INCLUSIVE
+                history from INCLUSIVE.
             end_time (``endTime``, LONG, optional): Timestamp in ms to get modification
-                history until INCLUSIVE
-            limit (``limit``, INT, optional): Default 50, max 100
+                history until INCLUSIVE.
+            limit (``limit``, INT, optional): Default 50, max 100.
 
         Checked before sending (ValidationError naming the parameter):
             * order_id or orig_client_order_id must be given
@@ -1235,7 +1265,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_QueryCmModifyOrderHistoryItem,
+            parse=_QUERY_MODIFY_ORDER_HISTORY_ANSWER,
         )
 
     async def query_open_conditional_order(
@@ -1254,7 +1284,7 @@ class CmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             strategy_id (``strategyId``, LONG, optional)
             new_client_strategy_id (``newClientStrategyId``, STRING, optional)
 
@@ -1275,7 +1305,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=QueryCurrentCmOpenConditionalOrderResponse.from_json,
+            parse=_QUERY_OPEN_CONDITIONAL_ORDER_ANSWER,
         )
 
     async def query_open_conditional_orders(
@@ -1306,7 +1336,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_QueryAllCurrentCmOpenConditionalOrdersItem,
+            parse=_QUERY_OPEN_CONDITIONAL_ORDERS_ANSWER,
         )
 
     async def query_open_order(
@@ -1345,7 +1375,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=QueryCurrentCmOpenOrderResponse.from_json,
+            parse=_QUERY_OPEN_ORDER_ANSWER,
         )
 
     async def query_open_orders(
@@ -1378,7 +1408,7 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_QueryAllCurrentCmOpenOrdersItem,
+            parse=_QUERY_OPEN_ORDERS_ANSWER,
         )
 
     async def query_order(
@@ -1397,7 +1427,7 @@ class CmAPIBase(Namespace):
         Charges 1 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             order_id (``orderId``, LONG, optional)
             orig_client_order_id (``origClientOrderId``, STRING, optional)
 
@@ -1418,5 +1448,5 @@ class CmAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=QueryCmOrderResponse.from_json,
+            parse=_QUERY_ORDER_ANSWER,
         )

@@ -8,11 +8,12 @@ See :mod:`binance_papi_async.api._generated` for the naming and charging rules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal, overload
 
-from ..._decode import many
+from ..._decode import reading, reading_many, writing, writing_many
 from ..._params import (
     Arg,
     Arguments,
@@ -38,7 +39,9 @@ from ...models_generated.margin import (
     MarginAccountRepayResponse,
     MarginAccountTradeListItem,
     MarginMaxBorrowResponse,
-    NewMarginOrderResponse,
+    NewMarginOrderAckResponse,
+    NewMarginOrderFullResponse,
+    NewMarginOrderResultResponse,
     QueryAllMarginAccountOrdersItem,
     QueryCurrentMarginOpenOrderItem,
     QueryMarginAccountOrderResponse,
@@ -227,15 +230,40 @@ _REPAY_RECORDS = Arguments(
     rules=(one_of("tx_id", "start_time"),),
 )
 
-# Parsers of the array responses, built once.
-_many_CancelMarginAccountAllOpenOrdersOnASymbolItem = many(
-    CancelMarginAccountAllOpenOrdersOnASymbolItem.from_json
+# The parsers of the answers, built once (reads: reading; writes: writing).
+_ACCOUNT_TRADE_LIST_ANSWER = reading_many(MarginAccountTradeListItem)
+_BORROW_ANSWER = writing(MarginAccountBorrowResponse, "POST /papi/v1/marginLoan")
+_CANCEL_ALL_OPEN_ORDERS_ANSWER = writing_many(
+    CancelMarginAccountAllOpenOrdersOnASymbolItem, "DELETE /papi/v1/margin/allOpenOrders"
 )
-_many_MarginAccountTradeListItem = many(MarginAccountTradeListItem.from_json)
-_many_QueryAllMarginAccountOrdersItem = many(QueryAllMarginAccountOrdersItem.from_json)
-_many_QueryCurrentMarginOpenOrderItem = many(QueryCurrentMarginOpenOrderItem.from_json)
-_many_QueryMarginAccountsAllOcoItem = many(QueryMarginAccountsAllOcoItem.from_json)
-_many_QueryMarginAccountsOpenOcoItem = many(QueryMarginAccountsOpenOcoItem.from_json)
+_CANCEL_OCO_ANSWER = writing(
+    CancelMarginAccountOcoOrdersResponse, "DELETE /papi/v1/margin/orderList"
+)
+_CANCEL_ORDER_ANSWER = writing(CancelMarginAccountOrderResponse, "DELETE /papi/v1/margin/order")
+_FORCE_ORDERS_ANSWER = reading(QueryUsersMarginForceOrdersResponse)
+_INTEREST_HISTORY_ANSWER = reading(GetMarginBorrowLoanInterestHistoryResponse)
+_LOAN_RECORDS_ANSWER = reading(QueryMarginLoanRecordResponse)
+_MAX_BORROWABLE_ANSWER = reading(MarginMaxBorrowResponse)
+_MAX_WITHDRAW_ANSWER = reading(QueryMarginMaxWithdrawResponse)
+_NEW_OCO_ANSWER = writing(MarginAccountNewOcoResponse, "POST /papi/v1/margin/order/oco")
+_NEW_ORDER_ANSWERS: dict[
+    str,
+    Callable[
+        [Any], NewMarginOrderAckResponse | NewMarginOrderResultResponse | NewMarginOrderFullResponse
+    ],
+] = {
+    "ACK": writing(NewMarginOrderAckResponse, "POST /papi/v1/margin/order"),
+    "RESULT": writing(NewMarginOrderResultResponse, "POST /papi/v1/margin/order"),
+    "FULL": writing(NewMarginOrderFullResponse, "POST /papi/v1/margin/order"),
+}
+_QUERY_ALL_OCO_ANSWER = reading_many(QueryMarginAccountsAllOcoItem)
+_QUERY_ALL_ORDERS_ANSWER = reading_many(QueryAllMarginAccountOrdersItem)
+_QUERY_OCO_ANSWER = reading(QueryMarginAccountsOcoResponse)
+_QUERY_OPEN_OCO_ANSWER = reading_many(QueryMarginAccountsOpenOcoItem)
+_QUERY_OPEN_ORDERS_ANSWER = reading_many(QueryCurrentMarginOpenOrderItem)
+_QUERY_ORDER_ANSWER = reading(QueryMarginAccountOrderResponse)
+_REPAY_ANSWER = writing(MarginAccountRepayResponse, "POST /papi/v1/repayLoan")
+_REPAY_RECORDS_ANSWER = reading(QueryMarginRepayRecordResponse)
 
 
 class MarginAPIBase(Namespace):
@@ -262,7 +290,7 @@ class MarginAPIBase(Namespace):
         Charges 5 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             order_id (``orderId``, LONG, optional)
             start_time (``startTime``, LONG, optional): Timestamp in ms to get funding from
                 INCLUSIVE.
@@ -286,7 +314,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_MarginAccountTradeListItem,
+            parse=_ACCOUNT_TRADE_LIST_ANSWER,
         )
 
     async def borrow(
@@ -315,7 +343,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=MarginAccountBorrowResponse.from_json,
+            parse=_BORROW_ANSWER,
         )
 
     async def cancel_all_open_orders(
@@ -331,7 +359,7 @@ class MarginAPIBase(Namespace):
         Charges 5 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
         """
         params = _CANCEL_ALL_OPEN_ORDERS.encode(symbol, recv_window)
         return await self._client._transport.request(
@@ -339,7 +367,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=_many_CancelMarginAccountAllOpenOrdersOnASymbolItem,
+            parse=_CANCEL_ALL_OPEN_ORDERS_ANSWER,
         )
 
     async def cancel_oco(
@@ -358,13 +386,13 @@ class MarginAPIBase(Namespace):
         Charges 2 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             order_list_id (``orderListId``, LONG, optional): Either `orderListId` or
-                `listClientOrderId` must be provided
+                `listClientOrderId` must be provided.
             list_client_order_id (``listClientOrderId``, STRING, optional): Either
-                `orderListId` or `listClientOrderId` must be provided
+                `orderListId` or `listClientOrderId` must be provided.
             new_client_order_id (``newClientOrderId``, STRING, optional): Used to uniquely
-                identify this cancel. Automatically generated by default
+                identify this cancel. Automatically generated by default.
 
         Checked before sending (ValidationError naming the parameter):
             * order_list_id or list_client_order_id must be given
@@ -380,7 +408,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=CancelMarginAccountOcoOrdersResponse.from_json,
+            parse=_CANCEL_OCO_ANSWER,
         )
 
     async def cancel_order(
@@ -399,7 +427,7 @@ class MarginAPIBase(Namespace):
         Charges 2 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             order_id (``orderId``, LONG, optional)
             orig_client_order_id (``origClientOrderId``, STRING, optional)
             new_client_order_id (``newClientOrderId``, STRING, optional): Used to uniquely
@@ -419,7 +447,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=CancelMarginAccountOrderResponse.from_json,
+            parse=_CANCEL_ORDER_ANSWER,
         )
 
     async def force_orders(
@@ -444,8 +472,8 @@ class MarginAPIBase(Namespace):
             end_time (``endTime``, LONG, optional): Timestamp in ms to get funding until
                 INCLUSIVE.
             current (``current``, LONG, optional): Currently querying page. Start from 1.
-                Default:1
-            size (``size``, LONG, optional): Default:10 Max:100
+                Default:1.
+            size (``size``, LONG, optional): Default:10 Max:100.
         """
         params = _FORCE_ORDERS.encode(start_time, end_time, current, size, recv_window)
         return await self._client._transport.request(
@@ -454,7 +482,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=QueryUsersMarginForceOrdersResponse.from_json,
+            parse=_FORCE_ORDERS_ANSWER,
         )
 
     async def interest_history(
@@ -482,10 +510,10 @@ class MarginAPIBase(Namespace):
             end_time (``endTime``, LONG, optional): Timestamp in ms to get funding until
                 INCLUSIVE.
             current (``current``, LONG, optional): Currently querying page. Start from 1.
-                Default:1
-            size (``size``, LONG, optional): Default:10 Max:100
+                Default:1.
+            size (``size``, LONG, optional): Default:10 Max:100.
             archived (``archived``, STRING, optional): Default: `false`. Set to `true` for
-                archived data from 6 months ago
+                archived data from 6 months ago.
 
         Notes from the endpoint's page:
             * Response in descending order
@@ -514,7 +542,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=GetMarginBorrowLoanInterestHistoryResponse.from_json,
+            parse=_INTEREST_HISTORY_ANSWER,
         )
 
     async def loan_records(
@@ -538,16 +566,16 @@ class MarginAPIBase(Namespace):
 
         Args:
             asset (``asset``, STRING, required)
-            tx_id (``txId``, LONG, optional): the `tranId` in `POST/papi/v1/marginLoan`
+            tx_id (``txId``, LONG, optional): the `tranId` in `POST/papi/v1/marginLoan`.
             start_time (``startTime``, LONG, optional): Timestamp in ms to get funding from
                 INCLUSIVE.
             end_time (``endTime``, LONG, optional): Timestamp in ms to get funding until
                 INCLUSIVE.
             current (``current``, LONG, optional): Currently querying page. Start from 1.
-                Default:1
-            size (``size``, LONG, optional): Default:10 Max:100
+                Default:1.
+            size (``size``, LONG, optional): Default:10 Max:100.
             archived (``archived``, STRING, optional): Default: `false`. Set to `true` for
-                archived data from 6 months ago
+                archived data from 6 months ago.
 
         Checked before sending (ValidationError naming the parameter):
             * tx_id or start_time must be given
@@ -569,7 +597,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=QueryMarginLoanRecordResponse.from_json,
+            parse=_LOAN_RECORDS_ANSWER,
         )
 
     async def max_borrowable(
@@ -595,7 +623,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=MarginMaxBorrowResponse.from_json,
+            parse=_MAX_BORROWABLE_ANSWER,
         )
 
     async def max_withdraw(
@@ -621,7 +649,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=QueryMarginMaxWithdrawResponse.from_json,
+            parse=_MAX_WITHDRAW_ANSWER,
         )
 
     async def new_oco(
@@ -638,8 +666,8 @@ class MarginAPIBase(Namespace):
         stop_client_order_id: str | None = None,
         stop_limit_price: Decimal | str | int | None = None,
         stop_iceberg_qty: Decimal | str | int | None = None,
-        stop_limit_time_in_force: Literal["GTC", "FOK", "IOC"] | None = None,
-        new_order_resp_type: Literal["ACK", "RESULT", "FULL"] | None = None,
+        stop_limit_time_in_force: Literal["GTC", "IOC", "FOK"] | None = None,
+        new_order_resp_type: Literal["ACK", "RESULT"] | None = None,
         side_effect_type: Literal["NO_SIDE_EFFECT", "MARGIN_BUY", "AUTO_REPAY"] | None = None,
         recv_window: int | None = None,
         timeout: Timeouts | None = None,
@@ -652,21 +680,21 @@ class MarginAPIBase(Namespace):
         Args:
             symbol (``symbol``, STRING, required)
             list_client_order_id (``listClientOrderId``, STRING, optional): A unique Id for
-                the entire orderList
-            side (``side``, ENUM, required): See enum definitions: order side
+                the entire orderList.
+            side (``side``, ENUM, required): See enum definitions: order side.
             quantity (``quantity``, DECIMAL, required)
             limit_client_order_id (``limitClientOrderId``, STRING, optional): A unique Id
-                for the limit order
+                for the limit order.
             price (``price``, DECIMAL, required)
             limit_iceberg_qty (``limitIcebergQty``, DECIMAL, optional)
             stop_client_order_id (``stopClientOrderId``, STRING, optional): A unique Id for
-                the stop loss/stop loss limit leg
+                the stop loss/stop loss limit leg.
             stop_price (``stopPrice``, DECIMAL, required)
             stop_limit_price (``stopLimitPrice``, DECIMAL, optional): If provided,
                 stopLimitTimeInForce is required.
             stop_iceberg_qty (``stopIcebergQty``, DECIMAL, optional)
             stop_limit_time_in_force (``stopLimitTimeInForce``, ENUM, optional): Valid
-                values are `GTC/FOK/IOC`
+                values are `GTC/FOK/IOC`.
             new_order_resp_type (``newOrderRespType``, ENUM, optional): Set the response
                 JSON.
             side_effect_type (``sideEffectType``, ENUM, optional): NO_SIDE_EFFECT,
@@ -707,8 +735,159 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=MarginAccountNewOcoResponse.from_json,
+            parse=_NEW_OCO_ANSWER,
         )
+
+    @overload
+    async def new_order(
+        self,
+        *,
+        symbol: str,
+        side: Literal["BUY", "SELL"],
+        type: Literal[
+            "LIMIT",
+            "MARKET",
+            "STOP_LOSS",
+            "STOP_LOSS_LIMIT",
+            "TAKE_PROFIT",
+            "TAKE_PROFIT_LIMIT",
+            "LIMIT_MAKER",
+        ],
+        quantity: Decimal | str | int | None = None,
+        quote_order_qty: Decimal | str | int | None = None,
+        price: Decimal | str | int | None = None,
+        stop_price: Decimal | str | int | None = None,
+        new_client_order_id: str | None = None,
+        new_order_resp_type: Literal["ACK"],
+        iceberg_qty: Decimal | str | int | None = None,
+        side_effect_type: Literal["NO_SIDE_EFFECT", "MARGIN_BUY", "AUTO_REPAY", "AUTO_BORROW_REPAY"]
+        | None = None,
+        time_in_force: Literal["GTC", "IOC", "FOK"] | None = None,
+        self_trade_prevention_mode: Literal["NONE", "EXPIRE_TAKER", "EXPIRE_BOTH", "EXPIRE_MAKER"]
+        | None = None,
+        auto_repay_at_cancel: bool | None = None,
+        recv_window: int | None = None,
+        timeout: Timeouts | None = None,
+        max_wait: float | None = None,
+    ) -> NewMarginOrderAckResponse: ...
+
+    @overload
+    async def new_order(
+        self,
+        *,
+        symbol: str,
+        side: Literal["BUY", "SELL"],
+        type: Literal[
+            "LIMIT",
+            "MARKET",
+            "STOP_LOSS",
+            "STOP_LOSS_LIMIT",
+            "TAKE_PROFIT",
+            "TAKE_PROFIT_LIMIT",
+            "LIMIT_MAKER",
+        ],
+        quantity: Decimal | str | int | None = None,
+        quote_order_qty: Decimal | str | int | None = None,
+        price: Decimal | str | int | None = None,
+        stop_price: Decimal | str | int | None = None,
+        new_client_order_id: str | None = None,
+        new_order_resp_type: Literal["RESULT"],
+        iceberg_qty: Decimal | str | int | None = None,
+        side_effect_type: Literal["NO_SIDE_EFFECT", "MARGIN_BUY", "AUTO_REPAY", "AUTO_BORROW_REPAY"]
+        | None = None,
+        time_in_force: Literal["GTC", "IOC", "FOK"] | None = None,
+        self_trade_prevention_mode: Literal["NONE", "EXPIRE_TAKER", "EXPIRE_BOTH", "EXPIRE_MAKER"]
+        | None = None,
+        auto_repay_at_cancel: bool | None = None,
+        recv_window: int | None = None,
+        timeout: Timeouts | None = None,
+        max_wait: float | None = None,
+    ) -> NewMarginOrderResultResponse: ...
+
+    @overload
+    async def new_order(
+        self,
+        *,
+        symbol: str,
+        side: Literal["BUY", "SELL"],
+        type: Literal[
+            "LIMIT",
+            "MARKET",
+            "STOP_LOSS",
+            "STOP_LOSS_LIMIT",
+            "TAKE_PROFIT",
+            "TAKE_PROFIT_LIMIT",
+            "LIMIT_MAKER",
+        ],
+        quantity: Decimal | str | int | None = None,
+        quote_order_qty: Decimal | str | int | None = None,
+        price: Decimal | str | int | None = None,
+        stop_price: Decimal | str | int | None = None,
+        new_client_order_id: str | None = None,
+        new_order_resp_type: Literal["FULL"],
+        iceberg_qty: Decimal | str | int | None = None,
+        side_effect_type: Literal["NO_SIDE_EFFECT", "MARGIN_BUY", "AUTO_REPAY", "AUTO_BORROW_REPAY"]
+        | None = None,
+        time_in_force: Literal["GTC", "IOC", "FOK"] | None = None,
+        self_trade_prevention_mode: Literal["NONE", "EXPIRE_TAKER", "EXPIRE_BOTH", "EXPIRE_MAKER"]
+        | None = None,
+        auto_repay_at_cancel: bool | None = None,
+        recv_window: int | None = None,
+        timeout: Timeouts | None = None,
+        max_wait: float | None = None,
+    ) -> NewMarginOrderFullResponse: ...
+
+    @overload
+    async def new_order(
+        self,
+        *,
+        symbol: str,
+        side: Literal["BUY", "SELL"],
+        type: Literal[
+            "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT", "LIMIT_MAKER"
+        ],
+        quantity: Decimal | str | int | None = None,
+        quote_order_qty: Decimal | str | int | None = None,
+        price: Decimal | str | int | None = None,
+        stop_price: Decimal | str | int | None = None,
+        new_client_order_id: str | None = None,
+        new_order_resp_type: None = None,
+        iceberg_qty: Decimal | str | int | None = None,
+        side_effect_type: Literal["NO_SIDE_EFFECT", "MARGIN_BUY", "AUTO_REPAY", "AUTO_BORROW_REPAY"]
+        | None = None,
+        time_in_force: Literal["GTC", "IOC", "FOK"] | None = None,
+        self_trade_prevention_mode: Literal["NONE", "EXPIRE_TAKER", "EXPIRE_BOTH", "EXPIRE_MAKER"]
+        | None = None,
+        auto_repay_at_cancel: bool | None = None,
+        recv_window: int | None = None,
+        timeout: Timeouts | None = None,
+        max_wait: float | None = None,
+    ) -> NewMarginOrderAckResponse: ...
+
+    @overload
+    async def new_order(
+        self,
+        *,
+        symbol: str,
+        side: Literal["BUY", "SELL"],
+        type: Literal["LIMIT", "MARKET"],
+        quantity: Decimal | str | int | None = None,
+        quote_order_qty: Decimal | str | int | None = None,
+        price: Decimal | str | int | None = None,
+        stop_price: Decimal | str | int | None = None,
+        new_client_order_id: str | None = None,
+        new_order_resp_type: None = None,
+        iceberg_qty: Decimal | str | int | None = None,
+        side_effect_type: Literal["NO_SIDE_EFFECT", "MARGIN_BUY", "AUTO_REPAY", "AUTO_BORROW_REPAY"]
+        | None = None,
+        time_in_force: Literal["GTC", "IOC", "FOK"] | None = None,
+        self_trade_prevention_mode: Literal["NONE", "EXPIRE_TAKER", "EXPIRE_BOTH", "EXPIRE_MAKER"]
+        | None = None,
+        auto_repay_at_cancel: bool | None = None,
+        recv_window: int | None = None,
+        timeout: Timeouts | None = None,
+        max_wait: float | None = None,
+    ) -> NewMarginOrderFullResponse: ...
 
     async def new_order(
         self,
@@ -734,20 +913,20 @@ class MarginAPIBase(Namespace):
         side_effect_type: Literal["NO_SIDE_EFFECT", "MARGIN_BUY", "AUTO_REPAY", "AUTO_BORROW_REPAY"]
         | None = None,
         time_in_force: Literal["GTC", "IOC", "FOK"] | None = None,
-        self_trade_prevention_mode: Literal["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"]
+        self_trade_prevention_mode: Literal["NONE", "EXPIRE_TAKER", "EXPIRE_BOTH", "EXPIRE_MAKER"]
         | None = None,
         auto_repay_at_cancel: bool | None = None,
         recv_window: int | None = None,
         timeout: Timeouts | None = None,
         max_wait: float | None = None,
-    ) -> NewMarginOrderResponse:
+    ) -> NewMarginOrderAckResponse | NewMarginOrderResultResponse | NewMarginOrderFullResponse:
         """New Margin Order: ``POST /papi/v1/margin/order`` (TRADE).
 
         Charges 1 request weight + 1 order (places/amends orders: also counted on the order budget).
 
         Args:
             symbol (``symbol``, STRING, required)
-            side (``side``, ENUM, required): BUY ; SELL
+            side (``side``, ENUM, required): BUY ; SELL.
             type (``type``, ENUM, required)
             quantity (``quantity``, DECIMAL, optional)
             quote_order_qty (``quoteOrderQty``, DECIMAL, optional)
@@ -760,16 +939,16 @@ class MarginAPIBase(Namespace):
                 JSON. ACK, RESULT, or FULL; MARKET and LIMIT order types default to FULL,
                 all other orders default to ACK.
             iceberg_qty (``icebergQty``, DECIMAL, optional): Used with `LIMIT`,
-                `STOP_LOSS_LIMIT`, and `TAKE_PROFIT_LIMIT` to create an iceberg order
+                `STOP_LOSS_LIMIT`, and `TAKE_PROFIT_LIMIT` to create an iceberg order.
             side_effect_type (``sideEffectType``, ENUM, optional): `NO_SIDE_EFFECT`,
                 `MARGIN_BUY`, `AUTO_REPAY`,`AUTO_BORROW_REPAY`; default `NO_SIDE_EFFECT`.
-            time_in_force (``timeInForce``, ENUM, optional): GTC,IOC,FOK
+            time_in_force (``timeInForce``, ENUM, optional): GTC,IOC,FOK.
             self_trade_prevention_mode (``selfTradePreventionMode``, ENUM, optional):
                 `NONE`:No STP / `EXPIRE_TAKER`:expire taker order when STP triggers/
                 `EXPIRE_MAKER`:expire taker order when STP triggers/ `EXPIRE_BOTH`:expire
-                both orders when STP triggers
+                both orders when STP triggers.
             auto_repay_at_cancel (``autoRepayAtCancel``, BOOLEAN, optional):
-                只有在自动借款单或者自动借还单生效，true表示的是撤单后需要把订单产生的借款归还，默认为true
+                只有在自动借款单或者自动借还单生效，true表示的是撤单后需要把订单产生的借款归还，默认为true.
 
         Checked before sending (ValidationError naming the parameter):
             * type=LIMIT needs time_in_force, quantity, price
@@ -778,6 +957,11 @@ class MarginAPIBase(Namespace):
             * type=STOP_LOSS_LIMIT needs time_in_force, quantity, price, stop_price
             * type=TAKE_PROFIT_LIMIT needs time_in_force, quantity, price, stop_price
             * type=LIMIT_MAKER needs quantity, price
+
+        The result's type follows ``new_order_resp_type`` (ACK:
+        :class:`NewMarginOrderAckResponse`, RESULT: :class:`NewMarginOrderResultResponse`, FULL:
+        :class:`NewMarginOrderFullResponse`); without it, ``type`` decides: LIMIT gives FULL,
+        MARKET gives FULL, any other ACK.
 
         Uncertain: places/amends orders: presumably also counts toward the 1200/min account
         order limit; doc page labels it plain Request Weight
@@ -799,12 +983,13 @@ class MarginAPIBase(Namespace):
             auto_repay_at_cancel,
             recv_window,
         )
+        parse = _NEW_ORDER_ANSWERS.get(
+            params.get("newOrderRespType")
+            or {"LIMIT": "FULL", "MARKET": "FULL"}.get(params.get("type", ""), "ACK"),
+            _NEW_ORDER_ANSWERS["ACK"],
+        )
         return await self._client._transport.request(
-            _specs.NEW_MARGIN_ORDER,
-            params,
-            timeout=timeout,
-            max_wait=max_wait,
-            parse=NewMarginOrderResponse.from_json,
+            _specs.NEW_MARGIN_ORDER, params, timeout=timeout, max_wait=max_wait, parse=parse
         )
 
     async def query_all_oco(
@@ -825,7 +1010,7 @@ class MarginAPIBase(Namespace):
 
         Args:
             from_id (``fromId``, LONG, optional): If supplied, neither startTime or endTime
-                can be provided
+                can be provided.
             start_time (``startTime``, LONG, optional): Timestamp in ms to get funding from
                 INCLUSIVE.
             end_time (``endTime``, LONG, optional): Timestamp in ms to get funding until
@@ -843,7 +1028,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_QueryMarginAccountsAllOcoItem,
+            parse=_QUERY_ALL_OCO_ANSWER,
         )
 
     async def query_all_orders(
@@ -864,7 +1049,7 @@ class MarginAPIBase(Namespace):
         Charges 100 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             order_id (``orderId``, LONG, optional)
             start_time (``startTime``, LONG, optional): Timestamp in ms to get funding from
                 INCLUSIVE.
@@ -887,7 +1072,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_QueryAllMarginAccountOrdersItem,
+            parse=_QUERY_ALL_ORDERS_ANSWER,
         )
 
     async def query_oco(
@@ -906,9 +1091,9 @@ class MarginAPIBase(Namespace):
 
         Args:
             order_list_id (``orderListId``, LONG, optional): Either orderListId or
-                origClientOrderId must be provided
+                origClientOrderId must be provided.
             orig_client_order_id (``origClientOrderId``, STRING, optional): Either
-                orderListId or origClientOrderId must be provided
+                orderListId or origClientOrderId must be provided.
 
         Checked before sending (ValidationError naming the parameter):
             * order_list_id or orig_client_order_id must be given
@@ -920,7 +1105,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=QueryMarginAccountsOcoResponse.from_json,
+            parse=_QUERY_OCO_ANSWER,
         )
 
     async def query_open_oco(
@@ -942,7 +1127,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_QueryMarginAccountsOpenOcoItem,
+            parse=_QUERY_OPEN_OCO_ANSWER,
         )
 
     async def query_open_orders(
@@ -959,7 +1144,7 @@ class MarginAPIBase(Namespace):
         Charges 5 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
 
         Notes from the endpoint's page:
             * If the `symbol` is not sent, orders for all symbols will be returned in an
@@ -974,7 +1159,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=_many_QueryCurrentMarginOpenOrderItem,
+            parse=_QUERY_OPEN_ORDERS_ANSWER,
         )
 
     async def query_order(
@@ -993,7 +1178,7 @@ class MarginAPIBase(Namespace):
         Charges 10 request weight.
 
         Args:
-            symbol (``symbol``, STRING, required): Symbol
+            symbol (``symbol``, STRING, required): Symbol.
             order_id (``orderId``, LONG, optional)
             orig_client_order_id (``origClientOrderId``, STRING, optional)
 
@@ -1012,7 +1197,7 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=QueryMarginAccountOrderResponse.from_json,
+            parse=_QUERY_ORDER_ANSWER,
         )
 
     async def repay(
@@ -1041,7 +1226,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=MarginAccountRepayResponse.from_json,
+            parse=_REPAY_ANSWER,
         )
 
     async def repay_records(
@@ -1065,16 +1250,16 @@ class MarginAPIBase(Namespace):
 
         Args:
             asset (``asset``, STRING, required)
-            tx_id (``txId``, LONG, optional): the tranId in `POST/papi/v1/repayLoan`
+            tx_id (``txId``, LONG, optional): the tranId in `POST/papi/v1/repayLoan`.
             start_time (``startTime``, LONG, optional): Timestamp in ms to get funding from
                 INCLUSIVE.
             end_time (``endTime``, LONG, optional): Timestamp in ms to get funding until
                 INCLUSIVE.
             current (``current``, LONG, optional): Currently querying page. Start from 1.
-                Default:1
-            size (``size``, LONG, optional): Default:10 Max:100
+                Default:1.
+            size (``size``, LONG, optional): Default:10 Max:100.
             archived (``archived``, STRING, optional): Default: `false`. Set to `true` for
-                archived data from 6 months ago
+                archived data from 6 months ago.
 
         Checked before sending (ValidationError naming the parameter):
             * tx_id or start_time must be given
@@ -1096,5 +1281,5 @@ class MarginAPIBase(Namespace):
             timeout=timeout,
             max_wait=max_wait,
             retry=retry,
-            parse=QueryMarginRepayRecordResponse.from_json,
+            parse=_REPAY_RECORDS_ANSWER,
         )

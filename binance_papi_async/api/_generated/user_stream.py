@@ -8,12 +8,16 @@ See :mod:`binance_papi_async.api._generated` for the naming and charging rules.
 
 from __future__ import annotations
 
+from ..._decode import writing
 from ...endpoints import _table as _specs
 from ...models_generated.user_stream import StartUserDataStreamResponse
 from ...timeouts import Timeouts
 from .._base import Namespace
 
 __all__ = ["UserStreamAPIBase"]
+
+# The parsers of the answers, built once (reads: reading; writes: writing).
+_START_ANSWER = writing(StartUserDataStreamResponse, "POST /papi/v1/listenKey")
 
 
 class UserStreamAPIBase(Namespace):
@@ -67,5 +71,5 @@ class UserStreamAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
-            parse=StartUserDataStreamResponse.from_json,
+            parse=_START_ANSWER,
         )

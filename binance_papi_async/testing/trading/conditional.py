@@ -1,12 +1,15 @@
-"""UM and CM conditional (strategy) orders, and their triggers on mark moves.
+"""CM conditional (strategy) orders, and their triggers on mark moves.
 
-Serves ``/papi/v1/{um,cm}/conditional/order`` (new, cancel), ``openOrder``,
-``openOrders``, ``orderHistory``, ``allOrders`` and ``allOpenOrders``, once per
-product.  A conditional order rests as ``NEW`` (one that would trigger at once is
-refused with -2021); when the mark crosses its ``stopPrice``
-(:meth:`ConditionalDesk.trigger_crossed`) it becomes ``TRIGGERED`` and places its
-LIMIT or MARKET order through the :class:`~.futures.FuturesDesk`.
-TRAILING_STOP_MARKET orders never trigger.
+Serves ``/papi/v1/cm/conditional/order`` (new, cancel), ``openOrder``, ``openOrders``,
+``orderHistory``, ``allOrders`` and ``allOpenOrders``.  The UM ones
+(``/papi/v1/um/conditional/*``) are retired by Binance (HTTP 404 since 2026-04-28: UM
+conditional orders are algo orders, ``/papi/v1/um/algo/*``), so the simulator does not
+serve them either: they answer 404.  A conditional order rests as ``NEW`` (one that
+would trigger at once is refused with -2021); when the mark crosses its ``stopPrice``
+(:meth:`ConditionalDesk.trigger_crossed`, rules in :mod:`.triggers`, trailing stops
+included) it becomes ``TRIGGERED`` and places its LIMIT or MARKET order through the
+:class:`~.futures.FuturesDesk`.  ``newClientStrategyId`` is unique among the account's
+open conditional orders (-4116) and at most 36 characters (-4015).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from ..routing import Call, Handler, RouteKey
 from ..state import Account
 from . import views
 from .events import StreamEvents
-from .futures import FUTURES_TIF, POSITION_SIDES, FuturesDesk
+from .futures import FUTURES_TIF, FuturesDesk, position_side
 from .market import Market, bind
 from .params import (
     ZERO,
@@ -35,6 +38,8 @@ from .params import (
     side,
     unknown_order,
 )
+from .rules import check_futures
+from .triggers import TRAILING, reached, trailing_step
 
 __all__ = ["STRATEGY_TYPES", "ConditionalDesk"]
 
@@ -49,19 +54,18 @@ _CANCEL_ALL_MSG = "The operation of cancel all conditional open order is done."
 
 
 def triggers(s: StrategyOrder, mark: Decimal) -> bool:
-    """Whether ``mark`` reaches the stop price of ``s`` (STOP: BUY at or above, SELL at or
-    below; TAKE_PROFIT the opposite; TRAILING_STOP_MARKET never)."""
-    if s.strategy_type == "TRAILING_STOP_MARKET":
-        return False
-    stop_like = s.strategy_type.startswith("STOP")
-    buy = s.side == "BUY"
-    if stop_like == buy:
-        return mark >= s.stop_price
-    return mark <= s.stop_price
+    """Whether ``mark`` fires ``s`` (see :mod:`.triggers`); a trailing stop's tracking
+    state moves with each call."""
+    if s.strategy_type == TRAILING:
+        s.extreme, s.activated, fires = trailing_step(
+            s.side, s.activate_price, s.price_rate, s.extreme, s.activated, mark
+        )
+        return fires
+    return reached(s.strategy_type, s.side, s.stop_price, mark)
 
 
 class ConditionalDesk:
-    """UM / CM conditional orders (see the module documentation)."""
+    """CM conditional orders (see the module documentation)."""
 
     def __init__(self, market: Market, events: StreamEvents, futures: FuturesDesk) -> None:
         self._market = market
@@ -69,22 +73,17 @@ class ConditionalDesk:
         self._futures = futures
 
     def routes(self) -> dict[RouteKey, Handler]:
-        """The conditional order routes of both products, by ``(method, path)``."""
-        routes: dict[RouteKey, Handler] = {}
-        for product, prefix in (("UM", "/papi/v1/um"), ("CM", "/papi/v1/cm")):
-            base = f"{prefix}/conditional"
-            routes.update(
-                {
-                    ("POST", f"{base}/order"): bind(self.new_order, product),
-                    ("DELETE", f"{base}/order"): bind(self.cancel_order, product),
-                    ("GET", f"{base}/openOrder"): bind(self.query_open_order, product),
-                    ("GET", f"{base}/openOrders"): bind(self.open_orders, product),
-                    ("GET", f"{base}/orderHistory"): bind(self.order_history, product),
-                    ("GET", f"{base}/allOrders"): bind(self.all_orders, product),
-                    ("DELETE", f"{base}/allOpenOrders"): bind(self.cancel_all, product),
-                }
-            )
-        return routes
+        """The CM conditional order routes, by ``(method, path)``."""
+        base, product = "/papi/v1/cm/conditional", "CM"
+        return {
+            ("POST", f"{base}/order"): bind(self.new_order, product),
+            ("DELETE", f"{base}/order"): bind(self.cancel_order, product),
+            ("GET", f"{base}/openOrder"): bind(self.query_open_order, product),
+            ("GET", f"{base}/openOrders"): bind(self.open_orders, product),
+            ("GET", f"{base}/orderHistory"): bind(self.order_history, product),
+            ("GET", f"{base}/allOrders"): bind(self.all_orders, product),
+            ("DELETE", f"{base}/allOpenOrders"): bind(self.cancel_all, product),
+        }
 
     # -- triggers ----------------------------------------------------------------------------
 
@@ -121,38 +120,52 @@ class ConditionalDesk:
         )
         s.order_id = order.order_id
         self._market.push(name, (self._events.strategy_update(s, now),))
-        self._futures.place(name, account, order, now)
+        try:
+            self._futures.place(name, account, order, now)
+        except SimulatedError:  # e.g. a post-only order that would take: it never books
+            s.status = "EXPIRED"
+            self._market.push(name, (self._events.strategy_update(s, now),))
 
     # -- handlers ----------------------------------------------------------------------------
 
     def new_order(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
-        """``POST /papi/v1/{um,cm}/conditional/order``."""
+        """``POST /papi/v1/cm/conditional/order``."""
         name, acc = self._market.caller(call, account)
         mark = self._market.mark(product, params["symbol"])
-        s = self._strategy_from(product, acc, params, call.now)
-        if triggers(s, mark):
+        s = self._strategy_from(name, product, acc, params, call.now)
+        if s.strategy_type == TRAILING:
+            s.extreme, s.activated = mark, not s.activate_price
+        elif triggers(s, mark):
             raise SimulatedError(400, -2021, "Order would immediately trigger.")
         acc.book.strategies[s.strategy_id] = s
+        self._market.client_ids.register(name, "CM_STRATEGY", s.client_strategy_id, s)
         self._market.push(name, (self._events.strategy_update(s, call.now),))
         call.applied = True
         return views.strategy(s, "new")
 
     def _strategy_from(
-        self, product: str, acc: Account, params: dict[str, str], now: int
+        self, name: str, product: str, acc: Account, params: dict[str, str], now: int
     ) -> StrategyOrder:
         """The conditional order ``params`` describe, checked (a strategy id is taken)."""
+        market = self._market
+        symbol = params["symbol"]
         order_side = side(params)
         stype = params.get("strategyType", "")
         if stype not in STRATEGY_TYPES:
             raise SimulatedError(400, -1116, "Invalid orderType.")
         qty = positive(params, "quantity")
         price = positive(params, "price") if stype in ("STOP", "TAKE_PROFIT") else ZERO
-        stop = positive(params, "stopPrice") if stype != "TRAILING_STOP_MARKET" else ZERO
+        stop = positive(params, "stopPrice") if stype != TRAILING else ZERO
         activate = decimal(params, "activationPrice", required=False) or ZERO
-        rate = positive(params, "callbackRate") if stype == "TRAILING_STOP_MARKET" else ZERO
-        client_id = self._client_strategy_id(acc.book, params.get("newClientStrategyId"))
+        rate = positive(params, "callbackRate") if stype == TRAILING else ZERO
+        sent = tuple(p for p in (price, stop, activate) if p)
+        check_futures(product, market.rules(product, symbol), qty=qty, prices=sent)
+        pos_side = position_side(acc, product, params)
+        client_id = market.client_id(
+            name, "CM_STRATEGY", params.get("newClientStrategyId"), "newClientStrategyId"
+        )
         return StrategyOrder(
             product=product,
             symbol=params["symbol"],
@@ -160,7 +173,7 @@ class ConditionalDesk:
             client_strategy_id=client_id,
             strategy_type=stype,
             side=order_side,
-            position_side=choice(params, "positionSide", POSITION_SIDES, "BOTH"),
+            position_side=pos_side,
             time_in_force=choice(params, "timeInForce", FUTURES_TIF, "GTC"),
             quantity=qty,
             price=price,
@@ -177,20 +190,8 @@ class ConditionalDesk:
             price_match=params.get("priceMatch") or "NONE",
         )
 
-    def _client_strategy_id(self, book: Book, raw: str | None) -> str:
-        client_id = raw or self._market.new_client_id()
-        if not self._market.valid_client_id(client_id):
-            raise SimulatedError(400, -4015, "Client order id is not valid.")
-        if any(
-            s.client_strategy_id == client_id and s.status == "NEW"
-            for s in book.strategies.values()
-        ):
-            raise SimulatedError(400, -4116, "ClientOrderId is duplicated.")
-        return client_id
-
-    @staticmethod
     def _find(
-        book: Book, product: str, params: dict[str, str], missing: SimulatedError
+        self, name: str, book: Book, product: str, params: dict[str, str], missing: SimulatedError
     ) -> StrategyOrder:
         symbol = params.get("symbol")
         sid = integer(params, "strategyId")
@@ -202,12 +203,14 @@ class ConditionalDesk:
                 "Param 'newClientStrategyId' or 'strategyId' must be sent, but both were "
                 "empty/null!",
             )
-        for s in reversed(book.strategies.values()):
-            if (
-                s.product == product
-                and s.symbol == symbol
-                and (s.strategy_id == sid if sid is not None else s.client_strategy_id == cid)
-            ):
+        if sid is not None:
+            found = book.strategies.get(sid)
+            if found is not None and found.product == product and found.symbol == symbol:
+                return found
+            raise missing
+        assert cid is not None
+        for s in self._market.client_ids.holders(name, "CM_STRATEGY", cid, StrategyOrder):
+            if s.symbol == symbol:
                 return s
         raise missing
 
@@ -224,9 +227,9 @@ class ConditionalDesk:
     def cancel_order(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
-        """``DELETE /papi/v1/{um,cm}/conditional/order``."""
+        """``DELETE /papi/v1/cm/conditional/order``."""
         name, acc = self._market.caller(call, account)
-        s = self._find(acc.book, product, params, cancel_unknown())
+        s = self._find(name, acc.book, product, params, cancel_unknown())
         if s.status != "NEW":
             raise cancel_unknown()
         self._cancel(name, s, call.now)
@@ -236,9 +239,9 @@ class ConditionalDesk:
     def query_open_order(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
-        """``GET /papi/v1/{um,cm}/conditional/openOrder``: -2013 unless still ``NEW``."""
-        _, acc = self._market.caller(call, account)
-        s = self._find(acc.book, product, params, unknown_order())
+        """``GET /papi/v1/cm/conditional/openOrder``: -2013 unless still ``NEW``."""
+        name, acc = self._market.caller(call, account)
+        s = self._find(name, acc.book, product, params, unknown_order())
         if s.status != "NEW":
             raise unknown_order()
         view = views.strategy(s, "new")
@@ -248,7 +251,7 @@ class ConditionalDesk:
     def open_orders(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
-        """``GET /papi/v1/{um,cm}/conditional/openOrders`` (``symbol`` optional)."""
+        """``GET /papi/v1/cm/conditional/openOrders`` (``symbol`` optional)."""
         _, acc = self._market.caller(call, account)
         symbol = params.get("symbol")
         return [
@@ -260,15 +263,15 @@ class ConditionalDesk:
     def order_history(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
-        """``GET /papi/v1/{um,cm}/conditional/orderHistory`` (any status)."""
-        _, acc = self._market.caller(call, account)
-        s = self._find(acc.book, product, params, unknown_order())
+        """``GET /papi/v1/cm/conditional/orderHistory`` (any status)."""
+        name, acc = self._market.caller(call, account)
+        s = self._find(name, acc.book, product, params, unknown_order())
         return self._history(acc.book, s)
 
     def all_orders(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
-        """``GET /papi/v1/{um,cm}/conditional/allOrders``."""
+        """``GET /papi/v1/cm/conditional/allOrders``."""
         _, acc = self._market.caller(call, account)
         symbol = params.get("symbol")
         from_id = integer(params, "strategyId")
@@ -286,7 +289,7 @@ class ConditionalDesk:
     def cancel_all(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
-        """``DELETE /papi/v1/{um,cm}/conditional/allOpenOrders``."""
+        """``DELETE /papi/v1/cm/conditional/allOpenOrders``."""
         name, acc = self._market.caller(call, account)
         symbol = params["symbol"]
         self._market.mark(product, symbol)

@@ -3,9 +3,17 @@
 Serves ``/papi/v1/{um,cm}/order`` (new, modify, cancel, query), ``openOrder``,
 ``openOrders``, ``allOrders`` and ``allOpenOrders``, once per product.  The fill
 model is in :mod:`.trading`: MARKET and marketable LIMIT orders fill at once at the
-mark, others rest until :meth:`FuturesDesk.fill` is called for them on a mark move;
-fills change the position of ``(product, symbol, positionSide)`` and realize PnL
-into the product's wallet.
+mark (taker), others rest until a mark move crosses them or
+:meth:`~..simulator.PapiSimulator.fill` fills them (maker); the fills go through the
+:class:`~.ledger.Ledger` (positions, wallets, commission, trades, income).
+
+Orders are checked against the symbol's filters (:mod:`.rules`) and the account's
+position mode (one-way: ``positionSide`` BOTH, else -4061 "Order's position side does
+not match user's setting."; hedge mode: LONG or SHORT, and ``reduceOnly`` is refused
+with -1106).  ``newOrderRespType`` ACK (the default) answers the order as accepted
+(status NEW, nothing filled), RESULT as it stands once the placement is over.
+A modification is recorded in the amendment history (``orderAmendment``); one that
+leaves nothing to fill cancels the order, as on papi.
 """
 
 from __future__ import annotations
@@ -14,16 +22,18 @@ from decimal import Decimal
 from typing import Any
 
 from .._errors import SimulatedError, invalid, mandatory
-from ..book import Order, Position
+from ..book import Amendment, Order
 from ..routing import Call, Handler, RouteKey
 from ..state import Account
 from . import views
 from .events import StreamEvents
+from .ledger import Ledger
 from .market import Market, bind
 from .params import (
     ZERO,
     cancel_unknown,
     choice,
+    decimal,
     flag,
     in_window,
     integer,
@@ -32,20 +42,34 @@ from .params import (
     side,
     unknown_order,
 )
+from .rules import check_futures
 
-__all__ = ["FUTURES_TIF", "POSITION_SIDES", "FuturesDesk"]
+__all__ = ["FUTURES_TIF", "POSITION_SIDES", "FuturesDesk", "position_side"]
 
 POSITION_SIDES = ("BOTH", "LONG", "SHORT")
 FUTURES_TIF = ("GTC", "IOC", "FOK", "GTX", "GTD")
 _CANCEL_ALL_MSG = "The operation of cancel all open order is done."
 
 
+def position_side(account: Account, product: str, params: dict[str, str]) -> str:
+    """``positionSide`` checked against the account's position mode (see the module
+    documentation); ``reduceOnly`` is refused in hedge mode."""
+    value = choice(params, "positionSide", POSITION_SIDES, "BOTH")
+    hedge = account.book.dual_side.get(product, False)
+    if (value == "BOTH") == hedge:
+        raise SimulatedError(400, -4061, "Order's position side does not match user's setting.")
+    if hedge and "reduceOnly" in params:
+        raise SimulatedError(400, -1106, "Parameter 'reduceOnly' sent when not required.")
+    return value
+
+
 class FuturesDesk:
     """UM / CM orders and positions (see the module documentation)."""
 
-    def __init__(self, market: Market, events: StreamEvents) -> None:
+    def __init__(self, market: Market, events: StreamEvents, ledger: Ledger) -> None:
         self._market = market
         self._events = events
+        self._ledger = ledger
 
     def routes(self) -> dict[RouteKey, Handler]:
         """The order routes of both products, by ``(method, path)``."""
@@ -65,69 +89,25 @@ class FuturesDesk:
             )
         return routes
 
-    # -- fills and positions -----------------------------------------------------------------
+    # -- placing, filling, cancelling --------------------------------------------------------
 
-    def apply_fill(
-        self, account: Account, order: Order, qty: Decimal, price: Decimal, now: int
-    ) -> Decimal:
-        """Move the position; return the realized PnL (credited to the product's wallet)."""
-        market = self._market
-        book = account.book
-        key = (order.product, order.symbol, order.position_side)
-        pos = book.positions.setdefault(key, Position())
-        signed = qty if order.side == "BUY" else -qty
-        realized = ZERO
-        if pos.amount == 0 or (pos.amount > 0) == (signed > 0):
-            total = abs(pos.amount) + qty
-            pos.entry_price = (abs(pos.amount) * pos.entry_price + qty * price) / total
-            pos.amount += signed
-        else:
-            closing = min(abs(pos.amount), qty)
-            direction = 1 if pos.amount > 0 else -1
-            if order.product == "CM":
-                size = market.contract_size(order.symbol)
-                realized = closing * size * (1 / pos.entry_price - 1 / price) * direction
-            else:
-                realized = (price - pos.entry_price) * closing * direction
-            pos.amount += signed
-            if pos.amount == 0:
-                pos.entry_price = ZERO
-            elif (pos.amount > 0) != (direction > 0):
-                pos.entry_price = price  # flipped: the rest opened at this price
-        pos.realized += realized
-        pos.update_time = now
-        wallet_key = (order.product, market.margin_asset(order.product, order.symbol))
-        book.wallets[wallet_key] = book.wallets.get(wallet_key, ZERO) + realized
-        order.executed_qty += qty
-        order.cum_quote += qty * price
-        if order.product == "CM":
-            order.cum_base += qty * market.contract_size(order.symbol) / price
-        order.status = "FILLED"
-        order.update_time = now
-        return realized
+    def fill(
+        self, name: str, account: Account, order: Order, qty: Decimal, price: Decimal, now: int
+    ) -> None:
+        """Fill ``qty`` of a resting ``order`` at ``price`` (a maker fill)."""
+        self._ledger.futures_fill(name, account, order, qty, price, now, maker=True)
 
-    def fill(self, name: str, account: Account, order: Order, price: Decimal, now: int) -> None:
-        """Fill the rest of ``order`` at ``price``; push the trade and the account update."""
-        qty = order.quantity - order.executed_qty
-        realized = self.apply_fill(account, order, qty, price, now)
-        self._market.push(
-            name,
-            (
-                self._events.order_update(order, "TRADE", now, qty, price, realized),
-                self._events.account_update(account, order, now),
-            ),
-        )
-
-    def place(self, name: str, account: Account, order: Order, now: int) -> None:
-        """Book ``order`` (status NEW), then fill or expire it per the fill model.
+    def place(self, name: str, account: Account, order: Order, now: int) -> dict[str, Any]:
+        """Book ``order`` (status NEW), then fill or expire it per the fill model; returns
+        its ACK view (as accepted, before any fill).
 
         As on Binance, a post-only (GTX) order that would take and a FOK order that cannot
         fill at once are rejected (-5022 / -5021) and never recorded in the order history.
         """
         market = self._market
         mark = market.mark(order.product, order.symbol)
+        marketable = order.type == "MARKET" or market.marketable(order.side, order.price, mark)
         if order.type != "MARKET":
-            marketable = market.marketable(order.side, order.price, mark)
             if order.time_in_force == "GTX" and marketable:
                 raise SimulatedError(
                     400,
@@ -142,19 +122,21 @@ class FuturesDesk:
                     "Due to the order could not be filled immediately, the FOK order has "
                     "been rejected. The order will not be recorded in the order history",
                 )
-        account.book.orders[order.order_id] = order
+        market.book_order(name, account, order)
         market.push(name, (self._events.order_update(order, "NEW", now),))
-        if order.type == "MARKET" or market.marketable(order.side, order.price, mark):
-            self.fill(name, account, order, mark, now)
+        ack = views.futures_order(order, "new")
+        if marketable:
+            self._ledger.futures_fill(name, account, order, order.remaining, mark, now, maker=False)
         elif order.time_in_force == "IOC":
-            order.status = "EXPIRED"
-            order.update_time = now
-            market.push(name, (self._events.order_update(order, "EXPIRED", now),))
+            self.end(name, account, order, "EXPIRED", now)
+        return ack
 
-    def _cancel(self, name: str, order: Order, now: int) -> None:
-        order.status = "CANCELED"
+    def end(self, name: str, account: Account, order: Order, status: str, now: int) -> None:
+        """Take a working ``order`` off the book (CANCELED or EXPIRED)."""
+        order.status = status
         order.update_time = now
-        self._market.push(name, (self._events.order_update(order, "CANCELED", now),))
+        self._market.push(name, (self._events.order_update(order, status, now),))
+        self._market.order_done(name, account, order, now)
 
     # -- handlers ----------------------------------------------------------------------------
 
@@ -163,30 +145,41 @@ class FuturesDesk:
     ) -> Any:
         """``POST /papi/v1/{um,cm}/order``."""
         name, acc = self._market.caller(call, account)
-        order = self._order_from(product, acc, params, call.now)
-        self.place(name, acc, order, call.now)
+        resp_type = choice(params, "newOrderRespType", ("ACK", "RESULT"), "ACK")
+        order = self._order_from(name, product, acc, params, call.now)
+        ack = self.place(name, acc, order, call.now)
         call.applied = True
-        return views.futures_order(order, "new")
+        return ack if resp_type == "ACK" else views.futures_order(order, "new")
 
-    def _order_from(self, product: str, acc: Account, params: dict[str, str], now: int) -> Order:
+    def _order_from(
+        self, name: str, product: str, acc: Account, params: dict[str, str], now: int
+    ) -> Order:
         """The order ``params`` describe, checked (not booked yet)."""
         market = self._market
         symbol = params["symbol"]
-        market.mark(product, symbol)
+        mark = market.mark(product, symbol)
         order_side = side(params)
         otype = params.get("type", "")
         if otype not in ("LIMIT", "MARKET"):
             raise SimulatedError(400, -1116, "Invalid orderType.")
         qty = positive(params, "quantity")
-        position_side = choice(params, "positionSide", POSITION_SIDES, "BOTH")
+        pos_side = position_side(acc, product, params)
         reduce_only = flag(params, "reduceOnly")
-        price, tif, gtd = self._price_terms(otype, params)
+        price, tif, gtd = self._price_terms(otype, params, mark)
+        check_futures(
+            product,
+            market.rules(product, symbol),
+            qty=qty,
+            prices=(price,) if "price" in params else (),
+            notional_price=price if otype == "LIMIT" else mark,
+            reduce_only=reduce_only,
+        )
         if reduce_only:
-            pos = acc.book.positions.get((product, symbol, position_side))
+            pos = acc.book.positions.get((product, symbol, pos_side))
             amount = pos.amount if pos is not None else ZERO
             if amount == 0 or (amount > 0) == (order_side == "BUY"):
                 raise SimulatedError(400, -2022, "ReduceOnly Order is rejected.")
-        client_id = market.client_id(acc.book, product, params.get("newClientOrderId"))
+        client_id = market.client_id(name, product, params.get("newClientOrderId"))
         return Order(
             product=product,
             symbol=symbol,
@@ -199,7 +192,7 @@ class FuturesDesk:
             price=price,
             time=now,
             update_time=now,
-            position_side=position_side,
+            position_side=pos_side,
             reduce_only=reduce_only,
             self_trade_prevention_mode=params.get("selfTradePreventionMode") or "NONE",
             good_till_date=gtd,
@@ -208,11 +201,12 @@ class FuturesDesk:
         )
 
     @staticmethod
-    def _price_terms(otype: str, params: dict[str, str]) -> tuple[Decimal, str, int]:
-        """(price, timeInForce, goodTillDate) of a LIMIT or MARKET order."""
+    def _price_terms(otype: str, params: dict[str, str], mark: Decimal) -> tuple[Decimal, str, int]:
+        """(price, timeInForce, goodTillDate) of a LIMIT or MARKET order; a LIMIT order
+        with ``priceMatch`` and no price is priced at the mark (the only price there is)."""
         if otype != "LIMIT":
             return ZERO, choice(params, "timeInForce", FUTURES_TIF, "GTC"), 0
-        price = positive(params, "price")
+        price = decimal(params, "price", required=not params.get("priceMatch")) or mark
         tif = params.get("timeInForce")
         if not tif:
             raise mandatory("timeInForce")
@@ -231,40 +225,72 @@ class FuturesDesk:
         """``PUT /papi/v1/{um,cm}/order``: new price and quantity of a working LIMIT order."""
         market = self._market
         name, acc = market.caller(call, account)
-        order = market.find(acc.book, product, params, unknown_order())
+        order = market.find(name, acc.book, product, params, unknown_order())
         order_side = side(params)
         qty = positive(params, "quantity")
         price = positive(params, "price")
         if not order.is_open:
-            raise SimulatedError(400, -2013, "Order does not exist.")
+            raise unknown_order()
         if order.type != "LIMIT":
             raise SimulatedError(400, -1116, "Invalid orderType.")
         if order_side != order.side:
             raise invalid("side")
-        if qty < order.executed_qty:
-            raise invalid("quantity")
+        check_futures(product, market.rules(product, order.symbol), qty=qty, prices=(price,))
         if qty == order.quantity and price == order.price:
             raise SimulatedError(400, -5027, "No need to modify the order.")
-        order.quantity = qty
-        order.price = price
+        self._record_amendment(acc, order, qty, price, integer(params, "modifyId"), call.now)
+        order.quantity, order.price = qty, price
         order.update_time = call.now
-        order.amendments += 1
-        market.push(name, (self._events.order_update(order, "AMENDMENT", call.now),))
-        mark = market.mark(product, order.symbol)
-        if market.marketable(order.side, order.price, mark):
-            self.fill(name, acc, order, mark, call.now)
         call.applied = True
+        mark = market.mark(product, order.symbol)
+        marketable = market.marketable(order.side, order.price, mark)
+        if qty <= order.executed_qty or (order.time_in_force == "GTX" and marketable):
+            self.end(name, acc, order, "CANCELED", call.now)  # the amendment cancels it
+            return views.futures_order(order, "modify")
+        market.push(name, (self._events.order_update(order, "AMENDMENT", call.now),))
+        if marketable:
+            self._ledger.futures_fill(
+                name, acc, order, order.remaining, mark, call.now, maker=False
+            )
         return views.futures_order(order, "modify")
+
+    def _record_amendment(
+        self,
+        account: Account,
+        order: Order,
+        qty: Decimal,
+        price: Decimal,
+        modify_id: int | None,
+        now: int,
+    ) -> None:
+        order.amendments += 1
+        account.book.amendments.append(
+            Amendment(
+                product=order.product,
+                symbol=order.symbol,
+                amendment_id=self._market.tx_id(),
+                order_id=order.order_id,
+                client_order_id=order.client_order_id,
+                time=now,
+                price_before=order.price,
+                price_after=price,
+                qty_before=order.quantity,
+                qty_after=qty,
+                count=order.amendments,
+                price_match=order.price_match,
+                modify_id=modify_id,
+            )
+        )
 
     def cancel_order(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
         """``DELETE /papi/v1/{um,cm}/order``."""
         name, acc = self._market.caller(call, account)
-        order = self._market.find(acc.book, product, params, cancel_unknown())
+        order = self._market.find(name, acc.book, product, params, cancel_unknown())
         if not order.is_open:
             raise cancel_unknown()
-        self._cancel(name, order, call.now)
+        self.end(name, acc, order, "CANCELED", call.now)
         call.applied = True
         return views.futures_order(order, "cancel")
 
@@ -272,16 +298,16 @@ class FuturesDesk:
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
         """``GET /papi/v1/{um,cm}/order``."""
-        _, acc = self._market.caller(call, account)
-        order = self._market.find(acc.book, product, params, unknown_order())
+        name, acc = self._market.caller(call, account)
+        order = self._market.find(name, acc.book, product, params, unknown_order())
         return views.futures_order(order, "query")
 
     def query_open_order(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
         """``GET /papi/v1/{um,cm}/openOrder``: -2013 unless the order is still working."""
-        _, acc = self._market.caller(call, account)
-        order = self._market.find(acc.book, product, params, unknown_order())
+        name, acc = self._market.caller(call, account)
+        order = self._market.find(name, acc.book, product, params, unknown_order())
         if not order.is_open:
             raise unknown_order()
         return views.futures_order(order, "query")
@@ -326,6 +352,6 @@ class FuturesDesk:
         name, acc = self._market.caller(call, account)
         self._market.mark(product, params["symbol"])
         for order in acc.book.open_orders(product, params["symbol"]):
-            self._cancel(name, order, call.now)
+            self.end(name, acc, order, "CANCELED", call.now)
         call.applied = True
         return {"code": 200, "msg": _CANCEL_ALL_MSG}

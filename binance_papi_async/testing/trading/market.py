@@ -2,14 +2,14 @@
 
 One :class:`Market` per simulator.  It reads the state through its host (the
 simulator replaces ``state`` on reset), prices symbols (marks, or derived from the
-USD prices), hands out order / strategy / transaction ids (increasing across
-resets) and client order ids, finds orders, and pushes events to the user data
-stream of an account.
+USD prices), gives their filters and commission rates, hands out order / strategy /
+transaction ids (increasing across resets), keeps the client-id index
+(:attr:`Market.client_ids`, :mod:`.clientids`), finds orders, tells the desks when an
+order is done, and pushes events to the user data stream of an account.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
@@ -18,12 +18,15 @@ from typing import Any, Protocol
 from .._errors import SimulatedError
 from ..book import Book, Order, Position
 from ..routing import Call, Handler
-from ..state import Account, RepayRecord, SimState
+from ..state import Account, Commission, RepayRecord, SimState, SymbolRules
+from .clientids import CLIENT_ID_RULES, ClientIds
 from .params import ZERO, integer
 
-__all__ = ["EventSink", "Host", "Market", "ProductHandler", "bind"]
+__all__ = ["EventSink", "Host", "Market", "OrderDone", "ProductHandler", "bind"]
 
-_CLIENT_ID = re.compile(r"^[.A-Za-z0-9:/_-]{1,36}$")
+#: Called when an order is done (filled, cancelled, expired): ``(account name, account,
+#: order, server ms)``.
+OrderDone = Callable[[str, Account, Order, int], None]
 
 #: A handler serving both products: ``(product, call, account, params) -> payload``.
 ProductHandler = Callable[[str, Call, Account | None, dict[str, str]], Any]
@@ -66,6 +69,23 @@ class Market:
         self._next_order_id = 9_007_199_254_740_993  # 2**53 + 1: not exact as a float
         self._next_strategy_id = 9_100_000_000_000_001
         self._next_tx_id = 2_970_933_056_000_001
+        #: Which order holds which client id (see :mod:`.clientids`).
+        self.client_ids = ClientIds()
+        self._done: list[OrderDone] = []
+
+    def reset(self) -> None:
+        """The books were replaced: forget their client ids (ids keep increasing)."""
+        self.client_ids.clear()
+
+    def on_order_done(self, listener: OrderDone) -> None:
+        """Call ``listener`` whenever an order is done (see :meth:`order_done`)."""
+        self._done.append(listener)
+
+    def order_done(self, name: str, account: Account, order: Order, now: int) -> None:
+        """``order`` was filled, cancelled or expired: tell the listeners (e.g. the algo
+        order that placed it)."""
+        for listener in self._done:
+            listener(name, account, order, now)
 
     @property
     def state(self) -> SimState:
@@ -102,6 +122,14 @@ class Market:
             if symbol.endswith(quote) and symbol[: -len(quote)] in prices:
                 return symbol[: -len(quote)], quote
         raise SimulatedError(400, -1121, "Invalid symbol.")
+
+    def rules(self, product: str, symbol: str) -> SymbolRules:
+        """The filters of ``symbol`` (see :mod:`.rules`)."""
+        return self._host.state.rules(product, symbol)
+
+    def rates(self, product: str) -> Commission:
+        """The maker / taker commission rates of ``product``."""
+        return self._host.state.rates(product)
 
     @staticmethod
     def contract_size(symbol: str) -> Decimal:
@@ -150,35 +178,45 @@ class Market:
         """A random 22-character client order id, like Binance's."""
         return secrets.token_urlsafe(16)[:22]
 
-    @staticmethod
-    def valid_client_id(raw: str) -> bool:
-        """Whether ``raw`` is 1..36 characters of ``[.A-Za-z0-9:/_-]``."""
-        return _CLIENT_ID.match(raw) is not None
+    def client_id(
+        self, name: str, kind: str, raw: str | None, param: str = "newClientOrderId"
+    ) -> str:
+        """The client id ``raw`` checked for ``kind`` (see :mod:`.clientids`), or a new one.
 
-    def client_id(self, book: Book, product: str, raw: str | None) -> str:
-        """``newClientOrderId`` checked (-4015 / -4116; margin -1100 / -2010), or a new one."""
+        Not allowed: -4015 "Client order id is not valid." (margin: -1100 naming
+        ``param``); held by an open order of the account: -4116 "ClientOrderId is
+        duplicated." (margin: -2010 "Duplicate order sent.").
+        """
+        margin = kind.startswith("MARGIN")
         if raw is None or raw == "":
             return self.new_client_id()
-        if not self.valid_client_id(raw):
-            if product == "MARGIN":
+        if not self.client_ids.valid(kind, raw):
+            if margin:
+                legal = CLIENT_ID_RULES[kind].pattern
                 raise SimulatedError(
                     400,
                     -1100,
-                    "Illegal characters found in parameter 'newClientOrderId'; legal range is "
-                    "'^[a-zA-Z0-9-_]{1,36}$'.",
+                    f"Illegal characters found in parameter '{param}'; legal range is '{legal}'.",
                 )
             raise SimulatedError(400, -4015, "Client order id is not valid.")
-        if any(o.client_order_id == raw for o in book.open_orders(product)):
-            if product == "MARGIN":
+        if self.client_ids.open_holder(name, kind, raw) is not None:
+            if margin:
                 raise SimulatedError(400, -2010, "Duplicate order sent.")
             raise SimulatedError(400, -4116, "ClientOrderId is duplicated.")
         return raw
 
     # -- lookups -----------------------------------------------------------------------------
 
-    @staticmethod
-    def find(book: Book, product: str, params: dict[str, str], missing: SimulatedError) -> Order:
-        """The order named by ``orderId`` or ``origClientOrderId`` (newest of that id)."""
+    def find(
+        self,
+        name: str,
+        book: Book,
+        product: str,
+        params: dict[str, str],
+        missing: SimulatedError,
+    ) -> Order:
+        """The order named by ``orderId`` (which prevails) or ``origClientOrderId`` (the
+        newest order of the symbol that carried that id)."""
         symbol = params.get("symbol")
         order_id = integer(params, "orderId")
         client_id = params.get("origClientOrderId")
@@ -193,14 +231,16 @@ class Market:
             if order is None or order.product != product or order.symbol != symbol:
                 raise missing
             return order
-        for order in reversed(book.orders.values()):
-            if (
-                order.product == product
-                and order.symbol == symbol
-                and order.client_order_id == client_id
-            ):
+        assert client_id is not None
+        for order in self.client_ids.holders(name, product, client_id, Order):
+            if order.symbol == symbol:
                 return order
         raise missing
+
+    def book_order(self, name: str, account: Account, order: Order) -> None:
+        """Record ``order`` in the account's book and the client-id index."""
+        account.book.orders[order.order_id] = order
+        self.client_ids.register(name, order.product, order.client_order_id, order)
 
     @staticmethod
     def caller(call: Call, account: Account | None) -> tuple[str, Account]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .._errors import invalid, mandatory
+from .._errors import SimulatedError, invalid, mandatory
 from ..book import Position
 from ..routing import Call, Handler, RouteKey
 from ..state import ZERO, Account, fmt8
 from .market import Market, bind
 from .params import integer, plain
+from .rules import MAX_LEVERAGE, bracket_for, max_for_leverage
 
 __all__ = ["DEFAULT_LEVERAGE", "Portfolio"]
 
@@ -211,12 +212,13 @@ class Portfolio:
             "positionSide": side,
             "updateTime": pos.update_time,
         }
+        most = format(max_for_leverage(product, leverage), "f")
         if product == "CM":
             size = market.contract_size(symbol)
-            d["maxQty"] = "1000"
+            d["maxQty"] = most
             d["notionalValue"] = fmt8(pos.amount * size / mark)
         else:
-            d["maxNotionalValue"] = "50000000"
+            d["maxNotionalValue"] = most
             d["notional"] = fmt8(pos.amount * mark)
         return d
 
@@ -225,9 +227,10 @@ class Portfolio:
     ) -> Any:
         """``GET /papi/v1/um/account``, ``/papi/v2/um/account``, ``/papi/v1/cm/account``.
 
-        Wallet = realized PnL; initial margin = |notional| / leverage; maintenance
-        margin = 0.5 % of |notional|; no open-order margin.  ``product`` ``UM2`` is
-        the v2 UM shape.
+        Wallet: transfers, realized PnL, commission and funding; initial margin =
+        |notional| / leverage; maintenance margin from the leverage brackets
+        (:mod:`.rules`: notional x rate - cum; CM in the base asset); no open-order
+        margin.  ``product`` ``UM2`` is the v2 UM shape.
         """
         _, acc = self._market.caller(call, account)
         v2 = product == "UM2"
@@ -277,7 +280,8 @@ class Portfolio:
         else:
             notional = abs(pos.amount) * mark
         initial = notional / leverage
-        maint = notional * Decimal("0.005")
+        bracket = bracket_for(product, notional)
+        maint = notional * bracket.mmr - bracket.cum
         up = market.unrealized(product, symbol, pos, mark)
         total = totals.setdefault(asset, [ZERO, ZERO, ZERO])
         total[0] += up
@@ -303,24 +307,36 @@ class Portfolio:
                 "entryPrice": plain(pos.entry_price),
             }
         )
+        most = format(max_for_leverage(product, leverage), "f")
         if product == "CM":
-            entry["maxQty"] = "1000"
+            entry["maxQty"] = most
         else:
-            entry.update({"maxNotional": "50000000", "bidNotional": "0", "askNotional": "0"})
+            entry.update({"maxNotional": most, "bidNotional": "0", "askNotional": "0"})
         return entry
 
     def change_leverage(
         self, product: str, call: Call, account: Account | None, params: dict[str, str]
     ) -> Any:
-        """``POST /papi/v1/{um,cm}/leverage`` (1..125)."""
-        _, acc = self._market.caller(call, account)
+        """``POST /papi/v1/{um,cm}/leverage`` (1..125: -4028 otherwise; -2027 when the
+        position is above what the new leverage allows, per the brackets)."""
+        market = self._market
+        _, acc = market.caller(call, account)
         symbol = params["symbol"]
-        self._market.mark(product, symbol)
+        mark = market.mark(product, symbol)
         leverage = integer(params, "leverage")
-        if leverage is None or not 1 <= leverage <= 125:
+        if leverage is None:
             raise invalid("leverage")
+        if not 1 <= leverage <= MAX_LEVERAGE:
+            raise SimulatedError(400, -4028, f"Leverage {leverage} is not valid")
+        most = max_for_leverage(product, leverage)
+        for (p, s, _), pos in acc.book.positions.items():
+            size = abs(pos.amount) * (market.contract_size(s) / mark if p == "CM" else mark)
+            if p == product and s == symbol and size > most:
+                raise SimulatedError(
+                    400, -2027, "Exceeded the maximum allowable position at current leverage."
+                )
         acc.book.leverage[(product, symbol)] = leverage
         call.applied = True
         if product == "CM":
-            return {"leverage": leverage, "maxQty": "1000", "symbol": symbol}
-        return {"leverage": leverage, "maxNotionalValue": "50000000", "symbol": symbol}
+            return {"leverage": leverage, "maxQty": format(most, "f"), "symbol": symbol}
+        return {"leverage": leverage, "maxNotionalValue": format(most, "f"), "symbol": symbol}

@@ -8,9 +8,10 @@ queries still do.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from ..book import Order, StrategyOrder
+from ..book import Order, StrategyOrder, Trade
 from ..state import fmt8
 from .params import plain
 
@@ -90,6 +91,7 @@ def strategy(s: StrategyOrder, kind: str, order: Order | None = None) -> dict[st
     else:
         d["pair"] = s.symbol.split("_", 1)[0]
     if kind == "history":
+        d["priceMatch"] = s.price_match  # the CM history pages show it too
         d["orderId"] = s.order_id or 0
         d["triggerTime"] = s.trigger_time
         d["type"] = "MARKET" if s.strategy_type.endswith("MARKET") else "LIMIT"
@@ -98,17 +100,17 @@ def strategy(s: StrategyOrder, kind: str, order: Order | None = None) -> dict[st
 
 
 def margin_order(
-    order: Order, kind: str, *, orig_client_id: str = "", fee_asset: str = ""
+    order: Order, kind: str, *, orig_client_id: str = "", fills: Sequence[Trade] = ()
 ) -> dict[str, Any]:
     """A margin order: ``kind`` is ``ACK``, ``RESULT``, ``FULL``, ``cancel`` or ``query``.
 
-    ``orig_client_id`` is the client id before a cancel; ``fee_asset`` the
-    ``commissionAsset`` of a ``FULL`` answer's fill (the symbol's quote asset).
+    ``orig_client_id`` is the client id before a cancel; ``fills`` the trades of a
+    ``FULL`` answer.
     """
     if kind == "query":
         return _margin_query(order)
     if kind == "cancel":
-        return {
+        d: dict[str, Any] = {
             "symbol": order.symbol,
             "orderId": order.order_id,
             "origClientOrderId": orig_client_id,
@@ -122,7 +124,10 @@ def margin_order(
             "type": order.type,
             "side": order.side,
         }
-    d: dict[str, Any] = {
+        if order.stop_price:
+            d["stopPrice"] = fmt8(order.stop_price)
+        return d
+    d = {
         "symbol": order.symbol,
         "orderId": order.order_id,
         "clientOrderId": order.client_order_id,
@@ -143,18 +148,15 @@ def margin_order(
         }
     )
     if kind == "FULL":
-        d["fills"] = (
-            [
-                {
-                    "price": fmt8(order.avg_price),
-                    "qty": fmt8(order.executed_qty),
-                    "commission": "0.00000000",
-                    "commissionAsset": fee_asset,
-                }
-            ]
-            if order.executed_qty
-            else []
-        )
+        d["fills"] = [
+            {
+                "price": fmt8(t.price),
+                "qty": fmt8(t.qty),
+                "commission": fmt8(t.commission),
+                "commissionAsset": t.commission_asset,
+            }
+            for t in fills
+        ]
     return d
 
 
@@ -164,7 +166,7 @@ def _margin_query(order: Order) -> dict[str, Any]:
         "cummulativeQuoteQty": fmt8(order.cum_quote),
         "executedQty": fmt8(order.executed_qty),
         "icebergQty": "0.00000000",
-        "isWorking": order.is_open,
+        "isWorking": order.is_open and (not order.stop_price or order.triggered),
         "orderId": order.order_id,
         "origQty": fmt8(order.quantity),
         "price": fmt8(order.price),
