@@ -14,9 +14,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-lint: venv
+# ruff (with C901: complexity at most 15, pyproject.toml), mypy --strict, and
+# tools/check_layout.py (module and function sizes, import cycles).
+lint: venv typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python tools/check_layout.py
 
 typecheck: venv
 	$(BIN)/mypy
@@ -46,6 +49,7 @@ demo: venv
 examples: venv
 	$(BIN)/python examples/order_lifecycle.py
 	$(BIN)/python examples/borrow_repay.py
+	$(BIN)/python examples/exactly_once.py
 
 # CPU per signed call vs the raw-aiohttp floor and order/cancel latency vs hand-written aiohttp,
 # on asyncio and uvloop; memory; micro-benchmarks (benchmarks/README.md). Shrink it with e.g.

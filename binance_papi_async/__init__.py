@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         NotSimulatedError,
         RateLimitError,
         RateLimitWaitTimeout,
+        ResponseTooLargeError,
         ServerError,
         TimestampError,
         UndecodedFieldsWarning,
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
         RateLimitSnapshot,
         Reservation,
     )
+    from .resolve import Resolution, ResolutionStatus
     from .retry import RetryPolicy
     from .signing import Ed25519Signer, HmacSigner, RsaSigner, Signer, load_private_key
     from .stream import UserStream
@@ -144,6 +146,9 @@ __all__ = [
     "RequestEnd",
     "RequestStart",
     "Reservation",
+    "Resolution",
+    "ResolutionStatus",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "RetryScheduled",
     "RiskLevelChange",
@@ -201,6 +206,7 @@ _HOMES: dict[str, str] = {
     "NotSimulatedError": ".errors",
     "RateLimitError": ".errors",
     "RateLimitWaitTimeout": ".errors",
+    "ResponseTooLargeError": ".errors",
     "ServerError": ".errors",
     "TimestampError": ".errors",
     "UndecodedFieldsWarning": ".errors",
@@ -220,6 +226,8 @@ _HOMES: dict[str, str] = {
     "OrderRateLimit": ".models",
     "RepayDebtResult": ".models",
     "RepayOutcome": ".outcome",
+    "Resolution": ".resolve",
+    "ResolutionStatus": ".resolve",
     "BudgetLimit": ".ratelimit",
     "BudgetSnapshot": ".ratelimit",
     "BudgetStore": ".ratelimit",

@@ -26,5 +26,8 @@ DEFAULT_KEEPALIVE_TIMEOUT_S: Final = 30.0
 DEFAULT_DNS_TTL_S: Final = 60
 DEFAULT_TOTAL_TIMEOUT_S: Final = 10.0
 DEFAULT_CONNECT_TIMEOUT_S: Final = 3.0
+# The largest response body read (bytes): papi's largest answers are well under 1 MiB
+# (1000 algo orders of about 560 bytes; every UM symbol's positions or brackets).
+DEFAULT_MAX_RESPONSE_SIZE: Final = 8 * 1024 * 1024
 
 USER_AGENT: Final = "binance-papi-async"

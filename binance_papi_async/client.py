@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, overload
 import aiohttp
 
 from . import _constants as C
+from ._client_ids import DEFAULT_PREFIX, new_client_order_id
 from ._http import Transport
 from ._http.url import check_base_url, check_path, check_time_url
 from ._params import check_recv_window, wire_params
 from .clock import Clock, ServerClock, TimeSync
 from .endpoints import Budget, Charge, EndpointSpec, HttpMethod, Security, WeightKind
-from .errors import ConfigurationError
-from .events import EventHook
+from .errors import ConfigurationError, ExecutionStatusUnknown, ValidationError
+from .events import EventHook, OutcomeUnknown
 from .models import OrderRateLimit
 from .ratelimit import DEFAULT_LIMITS, BudgetLimit, RateLimiter, RateLimitSnapshot
 from .retry import RetryPolicy
@@ -29,12 +30,15 @@ from .signing import HmacSigner, Signer, load_private_key
 from .timeouts import Timeouts
 
 if TYPE_CHECKING:  # the namespaces load with the client's first use (see _api)
+    from decimal import Decimal
+
     from .api.account import AccountAPI
     from .api.cm import CmAPI
     from .api.margin import MarginAPI
     from .api.market import MarketAPI
     from .api.um import UmAPI
     from .api.user_stream import UserStreamAPI
+    from .resolve import Product, Resolution
 
 _C = TypeVar("_C", bound="PortfolioMarginClient")
 # What Binance issues is 64 letters and digits; any visible ASCII is let through.
@@ -162,6 +166,12 @@ class PortfolioMarginClient:
     * ``dns_cache_ttl`` (default 60 s): DNS is resolved at most once a minute,
       short enough to follow Binance's DNS changes.
 
+    ``max_response_size`` (default 8 MiB, bytes) bounds the body read of any response:
+    a larger one is refused unread past the bound (its connection closed) with
+    :class:`~binance_papi_async.ResponseTooLargeError` (a write's:
+    :class:`~binance_papi_async.ExecutionStatusUnknown`); papi's largest answers are
+    well under 1 MiB.
+
     ``base_url`` must be ``https://`` except for a loopback host (the local
     simulator).  ``recv_window`` (1..60000 ms) is sent on every signed call when
     set; Binance's default is 5000.
@@ -212,6 +222,7 @@ class PortfolioMarginClient:
         charges: Mapping[str, Sequence[Charge]] | None = None,
         proxy: str | None = None,
         trust_env: bool = False,
+        max_response_size: int = C.DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         api_key, signer = _credentials(
             api_key, api_secret, private_key, private_key_password, signer
@@ -223,9 +234,17 @@ class PortfolioMarginClient:
                 raise ConfigurationError(str(exc)) from None
         if pool_size < 1:
             raise ConfigurationError("pool_size must be >= 1")
+        if type(max_response_size) is not int or max_response_size < 1:
+            raise ConfigurationError(
+                f"max_response_size must be a number of bytes >= 1, got {max_response_size!r}"
+            )
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise ConfigurationError("session must be an aiohttp.ClientSession")
         the_clock: Clock = clock if clock is not None else ServerClock()
+        if limiter and api_key is not None:  # a shared store scopes the order count by key
+            bind = getattr(limiter.store, "bind_api_key", None)
+            if bind is not None:
+                bind(api_key)
         self._transport = Transport(
             base_url=check_base_url(base_url),
             api_key=api_key,
@@ -245,6 +264,7 @@ class PortfolioMarginClient:
             dns_cache_ttl=dns_cache_ttl,
             proxy=proxy,
             trust_env=trust_env,
+            max_response_size=max_response_size,
         )
 
     # -- endpoint namespaces -----------------------------------------------------------------
@@ -382,6 +402,87 @@ class PortfolioMarginClient:
             with contextlib.suppress(Exception):  # logging torn down at interpreter exit
                 _log.warning("%s", message)
             _warn(message, ResourceWarning, source=self)
+
+    # -- exactly-once orders ------------------------------------------------------------------
+
+    @staticmethod
+    def new_client_order_id(prefix: str = DEFAULT_PREFIX, *, max_length: int = 32) -> str:
+        """A new client order id (``prefix`` + time + process nonce + counter: unique
+        across clients and restarts), to persist before sending the order with it, so
+        that :meth:`resolve_client_order` can tell after a crash whether it was placed.
+        The SDK makes one itself for every order sent without."""
+        try:
+            return new_client_order_id(prefix, max_length=max_length)
+        except ValueError as exc:
+            raise ValidationError(str(exc), param="prefix") from None
+
+    async def resolve(
+        self,
+        outcome: ExecutionStatusUnknown | OutcomeUnknown,
+        *,
+        resend: bool = False,
+        accept_duplicate_risk: bool = False,
+        settle_margin: float = 1.0,
+        recheck_delay: float = 1.0,
+        debt_before: Decimal | None = None,
+    ) -> Resolution:
+        """What became of a write whose outcome is unknown: an order (UM, CM, margin,
+        OCO, UM algo, CM conditional), its cancel or modification, a cancel-all, or a
+        repay-debt (with ``debt_before``, see ``margin.repay_debt_outcome``).
+
+        Waits until the request can no longer pass papi's recvWindow check
+        (``timestamp + recvWindow`` on the client's clock, plus ``settle_margin``
+        seconds), queries by the client id (cancel-all: the open orders), and returns a
+        :class:`~binance_papi_async.Resolution`: ``placed`` / ``not_placed``,
+        ``applied`` / ``not_applied``, or ``unknown`` with the evidence.
+
+        ``resend=True`` sends a ``not_placed`` order again with the same client id,
+        after querying once more ``recheck_delay`` seconds later; papi refusing the id
+        as a duplicate is answered ``placed``.  An order that may fill or expire as it
+        is placed (MARKET, IOC, FOK) frees its id at once: it is resent only with
+        ``accept_duplicate_risk=True``.  A resend whose outcome is unknown again raises
+        :class:`~binance_papi_async.ExecutionStatusUnknown` (same client id: resolve it).
+        The queries are reads charged like any (1 to 10 weight; see the README).
+        """
+        from .resolve import Resolver
+
+        return await Resolver(self).resolve(
+            outcome,
+            resend=resend,
+            accept_duplicate_risk=accept_duplicate_risk,
+            settle_margin=settle_margin,
+            recheck_delay=recheck_delay,
+            debt_before=debt_before,
+        )
+
+    async def resolve_client_order(
+        self,
+        *,
+        symbol: str | None,
+        client_order_id: str,
+        product: Product,
+        sent_at: float | None = None,
+        recv_window: int = C.DEFAULT_RECV_WINDOW_MS,
+        settle_margin: float = 1.0,
+    ) -> Resolution:
+        """Whether the order with ``client_order_id`` (an id the engine persisted before
+        sending, e.g. from :meth:`new_client_order_id`) was placed: ``placed`` with the
+        order as papi reports it now, ``not_placed`` or ``unknown``.  ``product``: ``UM``,
+        ``CM``, ``MARGIN``, ``UM_ALGO`` (``clientAlgoId``), ``CM_CONDITIONAL``
+        (``newClientStrategyId``) or ``MARGIN_OCO`` (``listClientOrderId``; no symbol
+        needed for it and UM_ALGO).  With ``sent_at`` (epoch seconds, server time, when
+        it may have been sent) it first waits until ``sent_at + recv_window`` plus
+        ``settle_margin``, so that a request still in flight cannot be missed."""
+        from .resolve import Resolver
+
+        return await Resolver(self).resolve_client_order(
+            symbol=symbol,
+            client_order_id=client_order_id,
+            product=product,
+            sent_at=sent_at,
+            recv_window=recv_window,
+            settle_margin=settle_margin,
+        )
 
     # -- any endpoint -------------------------------------------------------------------------
 

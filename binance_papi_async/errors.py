@@ -20,6 +20,8 @@ from typing import Any, Final
 
 import orjson
 
+from ._client_ids import client_id_of
+
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
@@ -243,6 +245,19 @@ class UnexpectedResponseError(APIStatusError):
     """A success status with a body that is not the JSON expected (e.g. a proxy's HTML page)."""
 
 
+class ResponseTooLargeError(UnexpectedResponseError):
+    """A success status with a body over the client's ``max_response_size``: refused
+    without reading past the bound, and its connection closed (never reused).
+
+    ``body`` holds at most the body's first KiB; ``limit`` is the bound in bytes.  A
+    write gets :class:`ExecutionStatusUnknown` instead (it may have been applied).
+    """
+
+    def __init__(self, *, limit: int, **kwargs: Any) -> None:
+        self.limit = limit
+        super().__init__(**kwargs)
+
+
 class UndecodedFieldsWarning(UserWarning):
     """A write was answered 2xx (it was applied) with fields that could not be decoded.
 
@@ -259,13 +274,15 @@ class ExecutionStatusUnknown(BinancePapiError):
     Raised for a state-changing request (anything but GET) when its bytes may
     have reached Binance but no definite answer came back: HTTP 5xx, Binance
     code -1006/-1007, a 503 "Unknown error...", a disconnect or a timeout after
-    the request was sent.  The SDK never re-sends such a request.  Check what
-    happened (balances, order query, user data stream) before acting again.
+    the request was sent.  The SDK never re-sends such a request by itself.
+    ``await client.resolve(exc)`` finds out what happened to an order, a cancel or
+    a modification (and can resend an order that was not placed, under its id).
 
     Attributes: ``method``, ``path``, ``params`` (what was sent, without the
-    signature), ``sent_at`` (epoch seconds when the request was handed to the
-    connection), ``status``/``code``/``msg``/``headers``/``body`` when a
-    response arrived (otherwise ``None``; redacted as :class:`APIStatusError`'s are),
+    signature), ``client_order_id`` (the order's client id, if any), ``sent_at``
+    (epoch seconds when the request was handed to the connection),
+    ``status``/``code``/``msg``/``headers``/``body`` when a response arrived
+    (otherwise ``None``; redacted as :class:`APIStatusError`'s are),
     and ``__cause__`` for transport errors.
     """
 
@@ -294,10 +311,19 @@ class ExecutionStatusUnknown(BinancePapiError):
         self.headers = _redact_headers(headers) if headers is not None else None
         self.body = redact_body(body) if body is not None else None
         sent = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sent_at))
+        client_id = self.client_order_id
+        ident = f"; client id {client_id!r}" if client_id is not None else ""
         super().__init__(
-            f"{method} {path}: execution status unknown ({reason}); sent at {sent}Z. "
-            "It may have been applied: check before sending it again."
+            f"{method} {path}: execution status unknown ({reason}); sent at {sent}Z{ident}. "
+            "It may have been applied: check before sending it again (client.resolve)."
         )
+
+    @property
+    def client_order_id(self) -> str | None:
+        """The client id of the order placed (or cancelled, modified) by the call, if any:
+        ``newClientOrderId``, ``clientAlgoId``, ``newClientStrategyId`` or
+        ``listClientOrderId`` (filled by the SDK when the caller gave none)."""
+        return client_id_of(self.method, self.params)
 
 
 def _preview(body: bytes, limit: int = 120) -> str:

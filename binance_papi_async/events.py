@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from ._client_ids import client_id_of
+
 __all__ = [
     "ClockResynced",
     "Event",
@@ -82,6 +84,12 @@ class OutcomeUnknown:
     reason: str
     sent_at: float
     params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def client_order_id(self) -> str | None:
+        """The client id of the order the call placed (or named), if any: pass the event to
+        ``client.resolve`` to learn what happened."""
+        return client_id_of(self.method, self.params)
 
 
 @dataclass(frozen=True, slots=True)

@@ -582,7 +582,8 @@ class UserStream:
         """Open the socket for ``self._listen_key``.
 
         aiohttp's errors carry the URL (the key): they are replaced by our own, raised
-        outside the ``except`` block so that they are not even their ``__context__``.
+        outside the ``except`` block so that they are not even their ``__context__``;
+        anything else (a cancellation) leaves aiohttp's frames, whose locals hold it, behind.
         """
         session = self._client._transport.ensure_session()
         error: UserStreamError
@@ -597,6 +598,8 @@ class UserStream:
             error = _HandshakeError(exc.status)
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             error = _SocketError(type(exc).__name__)
+        except BaseException as exc:
+            raise exc.with_traceback(None) from None
         raise error
 
     @staticmethod

@@ -35,6 +35,7 @@ from yarl import URL
 from binance_papi_async import Budget, PortfolioMarginClient, RetryPolicy, TimeSync
 from binance_papi_async.ratelimit import BudgetLimit
 from binance_papi_async.testing import PapiSimulator, demo_state
+from binance_papi_async.testing.local_redis import LocalRedis
 
 ORIGINAL_CLIENT_RESPONSE: type[aiohttp.ClientResponse] = vars(aioresponses.core)["ClientResponse"]
 
@@ -134,3 +135,11 @@ async def sim(request: pytest.FixtureRequest) -> AsyncIterator[PapiSimulator]:
         ip_weight_limit=10_000_000,
     ) as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[LocalRedis]:
+    """A redis-server on a free 127.0.0.1 port for the session (installed by
+    tools/redis_server.sh where it is missing), stopped by its PID at the end."""
+    with LocalRedis.start() as server:
+        yield server

@@ -5,6 +5,7 @@
 * :mod:`.url`: prepare and sign (the query string and the URL), the base URL's checks;
 * :mod:`.send_once`: the guard against aiohttp re-sending a write by itself;
 * :mod:`.gate`: the connection slots of the client's own pool, first come, first served;
+* :mod:`.body`: a response body read within ``max_response_size``;
 * :mod:`.deadlines`: the total timeout and the wait for a connection slot, one loop
   timer per 10 ms;
 * :mod:`.classify`: the decoded answer, or the typed error of a status or a failed send;

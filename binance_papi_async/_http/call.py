@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any
 
 from ..endpoints import EndpointSpec
 from ..errors import RateLimitError
 from ..retry import RetryPolicy
 
+if TYPE_CHECKING:  # pragma: no cover
+    from yarl import URL
+
 __all__ = ["Call"]
 
 
 class Call:
-    """The state of one call of the transport, shared by the steps of each attempt."""
+    """The state of one call of the transport, shared by the steps of each attempt.
+
+    The attempt's URL, its signed query included, lives here and in no local variable of
+    the request path: a traceback rendered with its frames' locals (an error tracker's
+    view) shows this object's repr, which leaves it out.
+    """
 
     __slots__ = (
         "encoded",
@@ -20,14 +29,19 @@ class Call:
         "max_wait",
         "number",
         "observing",
+        "options",
         "params",
         "policy",
         "resynced",
         "sent_at",
         "spec",
         "started",
+        "url",
         "wait_bound",
     )
+
+    url: URL  # of the attempt on, signed; set when it is prepared (never in a local)
+    options: dict[str, Any]  # what aiohttp gets with it, the API key among them (likewise)
 
     def __init__(
         self,
@@ -49,6 +63,9 @@ class Call:
         self.resynced = False  # the one resend after a -1021 is spent
         self.wait_bound = max_wait  # how long the next attempt may wait for rate budget
         self.last_429: RateLimitError | None = None
+
+    def __repr__(self) -> str:
+        return f"<Call {self.spec.method} {self.spec.path} attempt {self.number}>"
 
     def after_429(self, error: RateLimitError) -> None:
         """The next attempt waits for budget no longer than the policy has time left."""

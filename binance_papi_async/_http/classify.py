@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import aiohttp
 import orjson
@@ -24,6 +24,7 @@ from ..errors import (
     ExecutionStatusUnknown,
     IPBannedError,
     RateLimitError,
+    ResponseTooLargeError,
     UnexpectedResponseError,
     from_response,
 )
@@ -35,11 +36,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "NOT_SENT",
-    "Head",
+    "Answer",
     "error_for_status",
     "failed_after_send",
     "not_sent",
     "read_answer",
+    "too_large",
 ]
 
 # Failures proven to happen before any byte of the request left this machine.
@@ -48,59 +50,61 @@ NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 _SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, ArithmeticError, AttributeError)
 
 
-class Head(Protocol):
-    """The status and headers of a response (an aiohttp ``ClientResponse``)."""
+class Answer(NamedTuple):
+    """An HTTP response, read to its end (or, refused over the size bound, its prefix)."""
 
-    @property
-    def status(self) -> int: ...
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
 
-    @property
-    def headers(self) -> Mapping[str, str]: ...
+    def __repr__(self) -> str:
+        # What a server sends back can repeat the signed query (a Location, an echo in
+        # the body); a traceback rendered with its frames' locals shows this repr.
+        return f"Answer(status={self.status}, {len(self.headers)} headers, {len(self.body)} bytes)"
 
 
 def read_answer(
     call: Call,
-    head: Head,
-    body: bytes,
+    answer: Answer,
     parse: Callable[[Any], Any] | None,
     limiter: RateLimiter | None,
     reservation: Reservation | None,
     reporter: Reporter,
 ) -> Any:
-    """The decoded JSON of a 2xx answer, its ``body`` read to the end (``parse(json)`` if
-    given); the typed error otherwise.
+    """The decoded JSON of a 2xx (``parse(json)`` if given); the typed error otherwise.
 
     ``limiter`` (None for a request outside papi's budget) reconciles its budgets with
     the response's headers first, whatever the status.
     """
     if limiter is not None:
-        limiter.observe_headers(head.headers, reservation=reservation)
-    status = head.status
-    if status >= 300:  # redirects are never followed: a 3xx is an answer too
-        raise error_for_status(call, head, body, limiter, reporter)
+        limiter.observe_headers(answer.headers, reservation=reservation)
+    if answer.status >= 300:  # redirects are never followed: a 3xx is an answer too
+        raise error_for_status(call, answer, limiter, reporter)
     if call.observing:
-        reporter.end(call, status, None, head.headers)
+        reporter.end(call, answer.status, None, answer.headers)
     try:
-        data = orjson.loads(body)
+        data = orjson.loads(answer.body)
     except orjson.JSONDecodeError:
-        raise _bad_body(call, head, body, "a body that is not JSON", reporter) from None
+        raise _bad_body(call, answer, "a body that is not JSON", reporter) from None
     if parse is None:
         return data
     try:
         return parse(data)
     except _SHAPE_ERRORS as exc:
-        raise _bad_body(call, head, body, shape_problem(exc), reporter) from None
+        problem = shape_problem(exc)
+    del data  # what the server sent stays out of this frame's locals (an error tracker's view)
+    raise _bad_body(call, answer, problem, reporter)
 
 
 def error_for_status(
-    call: Call, head: Head, body: bytes, limiter: RateLimiter | None, reporter: Reporter
+    call: Call, answer: Answer, limiter: RateLimiter | None, reporter: Reporter
 ) -> BinancePapiError:
     """The error for an HTTP status of 300 or more; ``limiter`` learns of a 429 or a 418."""
     spec = call.spec
     error = from_response(
-        status=head.status,
-        headers=head.headers,
-        body=body,
+        status=answer.status,
+        headers=answer.headers,
+        body=answer.body,
         method=spec.method,
         path=spec.path,
         params=call.params,
@@ -117,36 +121,54 @@ def error_for_status(
     if isinstance(error, ExecutionStatusUnknown):
         reporter.unknown(error)
     if call.observing:
-        reporter.end(call, head.status, error, head.headers)
+        reporter.end(call, answer.status, error, answer.headers)
     return error
 
 
-def _bad_body(
-    call: Call, head: Head, body: bytes, problem: str, reporter: Reporter
-) -> BinancePapiError:
+def _bad_body(call: Call, answer: Answer, problem: str, reporter: Reporter) -> BinancePapiError:
     """A 2xx whose body cannot be read: unknown outcome for a write, else unexpected."""
     spec = call.spec
     if spec.is_write:
         return reporter.unknown(
             ExecutionStatusUnknown(
-                f"HTTP {head.status} with {problem}",
+                f"HTTP {answer.status} with {problem}",
                 method=spec.method,
                 path=spec.path,
                 params=call.params,
                 sent_at=call.sent_at,
-                status=head.status,
-                headers=head.headers,
-                body=body,
+                status=answer.status,
+                headers=answer.headers,
+                body=answer.body,
             )
         )
     return UnexpectedResponseError(
-        status=head.status,
+        status=answer.status,
         code=None,
         msg=None,
         method=spec.method,
         path=spec.path,
-        headers=head.headers,
-        body=body,
+        headers=answer.headers,
+        body=answer.body,
+        hint=problem,
+    )
+
+
+def too_large(call: Call, answer: Answer, limit: int, reporter: Reporter) -> BinancePapiError:
+    """A 2xx whose body passed ``limit`` (``answer.body`` is its prefix): unknown outcome
+    for a write, :class:`ResponseTooLargeError` for a read."""
+    problem = f"a body over the {limit}-byte bound (max_response_size), not read"
+    if call.spec.is_write:
+        return _bad_body(call, answer, problem, reporter)
+    spec = call.spec
+    return ResponseTooLargeError(
+        limit=limit,
+        status=answer.status,
+        code=None,
+        msg=None,
+        method=spec.method,
+        path=spec.path,
+        headers=answer.headers,
+        body=answer.body,
         hint=problem,
     )
 

@@ -10,10 +10,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import aiohttp
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
 from .. import _constants as C
+from .._client_ids import fill_client_ids
 from ..clock import Clock, ServerClock, TimeSync
 from ..endpoints import Charge, EndpointSpec
 from ..errors import (
@@ -30,8 +31,9 @@ from ..events import Event, EventHook, LimiterWait, OutcomeUnknown, RequestStart
 from ..retry import RetryPolicy
 from ..signing import Signer, mask_key
 from ..timeouts import Timeouts
+from .body import read_bounded
 from .call import Call
-from .classify import NOT_SENT, failed_after_send, not_sent, read_answer
+from .classify import NOT_SENT, Answer, failed_after_send, not_sent, read_answer
 from .clock_sync import ClockSync
 from .deadlines import Deadlines, Slot
 from .gate import Gate
@@ -48,6 +50,7 @@ __all__ = ["Transport"]
 T = TypeVar("T")
 _NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
 _DEBUG = logging.DEBUG
+_ENCODING = istr("Content-Encoding")
 
 
 class Transport:
@@ -79,6 +82,7 @@ class Transport:
         dns_cache_ttl: int,
         proxy: str | None,
         trust_env: bool,
+        max_response_size: int = C.DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self.base_url = base_url
         self._base = BaseUrl(base_url)
@@ -106,6 +110,7 @@ class Transport:
         self._dns_cache_ttl = dns_cache_ttl
         self.proxy = proxy
         self._trust_env = trust_env
+        self.max_response_size = max_response_size
         self._session = session
         self._owns_session = session is None
         # True when aiohttp might re-send a write by itself (a session we did not create).
@@ -157,7 +162,7 @@ class Transport:
         if session is None:
             # The gate bounds REST requests in flight to pool_size, first come first served,
             # and so the REST connections too.  The connector itself is not capped: a user
-            # data stream's WebSocket (one long-lived connection on this session) must never
+            # data stream's WebSocket (one long-lived connection on the same session) must never
             # take a slot a REST call is waiting for.
             connector = aiohttp.TCPConnector(
                 limit=0,
@@ -290,14 +295,10 @@ class Transport:
         url_override: str | None = None,
         counted: bool = True,
     ) -> Any:
-        """Send one call, with the retries the policy allows; the decoded JSON, or
-        ``parse(json)`` (a body ``parse`` cannot read is a typed error, never a KeyError).
-
-        ``params`` are wire strings (``encoded``: ``encode_params(params)``, if the endpoint
-        built it); a signed call adds ``recvWindow`` and ``timestamp``.  ``url_override`` and
-        ``counted=False`` (not a call ``aclose`` waits for) are for the clock sync.  Each
-        attempt: budget and a connection slot (awaited only when one is short), prepare and
-        sign, send once, classify the answer."""
+        """One call, retried as the policy allows: the decoded JSON, or ``parse(json)`` (a
+        body ``parse`` cannot read is a typed error).  ``params``: wire strings (a signed call
+        adds ``recvWindow`` and ``timestamp``; ``encoded``: ``encode_params(params)``, if the
+        endpoint built it).  ``url_override``, ``counted=False``: for the clock sync."""
         spec = self._resolve(spec, params, counted)
         session = self.ensure_session()
         task, deadlines = self._task_deadlines()
@@ -320,23 +321,26 @@ class Transport:
                         reservation = await self._admit(
                             call, limiter, reservation, times, task, deadlines
                         )
-                    sent, failure = False, None
+                    sent = False
                     try:
-                        url, options = self._prepare(call, session, url_override, times)
+                        self._prepare(call, session, url_override, times)
                         sent = True
                         slot = deadlines.arm(task, times.total)  # to the body's last byte
                         try:
-                            response = await session.request(spec.method, url, **options)
+                            resp = await session.request(spec.method, call.url, **call.options)
                             try:
-                                body = await response.read()
+                                if self._read_by_pieces(resp):
+                                    limit, reporter = self.max_response_size, self._reporter
+                                    outcome = await read_bounded(call, resp, limit, reporter)
+                                else:  # aiohttp reads no byte past the Content-Length
+                                    outcome = Answer(resp.status, resp.headers, await resp.read())
                             finally:  # read to the end, it is released; or release() does
-                                if not response.closed:
-                                    response.release()
+                                if not resp.closed:
+                                    resp.release()
+                                del resp  # its repr names the signed URL
                         except BaseException as exc:
-                            failure = self._send_failed(call, exc, slot, task)
-                            if failure is None:
-                                raise
-                            sent = not isinstance(failure, APIConnectionError) or failure.sent
+                            outcome = self._send_failed(call, exc, slot, task)
+                            sent = not isinstance(outcome, APIConnectionError) or outcome.sent
                         finally:
                             slot.leave(task)
                     finally:
@@ -344,13 +348,13 @@ class Transport:
                             gate.release()
                         if reservation is not None and not sent:
                             reservation.release()  # provably not sent: the budget goes back
-                    if failure is not None:
-                        raise failure  # outside any except block: nothing foreign is chained
-                    reporter = self._reporter
-                    return read_answer(call, response, body, parse, limiter, reservation, reporter)
+                    if isinstance(outcome, BinancePapiError):  # a failed send, a body too large
+                        if call.observing:
+                            self._reporter.end(call, None, outcome)
+                        raise outcome  # outside any except block: nothing foreign is chained
+                    return read_answer(call, outcome, parse, limiter, reservation, self._reporter)
                 except BinancePapiError as exc:
-                    # Never a foreign exception attached to ours (an aiohttp error can name
-                    # the signed URL; Python 3.10 chains what another handler was handling).
+                    # Nothing foreign chained to ours (an aiohttp error can name the signed URL)
                     exc.__context__ = None
                     if not await self._before_retry(call, exc, url_override):
                         raise
@@ -383,6 +387,8 @@ class Transport:
             # Impossible charges fail before the first sync's I/O; on every other call the
             # limiter's own admission raises before anything is sent.
             self.limiter.check(spec.charges)
+        if spec.client_ids:  # an order: the id it can be found by if its answer is lost
+            fill_client_ids(spec.client_ids, params)
         return spec
 
     def _overridden(self, spec: EndpointSpec) -> EndpointSpec:
@@ -475,20 +481,23 @@ class Transport:
         session: aiohttp.ClientSession,
         url_override: str | None,
         times: Timeouts,
-    ) -> tuple[URL, dict[str, Any]]:
-        """Prepare and sign: the attempt's URL, its query signed when the endpoint is, and
-        the options aiohttp gets with it; :class:`ClientClosedError` if the client (or its
+    ) -> None:
+        """Prepare and sign: ``call.url``, its query signed when the endpoint is, and
+        ``call.options``, what aiohttp gets with it (the API key among them: neither is
+        ever a local, see :class:`Call`); :class:`ClientClosedError` if the client (or its
         session) closed meanwhile.  ``call.sent_at`` is now: the request goes out next."""
         spec = call.spec
         if url_override is not None:
-            url = URL(url_override, encoded=True)
+            call.url = URL(url_override, encoded=True)
         else:
             encoded, recv_window = call.encoded, self.recv_window
             if encoded and spec.signed and recv_window and "recvWindow" not in call.params:
                 # The endpoint's query lacks it as its params do: digits, appended once.
                 call.encoded = encoded = f"{encoded}&recvWindow={recv_window}"
-            query = query_string(spec, call.params, self.signer, self.clock, recv_window, encoded)
-            url = self._base.url(spec.path, query)
+            call.url = self._base.url(
+                spec.path,
+                query_string(spec, call.params, self.signer, self.clock, recv_window, encoded),
+            )
         if call.observing:
             self.emit(RequestStart(spec.method, spec.path, call.number))
         options = self._send_options[spec.needs_key]
@@ -501,36 +510,39 @@ class Transport:
                 options["middlewares"] = (send_once_guard(),)
         if self._closed or session.closed:  # aclose, or client.session closed by hand
             raise ClientClosedError("this PortfolioMarginClient was closed")
+        call.options = options
         call.sent_at = time.time()
-        return url, options
 
     def _send_failed(
         self, call: Call, exc: BaseException, slot: Slot, task: asyncio.Task[Any]
-    ) -> BinancePapiError | None:
+    ) -> BinancePapiError:
         """The typed error of a send that raised ``exc``, for the caller to raise outside
-        the except block (nothing of aiohttp's is chained to it); None when ``exc`` must go
-        on: the caller's cancellation (for a write, after an :class:`OutcomeUnknown`, since
-        the request may have been sent), or anything that is not the send's failure."""
+        the except block (nothing of aiohttp's is chained to it).  Anything else goes on,
+        raised from here: the caller's cancellation (for a write, after an
+        :class:`OutcomeUnknown`, since the request may have been sent), or what nobody
+        expects; aiohttp's frames, whose locals hold the signed URL and the API key, are
+        left behind."""
         spec = call.spec
-        error: BinancePapiError
         if isinstance(exc, NOT_SENT):
-            error = not_sent(spec, exc)
-        elif isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError)):
+            return not_sent(spec, exc)
+        if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError)):
             # (RuntimeError: e.g. aiohttp's "Connection closed." when client.session is
             # closed while the answer is awaited.)
-            error = failed_after_send(call, exc, self._reporter)
-        elif isinstance(exc, asyncio.CancelledError) and slot.timed_out(task):
-            # The total timeout (aiohttp has closed the connection).
-            error = failed_after_send(call, asyncio.TimeoutError(), self._reporter)
-        else:
-            if isinstance(exc, asyncio.CancelledError) and spec.is_write:
+            return failed_after_send(call, exc, self._reporter)
+        if isinstance(exc, asyncio.CancelledError):
+            if slot.timed_out(task):  # the total timeout (aiohttp has closed the connection)
+                return failed_after_send(call, asyncio.TimeoutError(), self._reporter)
+            if spec.is_write:
                 reason = "cancelled after it may have been sent"
                 params = dict(call.params)
                 self.emit(OutcomeUnknown(spec.method, spec.path, reason, call.sent_at, params))
-            return None
-        if call.observing:
-            self._reporter.end(call, None, error)
-        return error
+        raise exc.with_traceback(None) from None
+
+    def _read_by_pieces(self, response: aiohttp.ClientResponse) -> bool:
+        """Whether the body is read by :func:`read_bounded`: no ``Content-Length``, one over
+        ``max_response_size``, or a compressed body (whose length is not its size)."""
+        length = response.content_length
+        return length is None or length > self.max_response_size or _ENCODING in response.headers
 
     async def _before_retry(
         self, call: Call, error: BinancePapiError, url_override: str | None

@@ -180,8 +180,11 @@ def _sim_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-rate-limits", action="store_true", help="count weight but never answer 429/418"
     )
-    p.add_argument("--ip-weight-limit", type=int, default=6000, help="IP weight per minute")
-    p.add_argument("--order-limit", type=int, default=1200, help="orders per minute")
+    p.add_argument("--ip-weight-limit", type=int, default=6000, help="IP weight per window")
+    p.add_argument("--order-limit", type=int, default=1200, help="orders per window")
+    p.add_argument(
+        "--window-seconds", type=int, default=60, help="rate-limit window length (default 60)"
+    )
     p.add_argument(
         "--examples",
         action="store_true",

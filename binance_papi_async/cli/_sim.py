@@ -103,6 +103,7 @@ async def run_sim(ctx: Context, state: SimState) -> int:
             rate_limits=not args.no_rate_limits,
             ip_weight_limit=args.ip_weight_limit,
             order_limit=args.order_limit,
+            window_s=args.window_seconds,
             examples=args.examples,
         )
     except ValueError as exc:

@@ -19,7 +19,16 @@ table's own object, e.g. ``REPAY_DEBT is BY_NAME["margin_account_repay_debt"]``)
 
 from __future__ import annotations
 
-from ._spec import Budget, Charge, EndpointSpec, HttpMethod, Security, WeightKind, charges_for
+from ._spec import (
+    Budget,
+    Charge,
+    ClientId,
+    EndpointSpec,
+    HttpMethod,
+    Security,
+    WeightKind,
+    charges_for,
+)
 from ._table import (
     ACCOUNT_BALANCE,
     ACCOUNT_INFORMATION,
@@ -55,6 +64,7 @@ __all__ = [
     "TABLE",
     "Budget",
     "Charge",
+    "ClientId",
     "EndpointSpec",
     "HttpMethod",
     "Security",

@@ -10,6 +10,7 @@ from typing import Literal
 __all__ = [
     "Budget",
     "Charge",
+    "ClientId",
     "EndpointSpec",
     "HttpMethod",
     "Param",
@@ -105,6 +106,17 @@ class WeightRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ClientId:
+    """A client-chosen id the endpoint takes (e.g. ``newClientOrderId``): the SDK fills it
+    when the caller gives none, at most ``max_length`` characters of ``[A-Za-z0-9_-]``
+    (what every papi order endpoint accepts), so an order whose answer is lost can be
+    found again by that id (``client.resolve``)."""
+
+    name: str
+    max_length: int
+
+
+@dataclass(frozen=True, slots=True)
 class EndpointSpec:
     """One papi REST operation."""
 
@@ -118,6 +130,8 @@ class EndpointSpec:
     summary: str = ""
     params: tuple[Param, ...] = ()
     weight_rules: tuple[WeightRule, ...] = ()
+    #: the client ids the SDK fills when absent (order-placing endpoints only).
+    client_ids: tuple[ClientId, ...] = ()
     # Derived from the fields above once, in __post_init__ (read on every call).
     #: timestamp + signature are sent (USER_DATA, TRADE, MARGIN).
     signed: bool = field(init=False, repr=False, compare=False)

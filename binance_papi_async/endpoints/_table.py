@@ -22,7 +22,16 @@ A call also spends the account's ORDERS budget when
 
 from __future__ import annotations
 
-from ._spec import Budget, Charge, EndpointSpec, Param, Security, WeightKind, WeightRule
+from ._spec import (
+    Budget,
+    Charge,
+    ClientId,
+    EndpointSpec,
+    Param,
+    Security,
+    WeightKind,
+    WeightRule,
+)
 
 # Account Information (USER_DATA): Request Weight 20
 ACCOUNT_INFORMATION = EndpointSpec(
@@ -576,6 +585,7 @@ NEW_CM_CONDITIONAL_ORDER = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    client_ids=(ClientId("newClientStrategyId", 36),),
 )
 
 # Query CM Conditional Order History (USER_DATA): Request Weight 1
@@ -843,6 +853,7 @@ NEW_CM_ORDER = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    client_ids=(ClientId("newClientOrderId", 32),),
 )
 
 # Modify CM Order (TRADE): Request Weight(Order) 1
@@ -1438,6 +1449,7 @@ NEW_MARGIN_ORDER = EndpointSpec(
         ),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    client_ids=(ClientId("newClientOrderId", 36),),
 )
 
 # Margin Account New OCO (TRADE): Request Weight(Order) 1
@@ -1508,6 +1520,11 @@ MARGIN_ACCOUNT_NEW_OCO = EndpointSpec(
             "recvWindow", "recv_window", "LONG", False, "The value cannot be greater than `60000`"
         ),
         Param("timestamp", "timestamp", "LONG", True, ""),
+    ),
+    client_ids=(
+        ClientId("listClientOrderId", 36),
+        ClientId("limitClientOrderId", 36),
+        ClientId("stopClientOrderId", 36),
     ),
 )
 
@@ -1952,6 +1969,7 @@ NEW_UM_ALGO_ORDER = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, "added by signer"),
     ),
+    client_ids=(ClientId("clientAlgoId", 36),),
 )
 
 # Cancel All UM Open Orders (TRADE): Request Weight 1
@@ -2365,6 +2383,7 @@ NEW_UM_ORDER = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    client_ids=(ClientId("newClientOrderId", 32),),
 )
 
 # Modify UM Order (TRADE): Request Weight(Order) 1

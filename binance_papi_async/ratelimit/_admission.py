@@ -92,7 +92,9 @@ class Admission(LimiterCore):
                     jumps |= 1 << i
                 else:
                     return None
-            if not self._local and not self._leased(bucket, amount, ask=backfill):
+            if not self._local and not self._leased(
+                bucket, amount, ask=backfill, urgent=bool(jumps >> i & 1)
+            ):
                 return None
         return self._take(plan, local, now, jumps, urgent)
 
@@ -207,7 +209,7 @@ class Admission(LimiterCore):
                 waiter = self._head(bucket, True)
                 if waiter is None or not self._fits_reserve(bucket, waiter.amount):
                     break
-                if not self._leased(bucket, waiter.amount):
+                if not self._leased(bucket, waiter.amount, urgent=True):
                     break
                 sent_back |= self._pass(bucket, waiter, True, local, now) == _SENT_BACK
             blocked = moved = False
@@ -295,7 +297,11 @@ class Admission(LimiterCore):
                 fits = self._fits_reserve(bucket, amount, amount, amount)
             else:
                 fits = self._fits_normal(bucket, amount, amount, 0)
-            if now < bucket.paused_until or not fits or not self._leased(bucket, amount, amount):
+            if (
+                now < bucket.paused_until
+                or not fits
+                or not self._leased(bucket, amount, amount, urgent=jumped)
+            ):
                 for j in range(i, last):
                     self._unhold(waiter, j)
                 waiter.jumps &= (1 << i) - 1

@@ -16,7 +16,7 @@ from typing import Any, Final
 from ..clock import Clock, ServerClock
 from ..endpoints._spec import Budget, Charge
 from ..errors import ConfigurationError, ValidationError, WeightExceedsLimitError
-from ._model import ACCOUNT_BUDGETS, BudgetLimit, series_name
+from ._model import ACCOUNT_BUDGETS, BudgetLimit, WindowKey, series_name
 from ._queue import Plan
 from ._reservation import ANSWERED, ONE_WINDOW, PENDING, RELEASED, SPANNING, Reservation
 from ._stores import BudgetStore, InMemoryBudgetStore, OwnedStore
@@ -76,6 +76,7 @@ class LimiterCore:
         "_local",
         "_max_wait",
         "_n_waiters",
+        "_observe_now",
         "_own",
         "_owned",
         "_seq",
@@ -150,6 +151,10 @@ class LimiterCore:
         listen = getattr(self._tm.uncertain, "add_listener", None)
         if listen is not None:
             listen(self._on_clock_change)
+        #: a store's synchronous observe (it coalesces the counts of a burst of answers)
+        self._observe_now: Callable[[WindowKey, int], None] | None = getattr(
+            self._store, "observe_nowait", None
+        )
         attach = getattr(self._store, "attach", None)
         self._detach: Callable[[], None] | None = attach(self) if attach is not None else None
 
@@ -270,9 +275,12 @@ class LimiterCore:
                 return False
         return True
 
-    def _leased(self, bucket: Bucket, amount: int, held: int = 0, *, ask: bool = True) -> bool:
+    def _leased(
+        self, bucket: Bucket, amount: int, held: int = 0, *, ask: bool = True, urgent: bool = False
+    ) -> bool:
         """With a remote store: the leases of the current windows cover ``amount`` (else,
-        if ``ask``, a larger lease is asked for; and False)."""
+        if ``ask``, a larger lease is asked for, from the reserve too if ``urgent``; and
+        False)."""
         if self._local:
             return True
         assert bucket.seg is not None
@@ -283,8 +291,8 @@ class LimiterCore:
             short = amount + others - (w.granted - w.open - w.done)
             if short > 0:
                 ok = False
-                if ask and not w.leasing and not w.exhausted:
-                    self._ask_lease(bucket, w, short)
+                if ask and not w.leasing:
+                    self._ask_lease(bucket, w, short, urgent)
         return ok
 
     def _take(
@@ -357,7 +365,7 @@ class LimiterCore:
             elif (
                 (reservation._urgent or jumped)
                 and self._fits_reserve(bucket, amount)
-                and self._leased(bucket, amount)
+                and self._leased(bucket, amount, urgent=True)
             ):
                 jump = True
             old.charge(amount, jumped)
@@ -409,16 +417,27 @@ class LimiterCore:
             window.granted += units
             self._spawn(self._store.add(window.key, units))
 
-    def _ask_lease(self, bucket: Bucket, window: Window, short: int) -> None:
-        """Ask the remote store for a lease of at least ``short`` units of ``window``."""
-        chunk = max(1, int(bucket.limit * self._lease_fraction))
-        want = max(short, chunk)
-        window.leasing += want
-        self._spawn(self._lease(bucket, window, want, short))
+    def _ask_lease(self, bucket: Bucket, window: Window, short: int, urgent: bool) -> None:
+        """Ask the remote store for a lease of at least ``short`` units of ``window``.
 
-    async def _lease(self, bucket: Bucket, window: Window, want: int, least: int) -> None:
+        A normal lease is ``lease_fraction`` of the limit (or ``short`` if more) and
+        stops at the limit less the urgent reserve, so that the reserve stays for the
+        urgent calls of every process; an urgent call asks for what it needs only, up
+        to the limit.
+        """
+        if urgent:
+            want, limit = short, bucket.limit
+        else:
+            want = max(short, int(bucket.limit * self._lease_fraction), 1)
+            limit = bucket.cap if short <= bucket.cap else bucket.limit
+        if limit <= window.exhausted:
+            return  # the store granted nothing up to that limit: wait for a wake or a window
+        window.leasing += want
+        self._spawn(self._lease(window, want, short, limit))
+
+    async def _lease(self, window: Window, want: int, least: int, limit: int) -> None:
         try:
-            granted = await self._store.take(window.key, want, least, bucket.limit)
+            granted = await self._store.take(window.key, want, least, limit)
         except Exception:  # a failing store grants nothing: calls wait for the next window
             log.warning("rate budget store failed to grant a lease", exc_info=True)
             granted = 0
@@ -427,7 +446,7 @@ class LimiterCore:
         if granted > 0:
             window.granted += granted
         else:
-            window.exhausted = True
+            window.exhausted = max(window.exhausted, limit)
         if self._n_waiters:
             self._pump()
 

@@ -522,7 +522,7 @@ class RateLimiter(Admission):
         back from another process)."""
         for bucket in self._buckets:
             for w in bucket.windows():
-                w.exhausted = False
+                w.exhausted = 0
         if self._n_waiters:
             self._pump()
 

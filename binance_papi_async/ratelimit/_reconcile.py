@@ -327,7 +327,11 @@ def _set(core: LimiterCore, window: Window, value: int) -> bool:
 
 
 def _push(core: LimiterCore, window: Window) -> None:
-    """A remote store learns the count (it only ever raises its own)."""
+    """A remote store learns the count (it only ever raises its own); through its
+    synchronous ``observe_nowait`` if it has one (no task per answer)."""
     if not core._local and window.used > window.pushed:
         window.pushed = window.used
-        core._spawn(core._store.observe(window.key, window.used))
+        if core._observe_now is not None:
+            core._observe_now(window.key, window.used)
+        else:
+            core._spawn(core._store.observe(window.key, window.used))

@@ -74,7 +74,11 @@ class BudgetStore(Protocol):
     async def take(self, key: WindowKey, want: int, least: int, limit: int) -> int:
         """Atomically count up to ``want`` more units in ``key``'s window, at least
         ``least`` of them, without passing ``limit``; return the units counted (0
-        when not even ``least`` fit).  The limiter admits calls from what it got."""
+        when not even ``least`` fit).  The limiter admits calls from what it got.
+
+        ``limit`` is the limit less the urgent reserve for a normal lease, the whole
+        limit for an urgent call's (which asks for what it needs only): the reserve
+        of a window stays for the urgent calls of every limiter on the store."""
         ...
 
     async def give(self, key: WindowKey, amount: int) -> None:
@@ -93,6 +97,11 @@ class BudgetStore(Protocol):
         by processes must not add it to its grants; the units granted and not spent
         yet are not in it.  The in-memory store keeps the larger of the two counts (in
         one process every lease is spent by the limiter that took it).
+
+        A store may also offer ``observe_nowait(key, used)``, the same without a
+        coroutine: the limiter then calls it on every answer that raises a count,
+        and the store decides when to talk to its server (e.g. one round trip per
+        burst, none while it counts as much already).
         """
         ...
 

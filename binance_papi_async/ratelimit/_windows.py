@@ -110,7 +110,7 @@ class Window:
         self.done = 0
         self.granted = granted
         self.leasing = 0  # units asked of a remote store, not answered yet
-        self.exhausted = False  # the remote store granted nothing more for this window
+        self.exhausted = 0  # the remote store granted nothing more up to this limit
         self.pushed = 0  # the highest count sent to a remote store by observe()
 
     def __repr__(self) -> str:

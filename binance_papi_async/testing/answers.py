@@ -17,13 +17,11 @@ from aiohttp import web
 
 from ._errors import SimulatedError
 from .faults import Fault
-from .limits import MSG_BANNED, MSG_TOO_MANY, RateLimits, seconds_until
+from .limits import MSG_BANNED, MSG_TOO_MANY, RateLimits, interval_suffix, seconds_until
 from .routing import Call
 
 __all__ = ["Answers"]
 
-_USED_WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
-_ORDER_COUNT_HEADER = "X-MBX-ORDER-COUNT-1M"
 _JSON = "application/json"
 _MSG_TIMEOUT = (
     "Timeout waiting for response from backend server. Send status unknown; "
@@ -48,14 +46,17 @@ class Answers:
 
     def __init__(self, limits: RateLimits) -> None:
         self._limits = limits
+        suffix = interval_suffix(limits.window_ms)  # 1M, or e.g. 5S for shorter windows
+        self._weight_header = f"X-MBX-USED-WEIGHT-{suffix}"
+        self._orders_header = f"X-MBX-ORDER-COUNT-{suffix}"
 
     def headers(self, call: Call) -> dict[str, str]:
         """The ``X-MBX-*`` headers of an answer to ``call``."""
         limits = self._limits
-        headers = {_USED_WEIGHT_HEADER: str(limits.ip_used)}
+        headers = {self._weight_header: str(limits.ip_used)}
         route = call.route
         if route is not None and route.orders and call.account is not None:
-            headers[_ORDER_COUNT_HEADER] = str(limits.order_count(call.account))
+            headers[self._orders_header] = str(limits.order_count(call.account))
         return headers
 
     def json(
@@ -127,7 +128,7 @@ class Answers:
                 {"code": -1003, "msg": MSG_BANNED.format(until=call.now + retry * 1000)}
             )
             return self.json(call, 418, body, -1003, {"Retry-After": str(retry)})
-        if kind == "timeout":
+        if kind in ("timeout", "late"):
             body = orjson.dumps({"code": -1007, "msg": _MSG_TIMEOUT})
             return self.json(call, fault.status, body, -1007)
         if fault.status == 502:

@@ -19,6 +19,16 @@ When a request arrives:
      ``after_apply=True`` (the default: it happened, the client sees a
      disconnect) and ``error`` / ``timeout`` with ``apply=True``.
 
+Two faults test the edges of resolving an unknown outcome by client id
+(``client.resolve``):
+
+* ``late`` checks the request (key, signature, timestamp, parameters) and answers
+  the -1007 timeout at once, but runs it ``seconds`` later on the simulator's clock:
+  an order stalled inside the matching engine that executes after the client gave up;
+* ``query_lag`` is not terminal (like ``latency`` it fires beside another fault):
+  what a matching write creates is invisible to reads for ``seconds`` on the
+  simulator's clock (a query by its id answers "does not exist", lists leave it out).
+
 Clock skew is not a counted fault: :meth:`FaultPlan.skew` moves the
 simulator's server clock by ``ms`` until changed or cleared.
 
@@ -45,8 +55,10 @@ from typing import Any, Literal, cast
 
 __all__ = ["Fault", "FaultKind", "FaultPlan"]
 
-FaultKind = Literal["latency", "error", "timeout", "drop", "rate_limit", "ban"]
-_KINDS: frozenset[str] = frozenset({"latency", "error", "timeout", "drop", "rate_limit", "ban"})
+FaultKind = Literal["latency", "error", "timeout", "drop", "rate_limit", "ban", "late", "query_lag"]
+_KINDS: frozenset[str] = frozenset(
+    {"latency", "error", "timeout", "drop", "rate_limit", "ban", "late", "query_lag"}
+)
 _ERROR_STATUSES = frozenset({500, 502, 503})
 _VARIANTS_503 = frozenset({"unknown", "unavailable", "internal"})
 
@@ -55,7 +67,7 @@ _VARIANTS_503 = frozenset({"unknown", "unavailable", "internal"})
 class Fault:
     """One injected fault.  ``remaining`` is ``None`` for "until cleared".
 
-    Fields used per kind: ``seconds`` (latency), ``status`` (error: 500/502/503;
+    Fields used per kind: ``seconds`` (latency, late, query_lag), ``status`` (error: 500/502/503;
     timeout: HTTP status of the -1007 answer), ``variant`` (503 message),
     ``apply`` (error/timeout: process and apply the request first), ``after_apply``
     (drop), ``retry_after`` (rate_limit/ban: the ``Retry-After`` seconds; default
@@ -76,7 +88,8 @@ class Fault:
 
     @property
     def after(self) -> bool:
-        """True when the request is processed (and possibly applied) before the fault fires."""
+        """True when the request is processed (and possibly applied) before the fault fires
+        (``late``: checked before, applied later)."""
         if self.kind == "drop":
             return self.after_apply
         if self.kind in ("error", "timeout"):
@@ -128,14 +141,14 @@ class FaultPlan:
             raise ValueError(f"unknown fault kind {fault.kind!r}")
         if fault.remaining is not None and fault.remaining < 1:
             raise ValueError("count must be >= 1 or None (until cleared)")
-        if fault.kind == "latency" and not fault.seconds >= 0:
-            raise ValueError("latency seconds must be >= 0")
+        if fault.kind in ("latency", "late", "query_lag") and not fault.seconds >= 0:
+            raise ValueError(f"{fault.kind} seconds must be >= 0")
         if fault.kind == "error":
             if fault.status not in _ERROR_STATUSES:
                 raise ValueError("error status must be 500, 502 or 503")
             if fault.variant not in _VARIANTS_503:
                 raise ValueError(f"503 variant must be one of {sorted(_VARIANTS_503)}")
-        if fault.kind == "timeout" and fault.status == 0:
+        if fault.kind in ("timeout", "late") and fault.status == 0:
             fault.status = 503
         if fault.path is not None and not fault.path.startswith("/"):
             raise ValueError("path must start with '/'")
@@ -188,6 +201,18 @@ class FaultPlan:
         """Answer a 418 -1003 "IP banned until ..." (no real ban is recorded)."""
         return self.add(Fault("ban", path, count, retry_after=retry_after))
 
+    def late(self, seconds: float, *, path: str | None = None, count: int | None = 1) -> Fault:
+        """Check the request, answer the -1007 timeout, and run it ``seconds`` later on the
+        simulator's clock (a :class:`~binance_papi_async.clock.FakeClock` runs it when
+        advanced past that time).  A request the check refuses is answered its error."""
+        return self.add(Fault("late", path, count, seconds=seconds, status=503))
+
+    def query_lag(self, seconds: float, *, path: str | None = None, count: int | None = 1) -> Fault:
+        """What a matching write creates stays invisible to reads for ``seconds`` on the
+        simulator's clock.  Fires beside the request's other fault, if any (e.g. a drop
+        after apply): the order exists, its queries do not find it yet."""
+        return self.add(Fault("query_lag", path, count, seconds=seconds))
+
     def skew(self, ms: int) -> None:
         """Set the server clock skew: server time = simulator clock + ``ms``."""
         self.skew_ms = int(ms)
@@ -204,19 +229,30 @@ class FaultPlan:
 
     def take(self, path: str) -> tuple[float, Fault | None]:
         """Consume the faults for one request: total latency and the terminal fault, if any."""
+        delay, terminal, _ = self.take_all(path)
+        return delay, terminal
+
+    def take_all(self, path: str) -> tuple[float, Fault | None, Fault | None]:
+        """Consume the faults for one request: total latency, the terminal fault and the
+        query-lag fault, if any."""
         delay = 0.0
         terminal: Fault | None = None
+        lag: Fault | None = None
         for fault in self.faults:
             if not fault.matches(path):
                 continue
             if fault.kind == "latency":
                 delay += fault.seconds
                 fault.use()
+            elif fault.kind == "query_lag":
+                if lag is None:
+                    lag = fault
+                    fault.use()
             elif terminal is None:
                 terminal = fault
                 fault.use()
         self.faults[:] = [f for f in self.faults if f.remaining is None or f.remaining > 0]
-        return delay, terminal
+        return delay, terminal, lag
 
     def add_from_json(self, data: Mapping[str, Any]) -> Fault | None:
         """Add a fault described by JSON (the ``POST /_sim/faults`` body).
@@ -224,7 +260,8 @@ class FaultPlan:
         ``{"kind": "latency", "seconds": 0.2, "path": "/papi/v1/balance", "count": 2}``;
         ``{"kind": "error", "status": 503}``; ``{"kind": "timeout"}``;
         ``{"kind": "drop", "after_apply": true}``; ``{"kind": "rate_limit"}``;
-        ``{"kind": "ban", "retry_after": 60}``; ``{"kind": "skew", "ms": -3000}``
+        ``{"kind": "ban", "retry_after": 60}``; ``{"kind": "late", "seconds": 2}``;
+        ``{"kind": "query_lag", "seconds": 1}``; ``{"kind": "skew", "ms": -3000}``
         (returns ``None``).  ``count`` may be ``null`` for "until cleared".
         """
         kind = data.get("kind")
@@ -255,7 +292,7 @@ class FaultPlan:
         retry_after = data.get("retry_after")
         if retry_after is not None and not isinstance(retry_after, int):
             raise ValueError("retry_after must be an integer")
-        status = data.get("status", 503 if kind == "timeout" else 0)
+        status = data.get("status", 503 if kind in ("timeout", "late") else 0)
         if not isinstance(status, int):
             raise ValueError("status must be an integer")
         return self.add(

@@ -1,7 +1,8 @@
 """Rate-limit accounting of the simulator: IP weight, order counts, back-off and bans.
 
 Windows are fixed minutes of the simulator's server time (``clock.time()`` plus
-skew), starting on the minute.  IP weight is counted per simulator (every client is
+skew), starting on the minute (``window_ms`` sets another length, e.g. 5-second
+windows for tests that run several of them).  IP weight is counted per simulator (every client is
 on loopback); order counts per account.
 
 * Every routed request is charged its IP weight, **rejected ones included** (as on
@@ -23,7 +24,14 @@ from dataclasses import dataclass, field
 
 from ._errors import SimulatedError
 
-__all__ = ["MSG_BANNED", "MSG_TOO_MANY", "WINDOW_MS", "RateLimits", "seconds_until"]
+__all__ = [
+    "MSG_BANNED",
+    "MSG_TOO_MANY",
+    "WINDOW_MS",
+    "RateLimits",
+    "interval_suffix",
+    "seconds_until",
+]
 
 #: The length of a rate-limit window (Binance's limits are per minute).
 WINDOW_MS = 60_000
@@ -36,6 +44,15 @@ MSG_BANNED = (
     "Way too many requests; IP banned until {until}. "
     "Please use the websocket for live updates to avoid bans."
 )
+
+
+def interval_suffix(window_ms: int) -> str:
+    """The suffix of the headers of a window: ``1M`` for 60 s, ``5S`` for 5 s (Binance's
+    spelling: the largest whole unit)."""
+    for unit, ms in (("D", 86_400_000), ("H", 3_600_000), ("M", 60_000), ("S", 1000)):
+        if window_ms >= ms and window_ms % ms == 0:
+            return f"{window_ms // ms}{unit}"
+    raise ValueError(f"a rate-limit window must be whole seconds, not {window_ms} ms")
 
 
 def seconds_until(now_ms: int, until_ms: int) -> int:

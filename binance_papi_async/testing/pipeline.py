@@ -26,12 +26,17 @@ In this order (each step can answer early):
     example);
 11. "after" faults replace the answer (the state change, if any, stays applied).
 
+A ``late`` fault stops after step 9: the request is answered -1007 and its handler
+runs later on the simulator's clock.  A ``query_lag`` fault hides what its write
+created from reads for a while (:mod:`.lag`).
+
 Every request is then written to the request log (:mod:`.records`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -42,7 +47,8 @@ from .._constants import HEADER_API_KEY
 from ._errors import SimulatedError
 from .answers import Answers
 from .auth import KeyRing, check_timestamp, read_params
-from .faults import Fault, FaultPlan
+from .faults import FaultPlan
+from .lag import Visibility
 from .limits import RateLimits
 from .records import RequestLog
 from .routing import Call, Route, RouteKey
@@ -64,6 +70,7 @@ class Pipeline:
         log: RequestLog,
         server_time: Callable[[], int],
         account: Callable[[str], Account],
+        schedule: Callable[[float, Callable[[], None]], None],
     ) -> None:
         self._routes = routes
         self._paths = {path for _, path in routes}
@@ -74,6 +81,9 @@ class Pipeline:
         self._server_time = server_time
         self._account = account
         self._answers = Answers(limits)
+        self._schedule = schedule  # (seconds, callback): run callback later on the sim clock
+        #: What ``query_lag`` faults hide from reads (see :mod:`.lag`).
+        self.visibility = Visibility()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Answer one papi request and log it."""
@@ -93,9 +103,9 @@ class Pipeline:
 
     async def _respond(self, request: web.Request, call: Call) -> web.StreamResponse:
         answers = self._answers
-        fault: Fault | None = None
+        fault = lag = None
         if self._faults.active:
-            delay, fault = self._faults.take(call.path)
+            delay, fault, lag = self._faults.take_all(call.path)
             if delay > 0:
                 await asyncio.sleep(delay)
         call.now = now = self._server_time()
@@ -108,7 +118,7 @@ class Pipeline:
             call.account = known.account if known is not None else None
         if fault is not None:
             call.fault = fault
-            if not fault.after:
+            if not fault.after and fault.kind != "late":
                 return answers.fault(request, call, fault)
         banned_until = limits.ban_answer(now)
         if banned_until is not None:
@@ -118,17 +128,25 @@ class Pipeline:
         response: web.StreamResponse
         try:
             limits.charge_weight(route.weight_for(call.query, call.body, request.content_type))
-            payload = self._process(request, call, route, api_key)
+            account, params = self._check(request, call, route, api_key)
+            if fault is not None and fault.kind == "late":
+                self._schedule(fault.seconds, self._deferred(call, route, account, params))
+                return answers.fault(request, call, fault)
+            payload = self._handle(call, route, account, params)
         except SimulatedError as err:
             response = answers.error(call, err)
         else:
+            if lag is not None and call.applied:
+                self.visibility.hide(payload, now + int(lag.seconds * 1000), call.account)
             response = answers.json(call, 200, orjson.dumps(payload), None)
         if fault is not None and fault.after:
             return answers.fault(request, call, fault)
         return response
 
-    def _process(self, request: web.Request, call: Call, route: Route, api_key: str | None) -> Any:
-        """Steps 5 to 10: authenticate, decode, count orders, check parameters, handle."""
+    def _check(
+        self, request: web.Request, call: Call, route: Route, api_key: str | None
+    ) -> tuple[Account | None, dict[str, str]]:
+        """Steps 5 to 9: authenticate, decode, count orders, check parameters."""
         spec = route.spec
         key = self._keys.require(api_key) if spec.security.needs_key else None
         params = read_params(call, request.content_type, key if spec.signed else None)
@@ -138,4 +156,27 @@ class Pipeline:
         if route.orders and key is not None:
             self._limits.charge_orders(key.account, route.orders)
         route.check_params(params)
+        return account, params
+
+    def _handle(
+        self, call: Call, route: Route, account: Account | None, params: dict[str, str]
+    ) -> Any:
+        """Step 10: the handler (a read sees nothing a ``query_lag`` fault hides)."""
+        if call.method == "GET":
+            hidden = self.visibility.hidden(call.now, call.account)
+            if hidden:
+                return Visibility.read(hidden, params, lambda p: route.handler(call, account, p))
         return route.handler(call, account, params)
+
+    def _deferred(
+        self, call: Call, route: Route, account: Account | None, params: dict[str, str]
+    ) -> Callable[[], None]:
+        """The handler of a ``late`` request, to run later (refusals go unseen: nobody
+        waits for the answer any more)."""
+
+        def run() -> None:
+            call.now = self._server_time()
+            with contextlib.suppress(SimulatedError):
+                route.handler(call, account, params)
+
+        return run

@@ -27,6 +27,7 @@ but nothing is refused (for benchmarks).
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from typing import Any
 from aiohttp import web
 
 from .._constants import IP_WEIGHT_LIMIT_PER_MINUTE, ORDER_LIMIT_PER_MINUTE
-from ..clock import Clock, ServerClock
+from ..clock import Clock, ServerClock, TimerHandle
 from ._errors import SimulatedError
 from .auth import KeyRing
 from .control import add_control_routes
@@ -83,7 +84,9 @@ class PapiSimulator:
     at all the demo pair (``DEMO_API_KEY`` / ``DEMO_API_SECRET``) is registered.
     More keys: :meth:`add_key`.  ``clock`` (default: the host clock) is the
     server's clock; inject a :class:`~binance_papi_async.clock.FakeClock` to
-    control time and rate-limit windows.
+    control time and rate-limit windows.  ``window_s``: the length of the
+    rate-limit windows (Binance's: 60; e.g. 5 for tests that run several of them;
+    the headers then say ``X-MBX-USED-WEIGHT-5S``).
 
     ``examples=True`` answers the documentation example of each operation the
     simulator does not model (:mod:`.unmodelled`) instead of HTTP 501 "not simulated".
@@ -107,6 +110,7 @@ class PapiSimulator:
         order_limit: int = ORDER_LIMIT_PER_MINUTE,
         rate_limits: bool = True,
         ban_seconds: int = 120,
+        window_s: int = 60,
         log_limit: int | None = 10_000,
         allow_remote: bool = False,
         examples: bool = False,
@@ -119,7 +123,11 @@ class PapiSimulator:
         self.port = port
         self.examples = examples
         self.clock: Clock = clock if clock is not None else ServerClock()
-        self._limits = RateLimits(ip_weight_limit, order_limit, rate_limits, ban_seconds)
+        if isinstance(window_s, bool) or not isinstance(window_s, int) or window_s < 1:
+            raise ValueError(f"window_s must be whole seconds >= 1, not {window_s!r}")
+        self._limits = RateLimits(
+            ip_weight_limit, order_limit, rate_limits, ban_seconds, window_ms=window_s * 1000
+        )
         self.faults = FaultPlan()
         self._initial = (state if state is not None else demo_state()).copy()
         self._initial.check_prices()
@@ -140,6 +148,7 @@ class PapiSimulator:
         handlers = merge_handlers(
             self._server_routes(), self.stream.routes(), self.exchange.routes()
         )
+        self._pending: dict[object, TimerHandle] = {}  # late requests not run yet
         self._pipeline = Pipeline(
             routes=build_routes(handlers, self.exchange.extra_params(), examples=examples),
             keys=self._keys,
@@ -148,6 +157,7 @@ class PapiSimulator:
             log=self._log,
             server_time=self.server_time_ms,
             account=self.account,
+            schedule=self._later,
         )
         self._app: web.Application | None = None
         self._runner: web.AppRunner | None = None
@@ -304,11 +314,25 @@ class PapiSimulator:
         self.exchange.reset()
         self._limits.reset()
         self.faults.clear()
+        self._pipeline.visibility.clear()
+        for handle in self._pending.values():  # late requests are forgotten with the faults
+            handle.cancel()
+        self._pending.clear()
         self._log.clear()
 
     def server_time_ms(self) -> int:
         """The server's time in ms: ``clock.time()`` plus the injected skew."""
         return int(self.clock.time() * 1000) + self.faults.skew_ms
+
+    def _later(self, seconds: float, callback: Callable[[], None]) -> None:
+        """Run ``callback`` ``seconds`` from now on the simulator's clock (unless reset)."""
+        key = object()
+
+        def run() -> None:
+            self._pending.pop(key, None)
+            callback()
+
+        self._pending[key] = self.clock.call_at(self.clock.time() + seconds, run)
 
     @property
     def used_weight(self) -> int:

@@ -1,4 +1,4 @@
-"""Edge cases found in review: redirects, injected sessions, aiohttp's own resends,
+"""Edge cases of the request path: redirects, injected sessions, aiohttp's own resends,
 secrets in exception chains, bans without Retry-After, retry bounds after a 429, closing
 at awkward moments, oversized amounts, bodies of the wrong shape."""
 
@@ -352,7 +352,7 @@ async def test_oversized_amounts_are_refused(sim: PapiSimulator, amount: Any) ->
     assert sim.requests == []
 
 
-# -- found in the review of the per-call CPU work (issue 7) ----------------------------------------
+# -- a 429/418 of the fallback time host; a session closed while an answer is awaited -----------
 
 
 @pytest.mark.parametrize(

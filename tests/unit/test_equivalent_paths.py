@@ -112,6 +112,7 @@ class _Answer:
 
     def __init__(self, body: bytes) -> None:
         self._body = body
+        self.content_length = len(body)
 
     async def read(self) -> bytes:
         return self._body

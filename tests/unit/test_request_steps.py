@@ -40,7 +40,7 @@ from binance_papi_async import (
     UnexpectedResponseError,
 )
 from binance_papi_async._http.call import Call
-from binance_papi_async._http.classify import read_answer
+from binance_papi_async._http.classify import Answer, read_answer
 from binance_papi_async._http.deadlines import Deadlines
 from binance_papi_async._http.reporting import Reporter
 from binance_papi_async._http.retrying import retry_delay
@@ -290,6 +290,7 @@ class FakeResponse:
     def __init__(self, status: int, body: bytes, *, closed: bool) -> None:
         self.status = status
         self.headers = NO_HEADERS
+        self.content_length = len(body)
         self.body = body
         self.closed = closed
         self.released = False
@@ -431,28 +432,14 @@ def headers(**items: str) -> CIMultiDictProxy[str]:
     return CIMultiDictProxy(CIMultiDict(items))
 
 
-class Head:
-    """A response's status and headers, as ``read_answer`` reads them."""
-
-    def __init__(self, status: int, headers: CIMultiDictProxy[str] = NO_HEADERS) -> None:
-        self.status = status
-        self.headers = headers
-
-
 def test_a_2xx_is_decoded_then_parsed_and_the_limiter_sees_its_headers() -> None:
     limiter: Any = FakeLimiter()
     reservation: Any = FakeReservation()
     events: list[Event] = []
-    head = Head(200, headers(**{"X-MBX-USED-WEIGHT-1M": "7"}))
+    answer = Answer(200, headers(**{"X-MBX-USED-WEIGHT-1M": "7"}), b'{"a": [1, 2]}')
     call = new_call(READ)
     data = read_answer(
-        call,
-        head,
-        b'{"a": [1, 2]}',
-        lambda d: d["a"],
-        limiter,
-        reservation,
-        Reporter(events.append),
+        call, answer, lambda d: d["a"], limiter, reservation, Reporter(events.append)
     )
     assert data == [1, 2] and limiter.told == [("headers", reservation)]
     assert len(events) == 1 and isinstance(events[0], RequestEnd)
@@ -462,17 +449,17 @@ def test_a_2xx_is_decoded_then_parsed_and_the_limiter_sees_its_headers() -> None
 @pytest.mark.parametrize("body", [b"<html>", b'{"unexpected": 1}'])
 def test_an_unreadable_2xx_is_unexpected_for_a_read_and_unknown_for_a_write(body: bytes) -> None:
     events: list[Event] = []
-    head = Head(200)
+    answer = Answer(200, NO_HEADERS, body)
 
     def parse(data: Any) -> Any:
         return data["expected"]
 
     with pytest.raises(UnexpectedResponseError) as read:
-        read_answer(new_call(READ), head, body, parse, None, None, Reporter(events.append))
+        read_answer(new_call(READ), answer, parse, None, None, Reporter(events.append))
     assert read.value.__context__ is None or read.value.__suppress_context__
     assert not any(isinstance(e, OutcomeUnknown) for e in events)
     with pytest.raises(ExecutionStatusUnknown):
-        read_answer(new_call(WRITE), head, body, parse, None, None, Reporter(events.append))
+        read_answer(new_call(WRITE), answer, parse, None, None, Reporter(events.append))
     assert sum(isinstance(e, OutcomeUnknown) for e in events) == 1
 
 
@@ -480,22 +467,22 @@ def test_a_429_pauses_the_limiter_and_a_418_bans_the_ip() -> None:
     limiter: Any = FakeLimiter()
     reporter = Reporter(None)
     body = orjson.dumps({"code": -1015, "msg": "Too many new orders"})
-    too_many = Head(429, headers(**{"Retry-After": "3"}))
+    too_many = Answer(429, headers(**{"Retry-After": "3"}), body)
     with pytest.raises(RateLimitError):
-        read_answer(new_call(WRITE), too_many, body, None, limiter, None, reporter)
-    banned = Head(418, headers(**{"Retry-After": "60"}))
+        read_answer(new_call(WRITE), too_many, None, limiter, None, reporter)
+    banned = Answer(418, headers(**{"Retry-After": "60"}), b"")
     with pytest.raises(IPBannedError):
-        read_answer(new_call(READ), banned, b"", None, limiter, None, reporter)
+        read_answer(new_call(READ), banned, None, limiter, None, reporter)
     assert limiter.told[1] == ("429", 3.0, Budget.ORDERS)  # -1015 counts orders, not weight
     assert limiter.told[3] == ("418", 60.0)
 
 
 def test_a_redirect_is_an_answer_never_followed() -> None:
     with pytest.raises(UnexpectedResponseError) as info:
-        read_answer(new_call(READ), Head(302), b"", None, None, None, Reporter(None))
+        read_answer(new_call(READ), Answer(302, NO_HEADERS, b""), None, None, None, Reporter(None))
     assert info.value.status == 302 and "not followed" in str(info.value)
     with pytest.raises(ExecutionStatusUnknown):  # a write may have executed behind it
-        read_answer(new_call(WRITE), Head(307), b"", None, None, None, Reporter(None))
+        read_answer(new_call(WRITE), Answer(307, NO_HEADERS, b""), None, None, None, Reporter(None))
 
 
 # -- decide the retry ---------------------------------------------------------------------------

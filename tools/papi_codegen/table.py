@@ -18,12 +18,18 @@ def _spec_line(op: Op) -> str:
     params = "".join(
         f"Param({p.name!r}, {p.py!r}, {p.type!r}, {p.required!r}, {p.note!r})," for p in op.params
     )
+    names = {p.name for p in op.params}
+    missing = set(op.client_ids) - names
+    if missing:
+        raise SystemExit(f"{op.name}: client_ids names parameters it does not take: {missing}")
+    client_ids = "".join(f"ClientId({n!r}, {m})," for n, m in op.client_ids.items())
     return (
         f"{op.const} = EndpointSpec(name={op.name!r}, method={r['method']!r}, "
         f"path={r['path']!r}, security=Security.{r['security']}, weight={op.weight}, "
         f"weight_kind=WeightKind.{r['weight_kind']}, charges=({charges},), "
         f"summary={summary_of(r)!r}, params=({params}),"
         + (f" weight_rules=({rules})," if rules else "")
+        + (f" client_ids=({client_ids})," if client_ids else "")
         + ")"
     )
 
@@ -43,7 +49,16 @@ def gen_table(ops: list[Op]) -> str:
         "",
         "from __future__ import annotations",
         "",
-        "from ._spec import Budget, Charge, EndpointSpec, Param, Security, WeightKind, WeightRule",
+        "from ._spec import (",
+        "    Budget,",
+        "    Charge,",
+        "    ClientId,",
+        "    EndpointSpec,",
+        "    Param,",
+        "    Security,",
+        "    WeightKind,",
+        "    WeightRule,",
+        ")",
         "",
     ]
     for op in ops:

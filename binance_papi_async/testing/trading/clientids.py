@@ -67,6 +67,10 @@ class ClientIds:
         """``held`` now carries ``client_id``."""
         self._ids.setdefault((account, kind, client_id), []).append(held)
 
+    def carriers(self, account: str, kind: str, client_id: str) -> list[Held]:
+        """Every object that carried ``client_id``, oldest first (open or not)."""
+        return list(self._ids.get((account, kind, client_id), ()))
+
     def holders(self, account: str, kind: str, client_id: str, of: type[H]) -> Iterator[H]:
         """The objects of type ``of`` that carried ``client_id``, newest first."""
         for held in reversed(self._ids.get((account, kind, client_id), ())):
