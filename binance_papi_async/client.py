@@ -17,6 +17,7 @@ import aiohttp
 from . import _constants as C
 from ._client_ids import DEFAULT_PREFIX, new_client_order_id
 from ._http import Transport
+from ._http.options import Priority, check_client_max_wait, check_client_timeouts
 from ._http.url import check_base_url, check_path, check_time_url
 from ._params import check_recv_window, wire_params
 from .clock import Clock, ServerClock, TimeSync
@@ -97,8 +98,7 @@ def _limiter(
     clock: Clock,
 ) -> RateLimiter | None:
     """The limiter given, none (``False``), or a new one on the client's clock."""
-    if max_wait is not None and max_wait < 0:
-        raise ConfigurationError("max_wait must be >= 0 seconds")
+    max_wait = check_client_max_wait(max_wait)
     if limiter is None:
         limits = DEFAULT_LIMITS if rate_limits is None else rate_limits
         return RateLimiter(limits, clock=clock, max_wait=max_wait)
@@ -176,21 +176,29 @@ class PortfolioMarginClient:
     simulator).  ``recv_window`` (1..60000 ms) is sent on every signed call when
     set; Binance's default is 5000.
 
-    Reliability: ``timeouts`` (default total 10 s, connect 3 s) and ``retry``
-    (a :class:`~binance_papi_async.RetryPolicy`) are defaults for every call;
-    endpoints take ``timeout=`` (and reads ``retry=``) per call.  ``time_sync``
-    controls the offset to Binance server time (measured on first use of a
-    signed endpoint, then every 10 minutes and after a -1021).  ``clock`` is
-    the time source (a :class:`~binance_papi_async.ServerClock` by default; any
-    other :class:`~binance_papi_async.Clock` is taken as authoritative and never
-    resynced).  ``on_event`` receives a typed event for every request start and
-    end, retry, limiter wait, unknown outcome and clock resync.
+    Reliability: ``timeouts`` (a :class:`~binance_papi_async.Timeouts`, or seconds
+    for the whole attempt; default total 10 s, connect 3 s) and ``retry`` (a
+    :class:`~binance_papi_async.RetryPolicy`) are defaults for every call;
+    endpoints take ``timeout=`` (seconds or a ``Timeouts``), ``max_wait=``,
+    ``priority=`` (``"high"``: admitted by the limiter before normal waiters) and,
+    reads, ``retry=`` per call, all checked before any rate budget is reserved.
+    ``time_sync`` controls the offset to Binance server time (measured on first
+    use of a signed endpoint, then every 10 minutes and after a -1021).  ``clock``
+    is the time source (a :class:`~binance_papi_async.ServerClock` by default;
+    any other :class:`~binance_papi_async.Clock` is taken as authoritative and
+    never resynced, except a :class:`~binance_papi_async.FakeClock` with
+    ``time_sync`` given: tests of the clock sync against the simulator).
+    ``on_event`` receives a typed event for every request start and end, retry,
+    limiter wait (when it starts and when it ends), unknown outcome and clock resync.
 
     Rate limits: by default the client creates a
     :class:`~binance_papi_async.RateLimiter` with papi's limits (6000 IP weight
     and 1200 orders per minute), or ``rate_limits`` if given; ``max_wait`` is its
-    default bound on waiting for budget.  Pass ``limiter=`` to share one limiter
-    between clients on the same IP/account, or ``limiter=False`` to disable it.
+    default bound on waiting for budget (default None: as long as the budget ahead
+    needs; see the README, "Rate limits").  Pass ``limiter=`` to share one limiter
+    between clients on the same IP, or ``limiter=False`` to disable it: they share
+    the IP weight, and each account's order count is kept apart (keyed by a hash of
+    the API key, :attr:`account_scope`).
     ``charges`` overrides what endpoints charge, keyed by ``"METHOD /path"``, e.g.
     ``{"POST /papi/v1/margin/repay-debt": [Charge(Budget.REQUEST_WEIGHT, 3000)]}``.
     ``proxy`` (an ``http://`` proxy URL) and ``trust_env`` (read ``HTTP(S)_PROXY``
@@ -208,7 +216,7 @@ class PortfolioMarginClient:
         signer: Signer | None = None,
         session: aiohttp.ClientSession | None = None,
         recv_window: int | None = None,
-        timeouts: Timeouts | None = None,
+        timeouts: Timeouts | float | None = None,
         pool_size: int = C.DEFAULT_POOL_SIZE,
         keepalive_timeout: float = C.DEFAULT_KEEPALIVE_TIMEOUT_S,
         dns_cache_ttl: int = C.DEFAULT_DNS_TTL_S,
@@ -254,9 +262,10 @@ class PortfolioMarginClient:
             owns_limiter=limiter is None,
             charges=_charge_overrides(charges),
             session=session,
-            timeouts=timeouts if timeouts is not None else Timeouts(),
+            timeouts=check_client_timeouts(timeouts),
             retry=retry if retry is not None else RetryPolicy(),
             time_sync=_time_sync(time_sync),
+            sync_fake_clock=time_sync is not None,
             on_event=on_event,
             recv_window=recv_window,
             pool_size=pool_size,
@@ -338,11 +347,19 @@ class PortfolioMarginClient:
 
     @property
     def rate_limits(self) -> RateLimitSnapshot:
-        """A snapshot of every rate budget: used, limit, window reset, waiters."""
+        """A snapshot of every rate budget: used, limit, window reset, waiters.  Its
+        ``get(Budget.ORDERS)`` reads this client's account."""
         limiter = self._transport.limiter
         if limiter is None:
             raise ConfigurationError("this client has no rate limiter (limiter=False)")
-        return limiter.snapshot()
+        return limiter.snapshot(account=self._transport.account)
+
+    @property
+    def account_scope(self) -> str | None:
+        """The limiter's account scope of this client's order budget: a hash of the API
+        key, never the key (``None`` without a key).  E.g.
+        ``client.rate_limits.get(Budget.ORDERS, account=client.account_scope)``."""
+        return self._transport.account
 
     @property
     def clock(self) -> Clock:
@@ -357,7 +374,12 @@ class PortfolioMarginClient:
         if limiter is not None:
             for item in limits:
                 if item.rate_limit_type == "ORDERS":
-                    limiter.set_limit(Budget.ORDERS, item.limit, item.interval_seconds)
+                    limiter.set_limit(
+                        Budget.ORDERS,
+                        item.limit,
+                        item.interval_seconds,
+                        account=self._transport.account,
+                    )
         return limits
 
     async def sync_time(self) -> None:
@@ -493,9 +515,10 @@ class PortfolioMarginClient:
         params: Mapping[str, Any] | None = None,
         /,
         *,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
         retry: RetryPolicy | None = None,
+        priority: Priority = "normal",
     ) -> Any: ...
 
     @overload
@@ -509,9 +532,10 @@ class PortfolioMarginClient:
         weight: int = 1,
         weight_kind: WeightKind | str = WeightKind.IP,
         charges: Sequence[Charge] | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
         retry: RetryPolicy | None = None,
+        priority: Priority = "normal",
     ) -> Any: ...
 
     async def request(
@@ -524,9 +548,10 @@ class PortfolioMarginClient:
         weight: int | None = None,
         weight_kind: WeightKind | str | None = None,
         charges: Sequence[Charge] | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
         retry: RetryPolicy | None = None,
+        priority: Priority = "normal",
     ) -> Any:
         """Call any papi endpoint; returns the decoded JSON body.
 
@@ -561,7 +586,12 @@ class PortfolioMarginClient:
         else:
             raise ConfigurationError("give an EndpointSpec, or an HTTP method and a path")
         return await self._transport.request(
-            spec, wire_params(params), timeout=timeout, max_wait=max_wait, retry=retry
+            spec,
+            wire_params(params),
+            timeout=timeout,
+            max_wait=max_wait,
+            retry=retry,
+            priority=priority,
         )
 
 

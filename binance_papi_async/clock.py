@@ -347,6 +347,14 @@ class FakeClock(_Uncertain):
     def pending_timers(self) -> int:
         return sum(1 for _, _, t in self._timers if not t.cancelled)
 
+    def next_due(self) -> float | None:
+        """The local reading at which the next pending timer fires (None: no timer), e.g.
+        ``clock.advance(clock.next_due() - clock.local())`` to run an event loop's way."""
+        timers = self._timers
+        while timers and timers[0][2].cancelled:
+            heapq.heappop(timers)
+        return timers[0][0] if timers else None
+
     def advance(self, seconds: float) -> None:
         """Move time forward, firing due timers in time order (each sees its own due time)."""
         if seconds < 0:

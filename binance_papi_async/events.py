@@ -22,6 +22,7 @@ __all__ = [
     "Event",
     "EventHook",
     "LimiterWait",
+    "LimiterWaitStarted",
     "OutcomeUnknown",
     "RequestEnd",
     "RequestStart",
@@ -67,6 +68,22 @@ class RetryScheduled:
 
 
 @dataclass(frozen=True, slots=True)
+class LimiterWaitStarted:
+    """A call starts to wait for rate budget, for about ``expected`` seconds.
+
+    ``expected`` is a lower bound: it assumes nobody gives budget back and no
+    response reports traffic the limiter has not seen.  ``urgent`` calls (order
+    cancels, clock reads, listen-key keep-alives, ``priority="high"``) are
+    admitted before normal ones.  :class:`LimiterWait` follows once it is admitted.
+    """
+
+    method: str
+    path: str
+    expected: float
+    urgent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class LimiterWait:
     """A call waited ``waited`` seconds for rate budget before it was admitted."""
 
@@ -106,5 +123,13 @@ class ClockResynced:
     source: str
 
 
-Event = RequestStart | RequestEnd | RetryScheduled | LimiterWait | OutcomeUnknown | ClockResynced
+Event = (
+    RequestStart
+    | RequestEnd
+    | RetryScheduled
+    | LimiterWaitStarted
+    | LimiterWait
+    | OutcomeUnknown
+    | ClockResynced
+)
 EventHook = Callable[[Event], None]

@@ -30,8 +30,10 @@ class Timeouts:
     connect: float = C.DEFAULT_CONNECT_TIMEOUT_S
 
     def __post_init__(self) -> None:
-        if not (self.total > 0 and self.connect > 0):
-            raise ConfigurationError(f"timeouts must be > 0, got {self}")
+        for value in (self.total, self.connect):
+            # A number of seconds > 0 (not a bool, not NaN), checked before any call uses it.
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ConfigurationError(f"timeouts must be numbers of seconds > 0, got {self}")
 
     def to_aiohttp(self) -> aiohttp.ClientTimeout:
         """These timeouts for aiohttp: the defaults of the session the client creates, for

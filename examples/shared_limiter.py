@@ -43,6 +43,7 @@ async def worker(sim_url: str, redis_url: str, end: float) -> dict[str, object]:
         async with PortfolioMarginClient(
             DEMO_API_KEY, DEMO_API_SECRET, base_url=sim_url, clock=clock, limiter=limiter
         ) as client:
+            await client.sync_time()  # the clock's bound is 1 s until measured
 
             async def calls() -> None:
                 nonlocal answered

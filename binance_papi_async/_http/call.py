@@ -24,6 +24,7 @@ class Call:
     """
 
     __slots__ = (
+        "account",
         "encoded",
         "last_429",
         "max_wait",
@@ -36,6 +37,7 @@ class Call:
         "sent_at",
         "spec",
         "started",
+        "urgent",
         "url",
         "wait_bound",
     )
@@ -49,6 +51,8 @@ class Call:
         params: dict[str, str],
         policy: RetryPolicy,
         max_wait: float | None,
+        urgent: bool = False,
+        account: str | None = None,
         encoded: str | None = None,
     ) -> None:
         self.spec = spec
@@ -63,6 +67,10 @@ class Call:
         self.resynced = False  # the one resend after a -1021 is spent
         self.wait_bound = max_wait  # how long the next attempt may wait for rate budget
         self.last_429: RateLimitError | None = None
+        # Admitted before normal waiters, from a window's reserve (cancels, clock reads,
+        # listen-key keep-alives: EndpointSpec.urgent; or priority="high").
+        self.urgent = urgent
+        self.account = account  # the limiter's account scope of the order budget
 
     def __repr__(self) -> str:
         return f"<Call {self.spec.method} {self.spec.path} attempt {self.number}>"

@@ -109,15 +109,22 @@ def error_for_status(
         path=spec.path,
         params=call.params,
         sent_at=call.sent_at,
+        # A 418's end is in server time: its Retry-After counts from the limiter's clock.
+        now=limiter.clock.time() if limiter is not None and answer.status == 418 else None,
     )
     if limiter is not None:
         if isinstance(error, IPBannedError):
             limiter.on_ip_banned(error.retry_after, error.banned_until)
         elif isinstance(error, RateLimitError):
-            # -1015: the account's order count, not the IP's weight.
-            limiter.on_rate_limited(
-                error.retry_after, budget=Budget.ORDERS if error.code == -1015 else None
-            )
+            # -1015: the account's order count, not the IP's weight.  The limiter clamps
+            # the pause to the rest of that budget's window (an absurd Retry-After is
+            # logged); a later call whose max_wait ends before the pause fails at once.
+            if error.code == -1015:
+                limiter.on_rate_limited(
+                    error.retry_after, budget=Budget.ORDERS, account=call.account
+                )
+            else:
+                limiter.on_rate_limited(error.retry_after)
     if isinstance(error, ExecutionStatusUnknown):
         reporter.unknown(error)
     if call.observing:

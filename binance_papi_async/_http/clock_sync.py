@@ -5,7 +5,10 @@ Measured on the first signed call (which waits for it), again every
 refresh), after a -1021, and on ``client.sync_time()``.  Samples of the time endpoint
 are not counted as calls in flight and not retried; the fallback time URL on another
 host (fapi; ``TimeSync(fallback_url=False)`` turns it off) is not charged to papi's
-budget.
+budget.  The offset and its error bound come from the samples' round trips
+(:meth:`ServerClock.sync`); the rate limiter keys its windows with that bound.  The
+time reads are urgent (``EndpointSpec.urgent``): a resync never queues behind heavy
+calls.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import TYPE_CHECKING
 from yarl import URL
 
 from .. import _constants as C
-from ..clock import ServerClock, TimeSync, estimate_offset
+from ..clock import FakeClock, ServerClock, TimeSync
 from ..endpoints import SERVER_TIME, EndpointSpec
 from ..errors import BinancePapiError
 from ..events import ClockResynced
@@ -35,7 +38,11 @@ class ClockSync:
     """Keeps ``clock``'s offset for ``transport`` (one sync at a time)."""
 
     def __init__(
-        self, transport: Transport, clock: ServerClock, settings: TimeSync, timeouts: Timeouts
+        self,
+        transport: Transport,
+        clock: ServerClock | FakeClock,
+        settings: TimeSync,
+        timeouts: Timeouts,
     ) -> None:
         self.transport = transport
         self.clock = clock
@@ -54,6 +61,7 @@ class ClockSync:
                 path=settings.path,
                 security=SERVER_TIME.security,
                 weight=SERVER_TIME.weight,
+                urgent=True,
             )
         )
 
@@ -110,9 +118,10 @@ class ClockSync:
             if len(samples) < self.settings.samples:
                 log.warning("clock sync failed; keeping the previous offset")
                 return
-            offset, rtt = estimate_offset(samples)
-            self.clock.set_offset(offset)
-            self.transport.emit(ClockResynced(self.clock.host_offset(), rtt, len(samples), source))
+            clock = self.clock
+            estimate = clock.sync(samples)
+            offset = clock.host_offset() if isinstance(clock, ServerClock) else clock.offset
+            self.transport.emit(ClockResynced(offset, estimate.rtt, len(samples), source))
 
     async def _sample(self) -> tuple[list[tuple[float, float, float]], str]:
         """``(local sent, server time, local received)`` readings, from papi's time path or,

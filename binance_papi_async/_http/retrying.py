@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from ..endpoints import Budget
 from ..errors import (
     APIConnectionError,
     APIStatusError,
@@ -45,7 +46,7 @@ def retry_delay(call: Call, error: BinancePapiError, limiter: RateLimiter | None
         # roll; the retry waits in the limiter.  Without one, only a Retry-After says
         # when sending again is safe: a blind retry after a 429 risks a 418 ban.
         if limiter is not None:
-            pause = rate_limit_pause(limiter)
+            pause = rate_limit_pause(limiter, call)
         elif error.retry_after is not None:
             pause = error.retry_after
         else:
@@ -64,11 +65,19 @@ def retry_delay(call: Call, error: BinancePapiError, limiter: RateLimiter | None
     return delay
 
 
-def rate_limit_pause(limiter: RateLimiter) -> float:
-    """Seconds until ``limiter`` admits calls again after a 429 (0 if it already does)."""
+def rate_limit_pause(limiter: RateLimiter, call: Call) -> float:
+    """Seconds until ``limiter`` admits ``call`` again after a 429 (0 if it already does):
+    the pauses and full windows of the budgets it charges (its account's order count)."""
     snap = limiter.snapshot()
-    until = snap.paused_until or snap.time
+    charged = {charge.budget for charge in call.spec.charges if charge.amount}
+    until = snap.time
     for budget in snap.budgets:
+        if budget.budget not in charged or (
+            budget.budget is Budget.ORDERS and budget.account != call.account
+        ):
+            continue
+        if budget.paused_until is not None:
+            until = max(until, budget.paused_until)
         if budget.used >= budget.limit:
             until = max(until, budget.window_reset)
     return max(0.0, until - snap.time)

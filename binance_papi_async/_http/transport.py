@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy, istr
@@ -15,7 +16,7 @@ from yarl import URL
 
 from .. import _constants as C
 from .._client_ids import fill_client_ids
-from ..clock import Clock, ServerClock, TimeSync
+from ..clock import Clock, FakeClock, ServerClock, TimeSync
 from ..endpoints import Charge, EndpointSpec
 from ..errors import (
     APIConnectionError,
@@ -27,7 +28,15 @@ from ..errors import (
     RateLimitWaitTimeout,
     TimestampError,
 )
-from ..events import Event, EventHook, LimiterWait, OutcomeUnknown, RequestStart, RetryScheduled
+from ..events import (
+    Event,
+    EventHook,
+    LimiterWait,
+    LimiterWaitStarted,
+    OutcomeUnknown,
+    RequestStart,
+    RetryScheduled,
+)
 from ..retry import RetryPolicy
 from ..signing import Signer, mask_key
 from ..timeouts import Timeouts
@@ -37,6 +46,7 @@ from .classify import NOT_SENT, Answer, failed_after_send, not_sent, read_answer
 from .clock_sync import ClockSync
 from .deadlines import Deadlines, Slot
 from .gate import Gate
+from .options import Priority, check_max_wait, check_priority, check_retry, check_timeout
 from .reporting import Reporter, log
 from .retrying import retry_delay
 from .send_once import send_once_guard
@@ -45,12 +55,23 @@ from .url import BaseUrl, query_string
 if TYPE_CHECKING:  # pragma: no cover
     from ..ratelimit import RateLimiter, Reservation
 
-__all__ = ["Transport"]
+__all__ = ["Transport", "account_scope"]
 
 T = TypeVar("T")
 _NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
 _DEBUG = logging.DEBUG
 _ENCODING = istr("Content-Encoding")
+# Waits for rate budget longer than a second are logged at INFO here (see README "Logging").
+wait_log = logging.getLogger("binance_papi_async.ratelimit")
+_LONG_WAIT_S = 1.0
+
+
+def account_scope(api_key: str | None) -> str | None:
+    """The limiter's account scope of ``api_key``: a hash of it, never the key (None
+    without a key).  Binance counts orders per account; two clients of one key share it."""
+    if api_key is None:
+        return None
+    return "key-" + hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
 class Transport:
@@ -75,6 +96,7 @@ class Transport:
         timeouts: Timeouts,
         retry: RetryPolicy,
         time_sync: TimeSync,
+        sync_fake_clock: bool,
         on_event: EventHook | None,
         recv_window: int | None,
         pool_size: int,
@@ -91,6 +113,9 @@ class Transport:
         self.clock = clock
         self.limiter = limiter
         self._owns_limiter = owns_limiter
+        self.account = account_scope(api_key)
+        if limiter is not None and self.account is not None:
+            limiter.check((), account=self.account)  # its order budget, shown from the start
         self.charge_overrides = dict(charges)  # "METHOD /path" -> what it charges instead
         self._overridden_specs: dict[EndpointSpec, EndpointSpec] = {}
         self.timeouts = timeouts
@@ -100,7 +125,10 @@ class Transport:
         self.retry = retry
         self.clock_sync = (
             ClockSync(self, clock, time_sync, timeouts)
-            if time_sync.enabled and isinstance(clock, ServerClock)
+            if time_sync.enabled
+            and (
+                isinstance(clock, ServerClock) or (sync_fake_clock and isinstance(clock, FakeClock))
+            )
             else None
         )
         self._reporter = Reporter(on_event)
@@ -258,9 +286,10 @@ class Transport:
         spec: EndpointSpec,
         params: dict[str, str],
         *,
-        timeout: Timeouts | None = ...,
+        timeout: Timeouts | float | None = ...,
         max_wait: float | None = ...,
         retry: RetryPolicy | None = ...,
+        priority: Priority = ...,
         parse: Callable[[Any], T],
         encoded: str | None = ...,
         url_override: str | None = ...,
@@ -273,9 +302,10 @@ class Transport:
         spec: EndpointSpec,
         params: dict[str, str],
         *,
-        timeout: Timeouts | None = ...,
+        timeout: Timeouts | float | None = ...,
         max_wait: float | None = ...,
         retry: RetryPolicy | None = ...,
+        priority: Priority = ...,
         parse: None = ...,
         encoded: str | None = ...,
         url_override: str | None = ...,
@@ -287,9 +317,10 @@ class Transport:
         spec: EndpointSpec,
         params: dict[str, str],
         *,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
         retry: RetryPolicy | None = None,
+        priority: Priority = "normal",
         parse: Callable[[Any], Any] | None = None,
         encoded: str | None = None,
         url_override: str | None = None,
@@ -298,14 +329,14 @@ class Transport:
         """One call, retried as the policy allows: the decoded JSON, or ``parse(json)`` (a
         body ``parse`` cannot read is a typed error).  ``params``: wire strings (a signed call
         adds ``recvWindow`` and ``timestamp``; ``encoded``: ``encode_params(params)``, if the
-        endpoint built it).  ``url_override``, ``counted=False``: for the clock sync."""
-        spec = self._resolve(spec, params, counted)
+        endpoint built it).  Every option is checked before any budget is reserved.
+        ``url_override``, ``counted=False``: for the clock sync."""
+        times = self.timeouts if timeout is None else check_timeout(timeout, self.timeouts)
+        call = self._call(spec, params, max_wait, retry, priority, encoded)
+        spec = call.spec = self._resolve(spec, params, counted)
         session = self.ensure_session()
         task, deadlines = self._task_deadlines()
-        times = self.timeouts if timeout is None else timeout
-        call = Call(spec, params, self.retry if retry is None else retry, max_wait, encoded)
         limiter = self.limiter if url_override is None else None  # fapi's time is not papi's
-        gate = self._gate
         if counted:
             self._in_flight += 1
         try:
@@ -314,12 +345,10 @@ class Transport:
             while True:
                 call.observing = self._reporter.hook is not None or log.isEnabledFor(_DEBUG)
                 try:
-                    reservation = None if limiter is None else limiter.try_acquire(spec.charges)
-                    if (reservation is None and limiter is not None) or (
-                        gate is not None and not gate.try_acquire()
-                    ):
+                    reservation = self._admit_now(call, limiter)
+                    if reservation is False:  # budget or a slot is short: wait, in turn
                         reservation = await self._admit(
-                            call, limiter, reservation, times, task, deadlines
+                            call, limiter, times.connect, task, deadlines
                         )
                     sent = False
                     try:
@@ -344,8 +373,8 @@ class Transport:
                         finally:
                             slot.leave(task)
                     finally:
-                        if gate is not None:
-                            gate.release()
+                        if self._gate is not None:
+                            self._gate.release()
                         if reservation is not None and not sent:
                             reservation.release()  # provably not sent: the budget goes back
                     if isinstance(outcome, BinancePapiError):  # a failed send, a body too large
@@ -364,9 +393,27 @@ class Transport:
 
     # -- the steps of an attempt --------------------------------------------------------------
 
+    def _call(
+        self,
+        spec: EndpointSpec,
+        params: dict[str, str],
+        max_wait: float | None,
+        retry: RetryPolicy | None,
+        priority: Priority,
+        encoded: str | None,
+    ) -> Call:
+        """The call's state, its options checked (before any budget is reserved)."""
+        if max_wait is not None:
+            max_wait = check_max_wait(max_wait)
+        if retry is not None:
+            retry = check_retry(retry)
+        urgent = spec.urgent or (priority != "normal" and check_priority(priority))
+        policy = self.retry if retry is None else retry
+        return Call(spec, params, policy, max_wait, urgent, self.account, encoded)
+
     def _resolve(self, spec: EndpointSpec, params: dict[str, str], counted: bool) -> EndpointSpec:
         """The spec the call is charged and sent as; the errors that need no I/O (raised
-        before the limiter is touched)."""
+        before the limiter is touched); an order's client ids filled in ``params``."""
         if counted and self._closing:  # a clock sync that aclose waits for goes on
             raise ClientClosedError("this PortfolioMarginClient is closed")
         if spec.needs_key and self.api_key is None:
@@ -417,25 +464,69 @@ class Transport:
             deadlines = self._deadlines = Deadlines(loop)
         return task, deadlines
 
+    def _admit_now(self, call: Call, limiter: RateLimiter | None) -> Reservation | Literal[False] | None:
+        """The uncontended admission, without a coroutine: the rate budget (``try_acquire``)
+        and a free connection slot, the budget checked again (the timestamp is taken next).
+        False when either is short (nothing is then held): the caller awaits :meth:`_admit`."""
+        reservation = None
+        if limiter is not None:
+            reservation = limiter.try_acquire(
+                call.spec.charges, urgent=call.urgent, account=call.account
+            )
+            if reservation is None:
+                return False
+        gate = self._gate
+        if gate is not None and not gate.try_acquire():
+            if reservation is not None:
+                reservation.release()  # taken again, in turn, by _admit
+            return False
+        if reservation is not None and not reservation.recheck():  # (released by recheck)
+            if gate is not None:
+                gate.release()
+            return False
+        return reservation
+
     async def _admit(
         self,
         call: Call,
         limiter: RateLimiter | None,
-        reservation: Reservation | None,
-        times: Timeouts,
+        connect: float,
         task: asyncio.Task[Any],
         deadlines: Deadlines,
     ) -> Reservation | None:
-        """Admission when budget or a slot is short: wait for rate budget (with a limiter,
-        unless ``reservation`` holds it already), then for a connection slot, at most
-        ``times.connect`` seconds.  If no slot comes, or the call is cancelled while it
-        waits, the budget goes back (nothing was sent)."""
-        if reservation is None and limiter is not None:
-            reservation = await self._wait_for_budget(call, limiter)
+        """Rate budget and a connection slot (:meth:`_admit_once`), the budget checked again
+        once the slot is held, just before the timestamp is taken (nothing suspends between
+        the two): if the windows moved on while the call waited for a connection, the
+        budget went back; the slot is given up and both are taken again."""
+        while True:
+            reservation = await self._admit_once(call, limiter, connect, task, deadlines)
+            if reservation is None or reservation.recheck():
+                return reservation
+            if self._gate is not None:
+                self._gate.release()
+
+    async def _admit_once(
+        self,
+        call: Call,
+        limiter: RateLimiter | None,
+        connect: float,
+        task: asyncio.Task[Any],
+        deadlines: Deadlines,
+    ) -> Reservation | None:
+        """Acquire the attempt's rate budget (None without a limiter), then enter the gate:
+        a connection slot, waited for at most ``connect`` seconds.  If no slot comes, or the
+        call is cancelled while it waits, the budget goes back (nothing was sent)."""
+        reservation = None
+        if limiter is not None:
+            reservation = limiter.try_acquire(
+                call.spec.charges, urgent=call.urgent, account=self.account
+            )
+            if reservation is None:
+                reservation = await self._wait_for_budget(call, limiter)
         gate = self._gate
         if gate is None or gate.try_acquire():
             return reservation
-        slot = deadlines.arm(task, times.connect)
+        slot = deadlines.arm(task, connect)
         try:
             await gate.acquire()
         except asyncio.CancelledError:
@@ -447,15 +538,39 @@ class Transport:
             return reservation
         finally:
             slot.leave(task)
-        raise self._no_connection(call, times.connect)
+        raise self._no_connection(call, connect)
 
     async def _wait_for_budget(self, call: Call, limiter: RateLimiter) -> Reservation:
-        """Wait for rate budget (the limiter's contended path), at most ``call.wait_bound``."""
+        """Wait for rate budget (the limiter's contended path), at most ``call.wait_bound``.
+
+        When the wait starts, :class:`LimiterWaitStarted` says how long it is expected to
+        last; a wait expected (or found) to last more than a second is logged at INFO on
+        the ``binance_papi_async.ratelimit`` logger.
+        """
+        spec = call.spec
+        long_waits = wait_log.isEnabledFor(logging.INFO)
+
+        def started(expected: float) -> None:
+            if call.observing:
+                self.emit(LimiterWaitStarted(spec.method, spec.path, expected, call.urgent))
+            if long_waits and expected > _LONG_WAIT_S:
+                wait_log.info(
+                    "%s %s waits for rate budget, about %.1f s", spec.method, spec.path, expected
+                )
+
         waited_from = time.monotonic()
-        reservation = await limiter.acquire(call.spec.charges, max_wait=call.wait_bound)
+        reservation = await limiter.acquire(
+            spec.charges,
+            max_wait=call.wait_bound,
+            urgent=call.urgent,
+            account=self.account,
+            on_wait=started if call.observing or long_waits else None,
+        )
         waited = time.monotonic() - waited_from
         if call.observing and waited > 0.001:
-            self.emit(LimiterWait(call.spec.method, call.spec.path, waited))
+            self.emit(LimiterWait(spec.method, spec.path, waited))
+        if long_waits and waited > _LONG_WAIT_S:
+            wait_log.info("%s %s admitted after %.1f s", spec.method, spec.path, waited)
         if self._closed:  # the pool closed while this call waited for budget
             reservation.release()
             raise ClientClosedError("this PortfolioMarginClient was closed")

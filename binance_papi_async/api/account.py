@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, overload
 
 from .._decode import reading, reading_many
+from .._http.options import Priority
 from .._params import check_asset, check_recv_window
 from ..endpoints import ACCOUNT_BALANCE, ACCOUNT_INFORMATION, QUERY_USER_RATE_LIMIT
 from ..models import AccountInformation, AssetBalance, OrderRateLimit
@@ -45,7 +46,9 @@ class AccountAPI(AccountAPIBase):
         asset: None = None,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
+        max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[AssetBalance, ...]: ...
 
@@ -55,7 +58,9 @@ class AccountAPI(AccountAPIBase):
         asset: str,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
+        max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> AssetBalance: ...
 
@@ -64,7 +69,9 @@ class AccountAPI(AccountAPIBase):
         asset: str | None = None,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
+        max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[AssetBalance, ...] | AssetBalance:
         """``GET /papi/v1/balance`` (USER_DATA, weight 20).
@@ -77,14 +84,22 @@ class AccountAPI(AccountAPIBase):
             params["asset"] = check_asset(asset)
             parse = _one_balance
         return await self._client._transport.request(
-            ACCOUNT_BALANCE, _recv(params, recv_window), timeout=timeout, retry=retry, parse=parse
+            ACCOUNT_BALANCE,
+            _recv(params, recv_window),
+            timeout=timeout,
+            max_wait=max_wait,
+            priority=priority,
+            retry=retry,
+            parse=parse,
         )
 
     async def information(
         self,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
+        max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> AccountInformation:
         """``GET /papi/v1/account`` (USER_DATA, weight 20): the account summary in USD."""
@@ -92,6 +107,8 @@ class AccountAPI(AccountAPIBase):
             ACCOUNT_INFORMATION,
             _recv({}, recv_window),
             timeout=timeout,
+            max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_information,
         )
@@ -100,7 +117,9 @@ class AccountAPI(AccountAPIBase):
         self,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
+        max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[OrderRateLimit, ...]:
         """``GET /papi/v1/rateLimit/order`` (USER_DATA, weight 1): the account's order limits."""
@@ -108,6 +127,8 @@ class AccountAPI(AccountAPIBase):
             QUERY_USER_RATE_LIMIT,
             _recv({}, recv_window),
             timeout=timeout,
+            max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_order_rate_limits,
         )

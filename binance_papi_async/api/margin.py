@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from .._constants import DEFAULT_RECV_WINDOW_MS
 from .._decode import writing
+from .._http.options import Priority
 from .._params import check_asset, check_assets, positive_decimal_wire, wire_recv_window
 from ..endpoints import REPAY_DEBT
 from ..errors import ExecutionStatusUnknown, ValidationError
@@ -37,8 +38,9 @@ class MarginAPI(MarginAPIBase):
         specify_repay_assets: Sequence[str] | None = None,
         repay_all: bool = False,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> RepayDebtResult:
         """Repay cross-margin debt of ``asset`` (``POST /papi/v1/margin/repay-debt``, TRADE).
 
@@ -62,8 +64,10 @@ class MarginAPI(MarginAPIBase):
         :class:`~binance_papi_async.ExecutionStatusUnknown` instead of retrying.
 
         Raises :class:`~binance_papi_async.ValidationError` for bad arguments before
-        any I/O.  ``recv_window`` is 1..60000 ms; ``timeout`` and ``max_wait``
-        (seconds to wait for rate budget) override the client defaults.
+        any I/O.  ``recv_window`` is 1..60000 ms; ``timeout`` (seconds or
+        :class:`~binance_papi_async.Timeouts`) and ``max_wait`` (seconds to wait for
+        rate budget) override the client defaults; ``priority="high"`` is admitted
+        before normal waiters.
         """
         # The query is built beside the params, from values checked to need no percent-
         # encoding (asset codes are [A-Z0-9], amounts digits and a point) but the commas of
@@ -100,6 +104,7 @@ class MarginAPI(MarginAPIBase):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_repay_debt_result,
             encoded=query,
         )

@@ -44,7 +44,11 @@ class Context:
     progress: Progress = field(init=False)
 
     def __post_init__(self) -> None:
-        self.progress = Progress(self.io.stderr, enabled=not getattr(self.args, "quiet", False))
+        # On a terminal, or when asked for (--progress); never with --quiet.
+        shown = _isatty(self.io.stderr) or getattr(self.args, "progress", False)
+        self.progress = Progress(
+            self.io.stderr, enabled=shown and not getattr(self.args, "quiet", False)
+        )
 
     @property
     def json(self) -> bool:

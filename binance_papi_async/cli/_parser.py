@@ -130,6 +130,12 @@ def _common(*, suppress: bool) -> argparse.ArgumentParser:
         help="no progress line on stderr while a call waits",
     )
     g.add_argument(
+        "--progress",
+        action="store_true",
+        default=default(False),
+        help="show the progress line also when stderr is not a terminal (once, as a line)",
+    )
+    g.add_argument(
         "-v",
         "--verbose",
         action="count",

@@ -6,15 +6,17 @@ waits for the request's ``recvWindow`` to pass.  :class:`Progress` runs the
 awaited call as a task; if it is not done after ``delay`` seconds it shows what
 the call waits for, refreshed every ``interval``:
 
-* rate budget, from the client's limiter snapshot (``client.rate_limits``): the
-  budget that has calls queued, how much of it is used and when its window
-  resets, or a 429 pause / 418 ban;
+* rate budget: how long the wait is expected to last (the client's
+  :class:`~binance_papi_async.LimiterWaitStarted` event), and from the client's
+  limiter snapshot (``client.rate_limits``) the budget that has calls queued,
+  how much of it is used and when its window resets, or a 429 pause / 418 ban;
 * papi's answer, once the request was sent (``RequestStart`` seen, no
   ``RequestEnd`` yet: the client's ``on_event`` hook feeds :meth:`on_event`);
 * otherwise the description the command gave.
 
-On a terminal the line is rewritten in place and erased when the call ends; when
-stderr is not a terminal it is written once, as a plain line.
+On a terminal the line is rewritten in place and erased when the call ends.  The
+command shows it only when stderr is a terminal, or with ``--progress`` (then,
+on a pipe or file, it is written once, as a plain line).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TextIO, TypeVar
 
-from ..events import Event, RequestEnd, RequestStart
+from ..events import Event, LimiterWait, LimiterWaitStarted, RequestEnd, RequestStart
 from ..ratelimit import RateLimitSnapshot
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,6 +76,7 @@ class Progress:
         self._tty = bool(getattr(out, "isatty", lambda: False)())
         self._client: PortfolioMarginClient | None = None
         self._in_flight = 0
+        self._budget_until: float | None = None  # expected end of a wait for rate budget
         self._shown = False
 
     def bind(self, client: PortfolioMarginClient) -> None:
@@ -81,19 +84,29 @@ class Progress:
         self._client = client
 
     def on_event(self, event: Event) -> None:
-        """The client's ``on_event`` hook: counts requests on the wire."""
+        """The client's ``on_event`` hook: counts requests on the wire, and notes how long a
+        wait for rate budget is expected to last."""
         if isinstance(event, RequestStart):
             self._in_flight += 1
         elif isinstance(event, RequestEnd):
             self._in_flight = max(0, self._in_flight - 1)
+        elif isinstance(event, LimiterWaitStarted):
+            self._budget_until = self._clock() + event.expected
+        elif isinstance(event, LimiterWait):
+            self._budget_until = None
 
     def status(self, what: str, elapsed: float) -> str:
         """The progress text for ``what`` after ``elapsed`` seconds."""
         detail = None
         if self._in_flight:
             detail = "waiting for papi's answer"
-        elif self._client is not None and self._client.limiter is not None:
-            held = describe_wait(self._client.limiter.snapshot())
+        else:
+            held = None
+            if self._client is not None and self._client.limiter is not None:
+                held = describe_wait(self._client.limiter.snapshot())
+            if self._budget_until is not None:
+                left = max(0.0, self._budget_until - self._clock())
+                held = f"{held or 'rate budget'}, about {left:.0f} s more"
             if held is not None:
                 detail = f"waiting for {held}"
         text = f"{what}: {detail}" if detail else what

@@ -130,6 +130,9 @@ class EndpointSpec:
     summary: str = ""
     params: tuple[Param, ...] = ()
     weight_rules: tuple[WeightRule, ...] = ()
+    #: admitted by the rate limiter before normal waiters, from a small reserve of every
+    #: window: order cancels, the clock sync's server-time read, the listen-key keep-alive.
+    urgent: bool = False
     #: the client ids the SDK fills when absent (order-placing endpoints only).
     client_ids: tuple[ClientId, ...] = ()
     # Derived from the fields above once, in __post_init__ (read on every call).

@@ -342,6 +342,7 @@ CANCEL_ALL_CM_OPEN_ORDERS = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    urgent=True,
 )
 
 # Query All CM Orders (USER_DATA): Request Weight 20
@@ -408,6 +409,7 @@ CANCEL_ALL_CM_OPEN_CONDITIONAL_ORDERS = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    urgent=True,
 )
 
 # Query All CM Conditional Orders (USER_DATA): Request Weight 1
@@ -496,6 +498,7 @@ CANCEL_CM_CONDITIONAL_ORDER = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    urgent=True,
 )
 
 # New CM Conditional Order (TRADE): Request Weight 1
@@ -772,6 +775,7 @@ CANCEL_CM_ORDER = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    urgent=True,
 )
 
 # Query CM Order (USER_DATA): Request Weight 1
@@ -1044,6 +1048,7 @@ CANCEL_MARGIN_ACCOUNT_ALL_OPEN_ORDERS_ON_A_SYMBOL = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, "The value cannot be greater than 60000"),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    urgent=True,
 )
 
 # Query Margin Account's all OCO (USER_DATA): Weight 100
@@ -1351,6 +1356,7 @@ CANCEL_MARGIN_ACCOUNT_ORDER = EndpointSpec(
         ),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    urgent=True,
 )
 
 # Query Margin Account Order (USER_DATA): Weight 10
@@ -1564,6 +1570,7 @@ CANCEL_MARGIN_ACCOUNT_OCO_ORDERS = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, "The value cannot be greater than 60000"),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    urgent=True,
 )
 
 # Query Margin Account's OCO (USER_DATA): Weight 5
@@ -1728,6 +1735,7 @@ CHECK_SERVER_TIME = EndpointSpec(
     charges=(Charge(Budget.REQUEST_WEIGHT, 1),),
     summary="Check Server Time (undocumented on papi)",
     params=(),
+    urgent=True,
 )
 
 # Get UM Account Detail (USER_DATA): Request Weight 5
@@ -1839,6 +1847,7 @@ CANCEL_ALL_UM_ALGO_OPEN_ORDERS = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, "added by signer"),
     ),
+    urgent=True,
 )
 
 # Query All Current UM Open Algo Orders (USER_DATA): Weight(IP) 1
@@ -1880,6 +1889,7 @@ CANCEL_UM_ALGO_ORDER = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, "added by signer"),
     ),
+    urgent=True,
 )
 
 # New UM Algo Order (TRADE): Weight(IP) 1
@@ -1987,6 +1997,7 @@ CANCEL_ALL_UM_OPEN_ORDERS = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    urgent=True,
 )
 
 # Query All UM Orders (USER_DATA): Request Weight 5
@@ -2290,6 +2301,7 @@ CANCEL_UM_ORDER = EndpointSpec(
         Param("recvWindow", "recv_window", "LONG", False, ""),
         Param("timestamp", "timestamp", "LONG", True, ""),
     ),
+    urgent=True,
 )
 
 # Query UM Order (USER_DATA): Request Weight 1
@@ -2713,6 +2725,7 @@ KEEPALIVE_USER_DATA_STREAM = EndpointSpec(
     charges=(Charge(Budget.REQUEST_WEIGHT, 1),),
     summary="Keepalive User Data Stream",
     params=(),
+    urgent=True,
 )
 
 TABLE: tuple[EndpointSpec, ...] = (

@@ -11,6 +11,8 @@ release, a header, a lease, a waiter leaving):
    the room the head leaves unused, in their order.  The head is not delayed
    by them: they take only budget of a window it cannot be admitted in.
 
+When 2 or 3 admits the first urgent waiter, 1 runs again for the next one.
+
 A call charging several budgets passes their queues one after the other in a
 fixed order (order-count limits first, the IP weight last), *holding* its
 amount at each queue it passed until it passes the last; then all its charges
@@ -224,9 +226,12 @@ class Admission(LimiterCore):
                     break
                 moved = moved or waiter.urgent
                 sent_back |= self._pass(bucket, waiter, False, local, now) == _SENT_BACK
-        bucket.stuck = blocked and not bucket.span
-        if bucket.stuck:
-            sent_back |= self._backfill(bucket, local, now)
+            bucket.stuck = blocked and not bucket.span
+            if bucket.stuck:
+                first = self._head(bucket, True)
+                sent_back |= self._backfill(bucket, local, now)
+                # backfill may have taken the urgent head: the next one may fit the reserve
+                moved = moved or (first is not None and self._head(bucket, True) is not first)
         if bucket.n_waiting:
             self._arm(bucket, bucket.until)
         else:

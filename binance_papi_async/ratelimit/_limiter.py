@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from time import monotonic as _monotonic
 from typing import Final
 
@@ -136,13 +136,17 @@ class RateLimiter(Admission):
         max_wait: float | None = None,
         urgent: bool = False,
         account: str | None = None,
+        on_wait: Callable[[float], None] | None = None,
     ) -> Reservation:
         """Wait until all ``charges`` fit, then take them; see the package docstring.
 
         ``max_wait`` (seconds) overrides the limiter's default for this call;
         ``math.inf`` waits without bound.  ``urgent`` calls are admitted before
         normal waiters, from a small reserve of every window.  ``account`` is the
-        account scope of the order budget (None: the default account).  Raises
+        account scope of the order budget (None: the default account).
+        ``on_wait(expected)`` is called when the call starts to wait (not when it
+        is admitted at once), with the expected wait in seconds: a lower bound
+        that assumes nobody gives budget back.  Raises
         :class:`WeightExceedsLimitError` at once if a charge exceeds its
         budget's limit, :class:`IPBanActiveError` while a 418 ban lasts,
         :class:`RateLimitWaitTimeout` if admission would take longer than
@@ -172,6 +176,7 @@ class RateLimiter(Admission):
             return reservation
         if max_wait is None:
             max_wait = self._max_wait
+        earliest = None
         if max_wait is not None and max_wait != _INF:
             earliest, paused = self._earliest(plan, local, now, urgent)
             if earliest - now > max_wait:
@@ -183,6 +188,10 @@ class RateLimiter(Admission):
                     earliest=earliest,
                     paused_until=paused,
                 )
+        if on_wait is not None:
+            if earliest is None:
+                earliest = self._earliest(plan, local, now, urgent)[0]
+            on_wait(max(0.0, earliest - now))
         return await self._wait(plan, local, now, max_wait, urgent)
 
     def try_acquire(
@@ -196,7 +205,9 @@ class RateLimiter(Admission):
         waits, backfills or raises).  Raises like :meth:`check` for charges
         that can never be admitted.
         """
-        group = self._default if account is None else self._group(account)
+        group = self._default if account is None else self._groups.get(account)
+        if group is None:
+            group = self._group(account)
         plan = group.plans.get(id(charges))
         if plan is None or plan.charges is not charges:
             plan = self._plan(charges, group)
@@ -208,9 +219,9 @@ class RateLimiter(Admission):
             local, now = self._tm.read()
         if now < self._blocked_until or self._closed:
             return None
-        if self._local and not self._n_waiters:
+        if not self._n_waiters:
             items = plan.items
-            if len(items) == 2:  # IP weight and orders: as _uncontended() for two budgets
+            if len(items) == 2 and self._local:  # IP weight and orders: as _uncontended()
                 (first, first_amount), (second, second_amount) = items
                 if now >= first.until:
                     first.advance(self._tm, local, now)
@@ -258,9 +269,9 @@ class RateLimiter(Admission):
     def _uncontended(
         self, plan: Plan, local: float, now: float, urgent: bool
     ) -> Reservation | None:
-        """:meth:`try_acquire` of one budget (the IP weight), written out: an in-memory
-        store, nobody waiting, a request sure to arrive in one window, fitting the normal
-        share.  None: take the general path."""
+        """:meth:`try_acquire` of one budget (the IP weight), written out: nobody waiting,
+        a request sure to arrive in one window, fitting the normal share (and, with a
+        remote store, the lease of that window).  None: take the general path."""
         if len(plan.items) != 1:
             return None
         ((first, first_amount),) = plan.items
@@ -269,6 +280,9 @@ class RateLimiter(Admission):
         one = first.win
         if first.span or one.used - one.jumped + first_amount > first.cap:
             return None
+        granted = one.granted
+        if granted is not None and granted - one.open - one.done < first_amount:
+            return None  # beyond the lease taken from a remote store
         one.used += first_amount
         one.open += first_amount
         seg1 = first.seg
@@ -318,7 +332,6 @@ class RateLimiter(Admission):
             and reservation._epoch == self._epoch
             and reservation._limiter is self
             and type(headers) in _CASE_INSENSITIVE
-            and self._local
         ):
             _reconcile.observe_answer(self, headers, reservation)
         else:
@@ -483,8 +496,11 @@ class RateLimiter(Admission):
                     )
                     break
 
-    def snapshot(self) -> RateLimitSnapshot:
-        """The state of every budget limit, the waiting calls, any pause or ban."""
+    def snapshot(self, *, account: str | None = None) -> RateLimitSnapshot:
+        """The state of every budget limit, the waiting calls, any pause or ban.
+
+        ``account``: the account whose order budget the snapshot's ``get()`` reads
+        by default (every account's is in ``budgets``)."""
         local, now = self._tm.read()
         budgets = []
         for b in self._buckets:
@@ -515,6 +531,7 @@ class RateLimiter(Admission):
             paused_until=self.paused_until,
             banned_until=self._banned_until if self._banned_until > now else None,
             uncertainty=self._tm.uncertainty(local),
+            account=account,
         )
 
     def wake(self) -> None:

@@ -52,7 +52,7 @@ _Proof = tuple[Window | None, tuple[int, int] | None]
 def observe_answer(core: LimiterCore, headers: Mapping[str, str], r: Reservation) -> None:
     """The common case of :meth:`RateLimiter.observe_headers`, written out: aiohttp's
     headers, the first answer to a reservation of this limiter, not given back, charged to
-    one window per budget since the last re-key, an in-memory store."""
+    one window per budget since the last re-key."""
     if r._state == PENDING:
         r._state = COMMITTED
     r._answer = ANSWERED
@@ -105,6 +105,8 @@ def observe_answer(core: LimiterCore, headers: Mapping[str, str], r: Reservation
         w.used = value
         if w.jumped > value:
             w.jumped = value
+        if not core._local:
+            _push(core, w)
     if lowered and core._n_waiters:
         core._pump()
 

@@ -25,12 +25,34 @@ from __future__ import annotations
 
 from typing import Final
 
-#: KEYS: window, procs, meta, gen.
+#: KEYS: window, procs, meta, gen, the window's claims, the next window's claims.
 #: ARGV: want, least, limit, ttl_ms, gen, pid, window_start_ms, lapse_ms, hold_ms.
 #: Returns {granted, counted}: -1 granted when the generation differs (a reset);
 #: counted includes the shares set aside.
+#:
+#: Claims make the processes take turns: a take that fails claims ``least`` units of
+#: the next window (a hash: pid -> "<order>,<units>", field "#" the order counter).
+#: In a window, the units claimed by other processes earlier than this one's claim
+#: (all of them, without one) are not free for it; a grant of at least its claim
+#: ends the claim.
 TAKE: Final = """
 if redis.call('GET', KEYS[4]) ~= ARGV[5] then return {-1, 0} end
+local me = ARGV[6]
+local claims = redis.call('HGETALL', KEYS[5])
+local mine, claimed = nil, 0
+for i = 1, #claims, 2 do
+  if claims[i] == me then
+    local o, u = string.match(claims[i + 1], '^(%d+),(%d+)$')
+    mine, claimed = tonumber(o), tonumber(u)
+  end
+end
+local ahead = 0
+for i = 1, #claims, 2 do
+  if claims[i] ~= me and claims[i] ~= '#' then
+    local o, u = string.match(claims[i + 1], '^(%d+),(%d+)$')
+    if o and (mine == nil or tonumber(o) < mine) then ahead = ahead + tonumber(u) end
+  end
+end
 local limit = tonumber(ARGV[3])
 local start = tonumber(ARGV[7])
 local hold = tonumber(ARGV[9])
@@ -48,12 +70,25 @@ for _, p in ipairs(lapsed) do
   end
 end
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-local free = limit - aside - used
+local free = limit - aside - used - ahead
 local want = tonumber(ARGV[1])
-if free <= 0 or free < tonumber(ARGV[2]) then return {0, used + aside} end
+local least = tonumber(ARGV[2])
+if free <= 0 or free < least then
+  local next = redis.call('HGET', KEYS[6], me)
+  if not next then
+    local o = redis.call('HINCRBY', KEYS[6], '#', 1)
+    redis.call('HSET', KEYS[6], me, o .. ',' .. least)
+    redis.call('PEXPIRE', KEYS[6], ARGV[4])
+  else
+    local o, u = string.match(next, '^(%d+),(%d+)$')
+    if tonumber(u) < least then redis.call('HSET', KEYS[6], me, o .. ',' .. least) end
+  end
+  return {0, used + aside}
+end
 if want > free then want = free end
 redis.call('INCRBY', KEYS[1], want)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if mine ~= nil and want >= claimed then redis.call('HDEL', KEYS[5], me) end
 return {want, used + want + aside}
 """
 

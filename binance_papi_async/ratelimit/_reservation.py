@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Final
 
 from ._model import WindowKey
@@ -108,14 +109,19 @@ class Reservation:
         """
         if self._state == RELEASED:
             return False
-        if not self._segs:
-            return True
         limiter = self._limiter
         if self._epoch == limiter._epoch:
-            local, now = limiter._tm.read()
+            clock = limiter._server_clock
+            if clock is not None:  # as try_acquire reads it: no call through the time model
+                local = _monotonic()
+                now = local + clock._offset
+            else:
+                local, now = limiter._tm.read()
             if now < self._until:
                 self._local = local
                 return True
+        if not self._segs:
+            return True
         return limiter._recheck(self)
 
     def commit(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from ..endpoints._spec import Budget
 from ._model import ACCOUNT_BUDGETS
@@ -39,6 +40,9 @@ class BudgetSnapshot:
         return max(0, self.limit - self.used)
 
 
+_OWN: Final = "\x00own"  # get()'s default: the snapshot's own account
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimitSnapshot:
     """The limiter's state: every budget limit, waiting calls, any 429 pause or 418 ban.
@@ -46,7 +50,8 @@ class RateLimitSnapshot:
     ``time`` is the server time of the snapshot; ``paused_until`` (the latest
     end of any budget's 429 pause) and ``banned_until`` (epoch seconds) are
     None unless a pause or ban is active; ``uncertainty`` is the clock's bound
-    on its error, seconds.
+    on its error, seconds; ``account`` the account whose order budget
+    :meth:`get` reads unless told another (a client's snapshot: its own).
     """
 
     time: float
@@ -55,11 +60,15 @@ class RateLimitSnapshot:
     paused_until: float | None
     banned_until: float | None
     uncertainty: float = 0.0
+    account: str | None = None
 
     def get(
-        self, budget: Budget, interval_s: float | None = None, *, account: str | None = None
+        self, budget: Budget, interval_s: float | None = None, *, account: str | None = _OWN
     ) -> BudgetSnapshot:
-        """The snapshot of ``budget``'s limit (the shortest window unless ``interval_s``)."""
+        """The snapshot of ``budget``'s limit (the shortest window unless ``interval_s``;
+        an order budget of ``account``, by default the snapshot's :attr:`account`)."""
+        if account == _OWN:
+            account = self.account
         for item in self.budgets:
             if (
                 item.budget is budget

@@ -365,14 +365,18 @@ class Bucket:
         segment keeps only the windows of their intersection.  If they do not
         overlap, the old estimate was wrong and the new one alone counts.  A
         window a segment leaves gives back its charges still in flight
-        (answered ones stay counted: a header may already stand for them);
-        a window it enters counts all of them.  ``added(window, units)`` is
-        told of every increase (a remote store counts them too).
+        (answered ones stay counted: a header may already stand for them,
+        unless the window has surely not begun at the server: then they are
+        not there, and no header can stand for them); a window it enters
+        counts all of them.  ``added(window, units)`` is told of every
+        increase (a remote store counts them too).
         """
         p = self.interval
         t = tm.transit
         off = tm.offset()
         drift = tm.drift()
+        # Windows starting after this server time have surely not begun at the server.
+        unbegun = local + off + tm.uncertainty(local)
         self.seg = None
         self._prune(tm, local)
         for seg in self.segs:
@@ -386,13 +390,21 @@ class Bucket:
             lo = window_index(new_lo, p)
             hi = max(lo, window_index(new_hi, p))
             if (lo, hi) != (seg.lo, seg.hi):
-                self._move(seg, lo, hi, added)
+                self._move(seg, lo, hi, added, unbegun)
         self.until = -math.inf
         self.stuck = False
         self.scan_room = -1
 
-    def _move(self, seg: Segment, lo: int, hi: int, added: Callable[[Window, int], None]) -> None:
+    def _move(
+        self,
+        seg: Segment,
+        lo: int,
+        hi: int,
+        added: Callable[[Window, int], None],
+        unbegun: float,
+    ) -> None:
         old = {w.index: w for w in seg.wins}
+        answered = seg.total - seg.inflight
         windows = self.series.window
         wins = tuple(windows(i) for i in range(lo, hi + 1))
         for w in wins:
@@ -402,7 +414,11 @@ class Bucket:
                 added(w, seg.total)
         for index, w in old.items():
             if not lo <= index <= hi:
-                w.used = max(0, w.used - seg.inflight)
+                gone = seg.inflight
+                if w.start > unbegun and answered > 0:  # answered before it began: not there
+                    gone += answered
+                    w.done = max(0, w.done - answered)
+                w.used = max(0, w.used - gone)
                 w.open = max(0, w.open - seg.inflight)
                 w.jumped = min(w.jumped, w.used)
         seg.wins = wins

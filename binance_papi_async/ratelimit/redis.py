@@ -43,6 +43,11 @@ that show more than Redis counted (traffic outside the store) raise the shared
 count, coalesced: one script per burst, none while Redis already counts as much.
 429 pauses and 418 bans are published to every process on the scope.
 
+A take that fails claims its units of the next window: the other processes'
+takes there leave them, claims served in the order they were made, so a heavy
+call waits at most until the window after the one it asked in (unless earlier
+claims fill it), whatever the small calls of the other processes.
+
 When Redis is lost
 ------------------
 Each process heartbeats every ``heartbeat`` seconds (its server time, and the
@@ -297,6 +302,10 @@ class RedisBudgetStore:
     def _wkey(self, tag: _Tag, key: WindowKey) -> str:
         return f"{tag.procs[:-6]}:w:{key.series}:{key.window}"
 
+    def _ckey(self, tag: _Tag, key: WindowKey, later: int) -> str:
+        """The claims on the window ``later`` windows after ``key``'s."""
+        return f"{tag.procs[:-6]}:c:{key.series}:{key.window + later}"
+
     def _ttl_ms(self, key: WindowKey) -> int:
         return math.ceil((key.interval_s + _TTL_EXTRA_S + self._hold_ms / 1000) * 1000)
 
@@ -316,9 +325,10 @@ class RedisBudgetStore:
                 if key.start < tag.reset_at + self._lapse_ms / 1000:
                     return 0  # its units before the reset are gone from Redis: hold on
                 wkey = self._wkey(tag, key)
+                claims = self._ckey(tag, key, 0)
                 self.round_trips += 1
                 granted, counted = await self._take(
-                    keys=[wkey, tag.procs, tag.meta, tag.gen_key],
+                    keys=[wkey, tag.procs, tag.meta, tag.gen_key, claims, self._ckey(tag, key, 1)],
                     args=[
                         want,
                         least,

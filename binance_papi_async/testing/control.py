@@ -3,10 +3,10 @@
 For engines under test in another process (``python -m binance_papi_async.testing``).
 These routes are never rate-limited, faulted or logged:
 
-* ``GET /_sim/faults``: the pending faults and the clock skew;
+* ``GET /_sim/faults``: the pending faults, the clock skew and the time delay;
 * ``POST /_sim/faults``: add faults (one JSON object or a list; see
   :meth:`.FaultPlan.add_from_json` and, for ``stream_*`` kinds, :mod:`.stream`);
-* ``DELETE /_sim/faults``: remove every fault and reset the skew;
+* ``DELETE /_sim/faults``: remove every fault and reset the skew and the time delay;
 * ``GET /_sim/requests`` / ``DELETE /_sim/requests``: the request log, or empty it;
 * ``POST /_sim/reset``: back to the seed state (see ``PapiSimulator.reset``);
 * ``GET /_sim/state``: prices, marks and accounts, plus ``usedWeight1m`` and
@@ -104,7 +104,13 @@ def add_control_routes(router: web.UrlDispatcher, sim: Controlled) -> None:
 
     async def get_faults(request: web.Request) -> web.Response:
         plan = sim.faults
-        return _json({"faults": [f.to_dict() for f in plan.faults], "skew_ms": plan.skew_ms})
+        return _json(
+            {
+                "faults": [f.to_dict() for f in plan.faults],
+                "skew_ms": plan.skew_ms,
+                "time_delay_s": plan.time_delay_s,
+            }
+        )
 
     async def add_faults(request: web.Request) -> web.Response:
         try:

@@ -29,8 +29,14 @@ Two faults test the edges of resolving an unknown outcome by client id
   what a matching write creates is invisible to reads for ``seconds`` on the
   simulator's clock (a query by its id answers "does not exist", lists leave it out).
 
-Clock skew is not a counted fault: :meth:`FaultPlan.skew` moves the
-simulator's server clock by ``ms`` until changed or cleared.
+Clock faults are not counted: :meth:`FaultPlan.skew` moves the simulator's
+server clock by ``ms`` until changed or cleared, and :meth:`FaultPlan.time_delay`
+delays every request to the server-time paths (``/papi/v1/time``,
+``/fapi/v1/time``) by ``seconds`` on its way in only (a one-way delay: the
+answer reports the time of its late arrival and comes back at once), so a
+client's offset estimate is off by about half of it.  With a
+:class:`~binance_papi_async.FakeClock` the delay moves that clock (no sleeping);
+otherwise it sleeps.
 
 Response bodies:
 
@@ -127,10 +133,12 @@ class Fault:
 
 @dataclass(slots=True)
 class FaultPlan:
-    """The faults a simulator will inject, plus its clock skew.  Available as ``sim.faults``."""
+    """The faults a simulator will inject, plus its clock skew and the one-way delay of its
+    server-time paths.  Available as ``sim.faults``."""
 
     faults: list[Fault] = field(default_factory=list)
     skew_ms: int = 0
+    time_delay_s: float = 0.0
     _ids: itertools.count[int] = field(
         default_factory=lambda: itertools.count(1), init=False, repr=False
     )
@@ -217,15 +225,22 @@ class FaultPlan:
         """Set the server clock skew: server time = simulator clock + ``ms``."""
         self.skew_ms = int(ms)
 
+    def time_delay(self, seconds: float) -> None:
+        """Delay requests to the server-time paths by ``seconds`` on their way in only."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
+            raise ValueError("time delay seconds must be a number >= 0")
+        self.time_delay_s = float(seconds)
+
     def clear(self) -> None:
-        """Remove every fault and reset the skew to 0."""
+        """Remove every fault and reset the skew and the time delay to 0."""
         self.faults.clear()
         self.skew_ms = 0
+        self.time_delay_s = 0.0
 
     @property
     def active(self) -> bool:
         """Whether any fault is still pending (a cheap check on the request path)."""
-        return bool(self.faults)
+        return bool(self.faults) or self.time_delay_s > 0
 
     def take(self, path: str) -> tuple[float, Fault | None]:
         """Consume the faults for one request: total latency and the terminal fault, if any."""
@@ -261,8 +276,9 @@ class FaultPlan:
         ``{"kind": "error", "status": 503}``; ``{"kind": "timeout"}``;
         ``{"kind": "drop", "after_apply": true}``; ``{"kind": "rate_limit"}``;
         ``{"kind": "ban", "retry_after": 60}``; ``{"kind": "late", "seconds": 2}``;
-        ``{"kind": "query_lag", "seconds": 1}``; ``{"kind": "skew", "ms": -3000}``
-        (returns ``None``).  ``count`` may be ``null`` for "until cleared".
+        ``{"kind": "query_lag", "seconds": 1}``; ``{"kind": "skew", "ms": -3000}`` and
+        ``{"kind": "time_delay", "seconds": 0.02}`` (return ``None``).  ``count`` may be
+        ``null`` for "until cleared".
         """
         kind = data.get("kind")
         allowed = {
@@ -277,6 +293,9 @@ class FaultPlan:
             if not isinstance(ms, int) or isinstance(ms, bool):
                 raise ValueError("skew needs an integer 'ms'")
             self.skew(ms)
+            return None
+        if kind == "time_delay":
+            self.time_delay(data.get("seconds", 0.0))
             return None
         if not isinstance(kind, str) or kind not in _KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")

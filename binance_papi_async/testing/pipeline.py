@@ -2,7 +2,8 @@
 
 In this order (each step can answer early):
 
-1. faults (:mod:`.faults`): latency, then a "before" fault answers at once;
+1. faults (:mod:`.faults`): latency (and the one-way delay of the server-time paths),
+   then a "before" fault answers at once;
 2. IP ban (:mod:`.limits`): during a ban, or when a request arrives while backing
    off after a 429 (until the end of that window), the answer is 418 -1003
    "Way too many requests; IP banned until <ms>..." with ``Retry-After``; a new
@@ -37,7 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -54,7 +55,10 @@ from .records import RequestLog
 from .routing import Call, Route, RouteKey
 from .state import Account
 
-__all__ = ["Pipeline"]
+__all__ = ["TIME_PATHS", "Pipeline"]
+
+#: The paths a client reads the server's time from (``FaultPlan.time_delay`` delays them).
+TIME_PATHS = frozenset({"/papi/v1/time", "/fapi/v1/time"})
 
 
 class Pipeline:
@@ -71,6 +75,7 @@ class Pipeline:
         server_time: Callable[[], int],
         account: Callable[[str], Account],
         schedule: Callable[[float, Callable[[], None]], None],
+        pass_time: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._routes = routes
         self._paths = {path for _, path in routes}
@@ -79,6 +84,7 @@ class Pipeline:
         self._faults = faults
         self._log = log
         self._server_time = server_time
+        self._pass_time = pass_time  # time going by on the simulator's clock
         self._account = account
         self._answers = Answers(limits)
         self._schedule = schedule  # (seconds, callback): run callback later on the sim clock
@@ -108,6 +114,8 @@ class Pipeline:
             delay, fault, lag = self._faults.take_all(call.path)
             if delay > 0:
                 await asyncio.sleep(delay)
+            if self._faults.time_delay_s > 0 and call.path in TIME_PATHS:
+                await self._pass_time(self._faults.time_delay_s)
         call.now = now = self._server_time()
         limits = self._limits
         limits.roll(now)

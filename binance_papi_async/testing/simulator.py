@@ -26,6 +26,7 @@ but nothing is refused (for benchmarks).
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import Callable
 from decimal import Decimal
@@ -35,7 +36,7 @@ from typing import Any
 from aiohttp import web
 
 from .._constants import IP_WEIGHT_LIMIT_PER_MINUTE, ORDER_LIMIT_PER_MINUTE
-from ..clock import Clock, ServerClock, TimerHandle
+from ..clock import Clock, FakeClock, ServerClock, TimerHandle
 from ._errors import SimulatedError
 from .auth import KeyRing
 from .control import add_control_routes
@@ -158,6 +159,7 @@ class PapiSimulator:
             server_time=self.server_time_ms,
             account=self.account,
             schedule=self._later,
+            pass_time=self._pass_time,
         )
         self._app: web.Application | None = None
         self._runner: web.AppRunner | None = None
@@ -321,8 +323,22 @@ class PapiSimulator:
         self._log.clear()
 
     def server_time_ms(self) -> int:
-        """The server's time in ms: ``clock.time()`` plus the injected skew."""
-        return int(self.clock.time() * 1000) + self.faults.skew_ms
+        """The server's time in ms: ``clock.time()`` plus the injected skew.
+
+        A :class:`FakeClock` shared with a client is read at its local reading (the
+        true time of the test), not at ``local + offset`` (the client's estimate, which
+        the client's clock syncs move)."""
+        clock = self.clock
+        now = clock.local() if isinstance(clock, FakeClock) else clock.time()
+        return int(now * 1000) + self.faults.skew_ms
+
+    async def _pass_time(self, seconds: float) -> None:
+        """``seconds`` go by on the server's clock: a :class:`FakeClock` is moved, the
+        host's clock is slept on."""
+        if isinstance(self.clock, FakeClock):
+            self.clock.advance(seconds)
+        else:
+            await asyncio.sleep(seconds)
 
     def _later(self, seconds: float, callback: Callable[[], None]) -> None:
         """Run ``callback`` ``seconds`` from now on the simulator's clock (unless reset)."""

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from binance_papi_async import (
     APIConnectionError,
     BinancePapiError,
+    Budget,
     ExecutionStatusUnknown,
     FakeClock,
     IPBannedError,
@@ -203,10 +204,10 @@ async def test_fault_429_through_the_real_limiter(sim: PapiSimulator) -> None:
         with pytest.raises(RateLimitError):
             await client.account.balance()  # a 30 s pause does not fit the 2 s policy
         snap = client.rate_limits
-        # 30 s, or the rest of the weight's one-minute window if that ends sooner
-        window_end = (snap.time // 60 + 1) * 60
+        # 30 s, or the end of the weight's window if sooner (a 429 never outlasts it).
+        window_end = snap.get(Budget.REQUEST_WEIGHT).window_reset + snap.uncertainty
         assert snap.paused_until is not None
-        assert snap.paused_until >= min(snap.time + 29, window_end) > snap.time
+        assert abs(snap.paused_until - min(snap.time + 30, window_end)) < 1.0
         with pytest.raises(RateLimitWaitTimeout):
             await client.request(BALANCE_SPEC, {}, max_wait=0.1)
     assert attempts(sim, BALANCE) == 1  # nothing else went out during the pause

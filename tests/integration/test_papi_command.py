@@ -142,7 +142,7 @@ def test_sim_stops_at_once_on_sigterm_with_clients_connected() -> None:
     add_fault(s.url, {"kind": "latency", "seconds": 30, "path": "/papi/v1/account"})
     clients = [
         subprocess.Popen(
-            [str(PAPI), command, "--base-url", s.url],
+            [str(PAPI), command, "--progress", "--base-url", s.url],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -250,7 +250,7 @@ def test_sim_reports_a_busy_port_in_one_line(sim: Sim) -> None:
 def test_a_slow_call_shows_progress_and_ctrl_c_ends_it_with_130(sim: Sim) -> None:
     add_fault(sim.url, {"kind": "latency", "seconds": 30, "path": "/papi/v1/account"})
     proc = subprocess.Popen(
-        [str(PAPI), "account", "--base-url", sim.url],
+        [str(PAPI), "account", "--progress", "--base-url", sim.url],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -277,7 +277,7 @@ def test_repay_with_an_unknown_outcome_finds_out_from_the_debt(own_sim: Sim) -> 
     )
     result = papi(
         "repay-debt", "ETH", "0.1", "--yes", "--json", "--recv-window", "1000",
-        "--base-url", sim.url,
+        "--progress", "--base-url", sim.url,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "execution status unknown" in result.stderr

@@ -70,6 +70,21 @@ async def test_concurrent_takes_of_two_stores_never_pass_the_limit(
         assert await a.take(k, 1, 1, 100) == 0
 
 
+async def test_a_failed_take_claims_its_units_of_the_next_window_in_the_order_of_failure(
+    redis_server: LocalRedis,
+) -> None:
+    async with stores(redis_server.url, 3) as (a, b, c):
+        k, following = key(current_window() + 5), key(current_window() + 6)
+        assert await a.take(k, 100, 1, 100) == 100
+        assert await b.take(k, 60, 60, 100) == 0  # B claims 60 units of the next window
+        assert await c.take(k, 30, 30, 100) == 0  # then C claims 30
+        assert await a.take(following, 100, 1, 100) == 10  # both claims set aside for A
+        assert await c.take(following, 40, 31, 100) == 0  # B's claim is ahead of C's
+        assert await c.take(following, 30, 30, 100) == 30
+        assert await b.take(following, 60, 60, 100) == 60  # a grant of a claim ends it
+        assert await a.take(following, 1, 1, 100) == 0
+
+
 async def test_window_keys_carry_a_hash_tag_and_expire_after_their_window(
     redis_server: LocalRedis,
 ) -> None:
@@ -301,3 +316,40 @@ async def test_after_a_restart_redis_lost_counts_take_no_leases_in_the_windows_i
         finally:
             await a.aclose()
             await b.aclose()
+
+
+async def test_a_stream_of_small_calls_in_one_process_never_starves_a_heavy_call_in_another(
+    redis_server: LocalRedis,
+) -> None:
+    """Process A spends every window on weight-1 calls as fast as it can, in leases of half
+    the limit; process B's 200-weight call claims its units of the next window when its
+    take fails, and is admitted at the latest in the window after the one it asked in."""
+    async with stores(redis_server.url, 2) as (a, b):
+        for store in (a, b):  # the host's clock is the reference here: as if measured
+            store._clock.set_offset(store._clock.offset, uncertainty=0.0005)
+        la = RateLimiter(
+            [BudgetLimit(W, 300, INTERVAL, reserve=0)],
+            store=a,
+            clock=a._clock,
+            transit=0.05,
+            lease_fraction=0.5,
+        )
+        lb = limiter_on(b, limit=300)
+        stop = time.time() + 4 * INTERVAL
+        spent = 0
+
+        async def stream() -> None:
+            nonlocal spent
+            while time.time() < stop:
+                (await la.acquire(weight(1), max_wait=10.0)).commit()
+                spent += 1
+
+        streams = [asyncio.ensure_future(stream()) for _ in range(20)]
+        await asyncio.sleep(INTERVAL * (1 - (time.time() / INTERVAL) % 1) + 0.3)  # A owns it
+        asked = time.time()
+        heavy = await lb.acquire(weight(200), max_wait=10.0)
+        waited_windows = int(time.time() // INTERVAL) - int(asked // INTERVAL)
+        heavy.commit()
+        await asyncio.gather(*streams)
+        assert waited_windows <= 2, waited_windows
+        assert spent >= 3 * 300 - 200  # A was not stopped either

@@ -19,6 +19,8 @@ from binance_papi_async import (
     Budget,
     ConfigurationError,
     ExecutionStatusUnknown,
+    LimiterWait,
+    LimiterWaitStarted,
     RateLimitWaitTimeout,
     RequestEnd,
     RequestStart,
@@ -27,7 +29,7 @@ from binance_papi_async import (
 from binance_papi_async.cli import ExitCode, main
 from binance_papi_async.cli._call import find_spec, parse_params
 from binance_papi_async.cli._config import Credentials, is_loopback_url, mask, read_credentials
-from binance_papi_async.cli._context import IO, confirm
+from binance_papi_async.cli._context import IO, Context, confirm
 from binance_papi_async.cli._exit import CommandError, classify
 from binance_papi_async.cli._output import generic, plain, table
 from binance_papi_async.cli._parser import build_parser
@@ -287,6 +289,42 @@ async def test_a_terminal_line_is_rewritten_and_erased() -> None:
     await Progress(err, delay=0.01, interval=0.01).run(asyncio.sleep(0.05), "wait")
     text = err.getvalue()
     assert text.startswith("\rwait ... ") and text.endswith("\r\x1b[K")
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("tty", "flags", "shown"),
+    [
+        (True, [], True),
+        (False, [], False),
+        (False, ["--progress"], True),
+        (True, ["--quiet"], False),
+        (False, ["--progress", "--quiet"], False),
+    ],
+)
+def test_the_progress_line_is_shown_on_a_terminal_or_when_asked_for(
+    tty: bool, flags: list[str], shown: bool
+) -> None:
+    err = _Tty() if tty else io.StringIO()
+    args = build_parser().parse_args(["balance", *flags])
+    ctx = Context(args, IO(io.StringIO(), io.StringIO(), err), {})
+    assert ctx.progress.enabled is shown
+
+
+async def test_a_wait_for_rate_budget_shows_how_long_it_is_expected_to_last() -> None:
+    now = [100.0]
+    progress = Progress(io.StringIO(), clock=lambda: now[0])
+    progress.on_event(LimiterWaitStarted("POST", "/papi/v1/margin/repay-debt", 42.0))
+    now[0] += 10
+    assert (
+        progress.status("repay", 10.0) == "repay: waiting for rate budget, about 32 s more ... 10 s"
+    )
+    progress.on_event(LimiterWait("POST", "/papi/v1/margin/repay-debt", 42.0))
+    assert progress.status("repay", 42.0) == "repay ... 42 s"
 
 
 async def test_cancelling_the_progress_cancels_the_call() -> None:

@@ -195,6 +195,28 @@ async def test_urgent_calls_beyond_the_reserve_wait_in_arrival_order() -> None:
     assert_idle(limiter, clock)
 
 
+async def test_an_urgent_call_behind_one_backfilled_is_admitted_from_the_reserve_at_once() -> None:
+    """Backfill takes the head of the urgent calls: the next one, which fits the reserve,
+    goes in the same instant rather than when the window ends."""
+    limiter, clock = make(BudgetLimit(W, 100, reserve=5))  # 95 for normal calls
+    (await limiter.acquire(weight(84))).commit()
+    unsent = await limiter.acquire(weight(10))  # 94 used
+    head = asyncio.create_task(limiter.acquire(weight(20)))  # the next window
+    big = asyncio.create_task(limiter.acquire(weight(11), urgent=True))  # more than the reserve
+    small = asyncio.create_task(limiter.acquire(weight(2), urgent=True))  # behind it
+    await settle()
+    assert not (head.done() or big.done() or small.done())
+    unsent.release()  # 11 of normal room: the 11 is backfilled, the 2 fits the reserve
+    await settle()
+    assert big.done() and small.done() and not head.done()
+    assert (big.result()._jumps, small.result()._jumps) == (0, 1)
+    assert used(limiter) == 97
+    check_consistent(limiter)
+    head.cancel()
+    await settle()
+    assert_idle(limiter, clock)
+
+
 async def test_an_urgent_call_uses_the_normal_share_first() -> None:
     limiter, _ = make(BudgetLimit(W, 100, reserve=10))
     reservation = await limiter.acquire(weight(5), urgent=True)

@@ -142,6 +142,9 @@ class FakeReservation:
     def release(self) -> None:
         self.released = True
 
+    def recheck(self) -> bool:
+        return not self.released
+
 
 class FakeLimiter:
     """Admits every call at once with a reservation it keeps; records what it is told."""
@@ -149,15 +152,20 @@ class FakeLimiter:
     def __init__(self) -> None:
         self.reservations: list[FakeReservation] = []
         self.told: list[tuple[Any, ...]] = []
+        self.clock = FakeClock()  # a 418's Retry-After counts from it
 
-    def try_acquire(self, charges: Any) -> FakeReservation:
+    def try_acquire(
+        self, charges: Any, *, urgent: bool = False, account: str | None = None
+    ) -> FakeReservation:
         self.reservations.append(FakeReservation())
         return self.reservations[-1]
 
     def observe_headers(self, headers: Any, *, reservation: Any = None) -> None:
         self.told.append(("headers", reservation))
 
-    def on_rate_limited(self, retry_after: float | None, budget: Budget | None = None) -> None:
+    def on_rate_limited(
+        self, retry_after: float | None, budget: Budget | None = None, account: str | None = None
+    ) -> None:
         self.told.append(("429", retry_after, budget))
 
     def on_ip_banned(self, retry_after: float | None, banned_until: float | None) -> None:
@@ -192,13 +200,10 @@ async def settle() -> None:
 async def admit(
     tr: Transport, limiter: FakeLimiter, deadlines: Deadlines, connect: float = 1.0
 ) -> Any:
-    """Admission as ``request`` runs it when the gate has no free slot: the budget taken
-    at once, then the awaited wait for a slot."""
+    """Admission as ``request`` awaits it when budget or a slot is short."""
     task = asyncio.current_task()
     assert task is not None
-    reservation: Any = limiter.try_acquire(WRITE.charges)
-    times = Timeouts(total=10.0, connect=connect)
-    return await tr._admit(new_call(WRITE), limiter, reservation, times, task, deadlines)  # type: ignore[arg-type]
+    return await tr._admit(new_call(WRITE), limiter, connect, task, deadlines)  # type: ignore[arg-type]
 
 
 def test_a_free_slot_is_taken_without_an_await_unless_somebody_waits() -> None:

@@ -199,7 +199,11 @@ def _signature(op: Op, replace: dict[str, str] | None = None) -> list[str]:
         sig.append("extra_params: Mapping[str, Any] | None = None")
     if len(plain) < len(op.args):
         sig.append("recv_window: int | None = None")
-    sig += ["timeout: Timeouts | None = None", "max_wait: float | None = None"]
+    sig += [
+        "timeout: Timeouts | float | None = None",
+        "max_wait: float | None = None",
+        'priority: Priority = "normal"',
+    ]
     if not op.is_write:
         sig.append("retry: RetryPolicy | None = None")
     return sig
@@ -276,7 +280,7 @@ def gen_method(op: Op) -> list[str]:
     read = not op.is_write
     call = (
         f"await self._client._transport.request(_specs.{op.const}, params, timeout=timeout, "
-        f"max_wait=max_wait{', retry=retry' if read else ''}{parse})"
+        f"max_wait=max_wait, priority=priority{', retry=retry' if read else ''}{parse})"
     )
     lines.append(f"        {call}" if ret == "None" else f"        return {call}")
     return lines
@@ -317,6 +321,7 @@ def _imports(ns: str, ops: list[Op]) -> list[str]:
     if params:
         out.append(f"from ..._params import {', '.join(params)}")
     out.append("from ...timeouts import Timeouts")
+    out.append("from ..._http.options import Priority")
     out.append("from ...endpoints import _table as _specs")
     if models:
         out.append(f"from ...models_generated.{ns} import {', '.join(models)}")

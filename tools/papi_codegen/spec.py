@@ -332,6 +332,7 @@ class Op:
     open_params: str | None = None  # why the method takes extra_params (overrides.json)
     unknown_weight: int = 0  # what a call is charged when no page gives the weight
     shapes: Shapes | None = None  # the answer's shapes, when a request parameter picks one
+    urgent: bool = False  # admitted before normal waiters (overrides.json ``urgent``)
     client_ids: dict[str, int] = field(default_factory=dict)  # filled when absent (max length)
 
     @property
@@ -554,6 +555,7 @@ def _op(o: Overrides, raw: dict[str, Any], resp: dict[str, Any], documented: boo
         returns=hand.get("returns") if hand else None,
         documented=documented,
         open_params=o.by("open_parameters", "by_operation").get(raw["name"]),
+        urgent=raw["name"] in o.names("urgent"),
         client_ids=dict(o.by("client_ids", "by_operation").get(raw["name"], {})),
     )
     op.rules = rules_of(raw, params)
@@ -588,6 +590,7 @@ def load(source: Path) -> tuple[list[Op], Overrides]:
         | set(o.handwritten())
         | set(o.by("refused_values", "by_operation"))
         | set(o.by("open_parameters", "by_operation"))
+        | o.names("urgent")
         | set(o.by("client_ids", "by_operation"))
     ) - known
     if stale:

@@ -29,6 +29,7 @@ def _spec_line(op: Op) -> str:
         f"weight_kind=WeightKind.{r['weight_kind']}, charges=({charges},), "
         f"summary={summary_of(r)!r}, params=({params}),"
         + (f" weight_rules=({rules})," if rules else "")
+        + (" urgent=True," if op.urgent else "")
         + (f" client_ids=({client_ids})," if client_ids else "")
         + ")"
     )

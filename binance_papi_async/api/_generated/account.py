@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ..._decode import mapping, reading, reading_many, writing
+from ..._http.options import Priority
 from ..._params import (
     Arg,
     Arguments,
@@ -122,8 +123,9 @@ class AccountAPIBase(Namespace):
         self,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetAutoRepayFuturesStatusResponse:
         """Get Auto-repay-futures Status: ``GET /papi/v1/repay-futures-switch`` (USER_DATA).
@@ -136,6 +138,7 @@ class AccountAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_AUTO_REPAY_FUTURES_STATUS_ANSWER,
         )
@@ -146,8 +149,9 @@ class AccountAPIBase(Namespace):
         amount: Decimal | str | int,
         transfer_side: Literal["TO_UM", "FROM_UM"],
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> BnbTransferResponse:
         """BNB transfer: ``POST /papi/v1/bnb-transfer`` (TRADE).
 
@@ -166,6 +170,7 @@ class AccountAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_BNB_TRANSFER_ANSWER,
         )
 
@@ -174,8 +179,9 @@ class AccountAPIBase(Namespace):
         *,
         auto_repay: bool,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> ChangeAutoRepayFuturesStatusResponse:
         """Change Auto-repay-futures Status: ``POST /papi/v1/repay-futures-switch`` (TRADE).
 
@@ -191,6 +197,7 @@ class AccountAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CHANGE_AUTO_REPAY_FUTURES_STATUS_ANSWER,
         )
 
@@ -198,8 +205,9 @@ class AccountAPIBase(Namespace):
         self,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> FundAutoCollectionResponse:
         """Fund Auto-collection: ``POST /papi/v1/auto-collection`` (TRADE).
 
@@ -216,6 +224,7 @@ class AccountAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_FUND_AUTO_COLLECTION_ANSWER,
         )
 
@@ -226,8 +235,9 @@ class AccountAPIBase(Namespace):
         amount: Decimal | str | int | None = None,
         future_type: Literal["UM", "CM", "OPTION"] | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> FundCollectionByAssetResponse:
         """Fund Collection by Asset: ``POST /papi/v1/asset-collection`` (TRADE).
 
@@ -256,6 +266,7 @@ class AccountAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_FUND_COLLECTION_BY_ASSET_ANSWER,
         )
 
@@ -265,8 +276,9 @@ class AccountAPIBase(Namespace):
         start_time: datetime | int,
         end_time: datetime | int,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> QueryUserNegativeBalanceAutoExchangeRecordResponse:
         """Query User Negative Balance Auto Exchange Record: ``GET /papi/v1/portfolio/negative-balance-exchange-record`` (USER_DATA).
@@ -287,6 +299,7 @@ class AccountAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_NEGATIVE_BALANCE_EXCHANGE_RECORDS_ANSWER,
         )
@@ -299,8 +312,9 @@ class AccountAPIBase(Namespace):
         end_time: datetime | int | None = None,
         size: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryPortfolioMarginNegativeBalanceInterestHistoryItem, ...]:
         """Query Portfolio Margin Negative Balance Interest History: ``GET /papi/v1/portfolio/interest-history`` (USER_DATA).
@@ -335,6 +349,7 @@ class AccountAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_NEGATIVE_BALANCE_INTEREST_HISTORY_ANSWER,
         )
@@ -343,8 +358,9 @@ class AccountAPIBase(Namespace):
         self,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> RepayFuturesNegativeBalanceResponse:
         """Repay futures Negative Balance: ``POST /papi/v1/repay-futures-negative-balance`` (USER_DATA).
 
@@ -356,6 +372,7 @@ class AccountAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_REPAY_FUTURES_NEGATIVE_BALANCE_ANSWER,
         )
 
@@ -364,8 +381,9 @@ class AccountAPIBase(Namespace):
         *,
         extra_params: Mapping[str, Any] | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> Mapping[str, Any]:
         """Set uniMMR Drop Notification Status: ``POST /papi/v1/unimmr/notification`` (TRADE).
 
@@ -406,6 +424,7 @@ class AccountAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=mapping,
         )
 
@@ -413,8 +432,9 @@ class AccountAPIBase(Namespace):
         self,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> Mapping[str, Any]:
         """Get uniMMR Drop Notification Status: ``GET /papi/v1/unimmr/notification`` (USER_DATA).
@@ -447,6 +467,7 @@ class AccountAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=mapping,
         )

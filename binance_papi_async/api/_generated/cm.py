@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Literal
 
 from ..._decode import reading, reading_many, writing
+from ..._http.options import Priority
 from ..._params import (
     Arg,
     Arguments,
@@ -320,8 +321,9 @@ class CmAPIBase(Namespace):
         self,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetCmAccountDetailResponse:
         """Get CM Account Detail: ``GET /papi/v1/cm/account`` (USER_DATA).
@@ -334,6 +336,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_ACCOUNT_DETAIL_ANSWER,
         )
@@ -348,8 +351,9 @@ class CmAPIBase(Namespace):
         from_id: int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[CmAccountTradeListItem, ...]:
         """CM Account Trade List: ``GET /papi/v1/cm/userTrades`` (USER_DATA).
@@ -394,6 +398,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_ACCOUNT_TRADE_LIST_ANSWER,
         )
@@ -403,8 +408,9 @@ class CmAPIBase(Namespace):
         *,
         symbol: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[CmPositionAdlQuantileEstimationItem, ...]:
         """CM Position ADL Quantile Estimation: ``GET /papi/v1/cm/adlQuantile`` (USER_DATA).
@@ -420,6 +426,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_ADL_QUANTILE_ANSWER,
         )
@@ -429,8 +436,9 @@ class CmAPIBase(Namespace):
         *,
         symbol: str,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> CancelAllCmOpenConditionalOrdersResponse:
         """Cancel All CM Open Conditional Orders: ``DELETE /papi/v1/cm/conditional/allOpenOrders`` (TRADE).
 
@@ -445,6 +453,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CANCEL_ALL_OPEN_CONDITIONAL_ORDERS_ANSWER,
         )
 
@@ -453,8 +462,9 @@ class CmAPIBase(Namespace):
         *,
         symbol: str,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> CancelAllCmOpenOrdersResponse:
         """Cancel All CM Open Orders: ``DELETE /papi/v1/cm/allOpenOrders`` (TRADE).
 
@@ -469,6 +479,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CANCEL_ALL_OPEN_ORDERS_ANSWER,
         )
 
@@ -479,8 +490,9 @@ class CmAPIBase(Namespace):
         strategy_id: int | None = None,
         new_client_strategy_id: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> CancelCmConditionalOrderResponse:
         """Cancel CM Conditional Order: ``DELETE /papi/v1/cm/conditional/order`` (TRADE).
 
@@ -505,6 +517,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CANCEL_CONDITIONAL_ORDER_ANSWER,
         )
 
@@ -515,8 +528,9 @@ class CmAPIBase(Namespace):
         order_id: int | None = None,
         orig_client_order_id: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> CancelCmOrderResponse:
         """Cancel CM Order: ``DELETE /papi/v1/cm/order`` (TRADE).
 
@@ -539,6 +553,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CANCEL_ORDER_ANSWER,
         )
 
@@ -548,8 +563,9 @@ class CmAPIBase(Namespace):
         symbol: str,
         leverage: int,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> ChangeCmInitialLeverageResponse:
         """Change CM Initial Leverage: ``POST /papi/v1/cm/leverage`` (TRADE).
 
@@ -566,6 +582,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CHANGE_INITIAL_LEVERAGE_ANSWER,
         )
 
@@ -574,8 +591,9 @@ class CmAPIBase(Namespace):
         *,
         dual_side_position: bool,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> ChangeCmPositionModeResponse:
         """Change CM Position Mode: ``POST /papi/v1/cm/positionSide/dual`` (TRADE).
 
@@ -591,6 +609,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CHANGE_POSITION_MODE_ANSWER,
         )
 
@@ -599,8 +618,9 @@ class CmAPIBase(Namespace):
         *,
         symbol: str,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetUserCommissionRateForCmResponse:
         """Get User Commission Rate for CM: ``GET /papi/v1/cm/commissionRate`` (USER_DATA).
@@ -616,6 +636,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_COMMISSION_RATE_ANSWER,
         )
@@ -629,8 +650,9 @@ class CmAPIBase(Namespace):
         end_time: datetime | int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryUsersCmForceOrdersItem, ...]:
         """Query User's CM Force Orders: ``GET /papi/v1/cm/forceOrders`` (USER_DATA).
@@ -660,6 +682,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_FORCE_ORDERS_ANSWER,
         )
@@ -682,8 +705,9 @@ class CmAPIBase(Namespace):
         end_time: datetime | int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[GetCmIncomeHistoryItem, ...]:
         """Get CM Income History: ``GET /papi/v1/cm/income`` (USER_DATA).
@@ -717,6 +741,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_INCOME_HISTORY_ANSWER,
         )
@@ -726,8 +751,9 @@ class CmAPIBase(Namespace):
         *,
         symbol: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[CmNotionalAndLeverageBracketsItem, ...]:
         """CM Notional and Leverage Brackets: ``GET /papi/v1/cm/leverageBracket`` (USER_DATA).
@@ -743,6 +769,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_LEVERAGE_BRACKETS_ANSWER,
         )
@@ -769,8 +796,9 @@ class CmAPIBase(Namespace):
         | None = None,
         modify_id: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> ModifyCmOrderResponse:
         """Modify CM Order: ``PUT /papi/v1/cm/order`` (TRADE).
 
@@ -824,6 +852,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_MODIFY_ORDER_ANSWER,
         )
 
@@ -847,8 +876,9 @@ class CmAPIBase(Namespace):
         activation_price: Decimal | str | int | None = None,
         callback_rate: Decimal | str | int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> NewCmConditionalOrderResponse:
         """New CM Conditional Order: ``POST /papi/v1/cm/conditional/order`` (TRADE).
 
@@ -930,6 +960,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_NEW_CONDITIONAL_ORDER_ANSWER,
         )
 
@@ -958,8 +989,9 @@ class CmAPIBase(Namespace):
         new_client_order_id: str | None = None,
         new_order_resp_type: Literal["ACK", "RESULT"] | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> NewCmOrderResponse:
         """New CM Order: ``POST /papi/v1/cm/order`` (TRADE).
 
@@ -1015,7 +1047,12 @@ class CmAPIBase(Namespace):
             recv_window,
         )
         return await self._client._transport.request(
-            _specs.NEW_CM_ORDER, params, timeout=timeout, max_wait=max_wait, parse=_NEW_ORDER_ANSWER
+            _specs.NEW_CM_ORDER,
+            params,
+            timeout=timeout,
+            max_wait=max_wait,
+            priority=priority,
+            parse=_NEW_ORDER_ANSWER,
         )
 
     async def position_information(
@@ -1024,8 +1061,9 @@ class CmAPIBase(Namespace):
         margin_asset: str | None = None,
         pair: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryCmPositionInformationItem, ...]:
         """Query CM Position Information: ``GET /papi/v1/cm/positionRisk`` (USER_DATA).
@@ -1050,6 +1088,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_POSITION_INFORMATION_ANSWER,
         )
@@ -1058,8 +1097,9 @@ class CmAPIBase(Namespace):
         self,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetCmCurrentPositionModeResponse:
         """Get CM Current Position Mode: ``GET /papi/v1/cm/positionSide/dual`` (USER_DATA).
@@ -1072,6 +1112,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_POSITION_MODE_ANSWER,
         )
@@ -1085,8 +1126,9 @@ class CmAPIBase(Namespace):
         end_time: datetime | int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryAllCmConditionalOrdersItem, ...]:
         """Query All CM Conditional Orders: ``GET /papi/v1/cm/conditional/allOrders`` (USER_DATA).
@@ -1118,6 +1160,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_ALL_CONDITIONAL_ORDERS_ANSWER,
         )
@@ -1132,8 +1175,9 @@ class CmAPIBase(Namespace):
         end_time: datetime | int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryAllCmOrdersItem, ...]:
         """Query All CM Orders: ``GET /papi/v1/cm/allOrders`` (USER_DATA).
@@ -1171,6 +1215,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_ALL_ORDERS_ANSWER,
         )
@@ -1182,8 +1227,9 @@ class CmAPIBase(Namespace):
         strategy_id: int | None = None,
         new_client_strategy_id: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> QueryCmConditionalOrderHistoryResponse:
         """Query CM Conditional Order History: ``GET /papi/v1/cm/conditional/orderHistory`` (USER_DATA).
@@ -1214,6 +1260,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_CONDITIONAL_ORDER_HISTORY_ANSWER,
         )
@@ -1228,8 +1275,9 @@ class CmAPIBase(Namespace):
         end_time: datetime | int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryCmModifyOrderHistoryItem, ...]:
         """Query CM Modify Order History: ``GET /papi/v1/cm/orderAmendment`` (TRADE).
@@ -1264,6 +1312,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_MODIFY_ORDER_HISTORY_ANSWER,
         )
@@ -1275,8 +1324,9 @@ class CmAPIBase(Namespace):
         strategy_id: int | None = None,
         new_client_strategy_id: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> QueryCurrentCmOpenConditionalOrderResponse:
         """Query Current CM Open Conditional Order: ``GET /papi/v1/cm/conditional/openOrder`` (USER_DATA).
@@ -1304,6 +1354,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_OPEN_CONDITIONAL_ORDER_ANSWER,
         )
@@ -1313,8 +1364,9 @@ class CmAPIBase(Namespace):
         *,
         symbol: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryAllCurrentCmOpenConditionalOrdersItem, ...]:
         """Query All Current CM Open Conditional Orders: ``GET /papi/v1/cm/conditional/openOrders`` (USER_DATA).
@@ -1335,6 +1387,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_OPEN_CONDITIONAL_ORDERS_ANSWER,
         )
@@ -1346,8 +1399,9 @@ class CmAPIBase(Namespace):
         order_id: int | None = None,
         orig_client_order_id: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> QueryCurrentCmOpenOrderResponse:
         """Query Current CM Open Order: ``GET /papi/v1/cm/openOrder`` (USER_DATA).
@@ -1374,6 +1428,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_OPEN_ORDER_ANSWER,
         )
@@ -1384,8 +1439,9 @@ class CmAPIBase(Namespace):
         symbol: str | None = None,
         pair: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryAllCurrentCmOpenOrdersItem, ...]:
         """Query All Current CM Open Orders: ``GET /papi/v1/cm/openOrders`` (USER_DATA).
@@ -1407,6 +1463,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_OPEN_ORDERS_ANSWER,
         )
@@ -1418,8 +1475,9 @@ class CmAPIBase(Namespace):
         order_id: int | None = None,
         orig_client_order_id: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> QueryCmOrderResponse:
         """Query CM Order: ``GET /papi/v1/cm/order`` (USER_DATA).
@@ -1447,6 +1505,7 @@ class CmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_ORDER_ANSWER,
         )

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal, overload
 
 from ..._decode import reading, reading_many, writing, writing_many
+from ..._http.options import Priority
 from ..._params import (
     Arg,
     Arguments,
@@ -281,8 +282,9 @@ class MarginAPIBase(Namespace):
         from_id: int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[MarginAccountTradeListItem, ...]:
         """Margin Account Trade List: ``GET /papi/v1/margin/myTrades`` (USER_DATA).
@@ -313,6 +315,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_ACCOUNT_TRADE_LIST_ANSWER,
         )
@@ -323,8 +326,9 @@ class MarginAPIBase(Namespace):
         asset: str,
         amount: Decimal | str | int,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> MarginAccountBorrowResponse:
         """Margin Account Borrow: ``POST /papi/v1/marginLoan`` (MARGIN).
 
@@ -343,6 +347,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_BORROW_ANSWER,
         )
 
@@ -351,8 +356,9 @@ class MarginAPIBase(Namespace):
         *,
         symbol: str,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> tuple[CancelMarginAccountAllOpenOrdersOnASymbolItem, ...]:
         """Cancel Margin Account All Open Orders on a Symbol: ``DELETE /papi/v1/margin/allOpenOrders`` (TRADE).
 
@@ -367,6 +373,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CANCEL_ALL_OPEN_ORDERS_ANSWER,
         )
 
@@ -378,8 +385,9 @@ class MarginAPIBase(Namespace):
         list_client_order_id: str | None = None,
         new_client_order_id: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> CancelMarginAccountOcoOrdersResponse:
         """Cancel Margin Account OCO Orders: ``DELETE /papi/v1/margin/orderList`` (TRADE).
 
@@ -408,6 +416,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CANCEL_OCO_ANSWER,
         )
 
@@ -419,8 +428,9 @@ class MarginAPIBase(Namespace):
         orig_client_order_id: str | None = None,
         new_client_order_id: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> CancelMarginAccountOrderResponse:
         """Cancel Margin Account Order: ``DELETE /papi/v1/margin/order`` (TRADE).
 
@@ -447,6 +457,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CANCEL_ORDER_ANSWER,
         )
 
@@ -458,8 +469,9 @@ class MarginAPIBase(Namespace):
         current: int | None = None,
         size: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> QueryUsersMarginForceOrdersResponse:
         """Query User's Margin Force Orders: ``GET /papi/v1/margin/forceOrders`` (USER_DATA).
@@ -481,6 +493,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_FORCE_ORDERS_ANSWER,
         )
@@ -495,8 +508,9 @@ class MarginAPIBase(Namespace):
         size: int | None = None,
         archived: bool | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetMarginBorrowLoanInterestHistoryResponse:
         """Get Margin Borrow/Loan Interest History: ``GET /papi/v1/margin/marginInterestHistory`` (USER_DATA).
@@ -541,6 +555,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_INTEREST_HISTORY_ANSWER,
         )
@@ -556,8 +571,9 @@ class MarginAPIBase(Namespace):
         size: int | None = None,
         archived: bool | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> QueryMarginLoanRecordResponse:
         """Query Margin Loan Record: ``GET /papi/v1/margin/marginLoan`` (USER_DATA).
@@ -596,6 +612,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_LOAN_RECORDS_ANSWER,
         )
@@ -605,8 +622,9 @@ class MarginAPIBase(Namespace):
         *,
         asset: str,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> MarginMaxBorrowResponse:
         """Margin Max Borrow: ``GET /papi/v1/margin/maxBorrowable`` (USER_DATA).
@@ -622,6 +640,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_MAX_BORROWABLE_ANSWER,
         )
@@ -631,8 +650,9 @@ class MarginAPIBase(Namespace):
         *,
         asset: str,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> QueryMarginMaxWithdrawResponse:
         """Query Margin Max Withdraw: ``GET /papi/v1/margin/maxWithdraw`` (USER_DATA).
@@ -648,6 +668,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_MAX_WITHDRAW_ANSWER,
         )
@@ -670,8 +691,9 @@ class MarginAPIBase(Namespace):
         new_order_resp_type: Literal["ACK", "RESULT"] | None = None,
         side_effect_type: Literal["NO_SIDE_EFFECT", "MARGIN_BUY", "AUTO_REPAY"] | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> MarginAccountNewOcoResponse:
         """Margin Account New OCO: ``POST /papi/v1/margin/order/oco`` (TRADE).
 
@@ -735,6 +757,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_NEW_OCO_ANSWER,
         )
 
@@ -767,8 +790,9 @@ class MarginAPIBase(Namespace):
         | None = None,
         auto_repay_at_cancel: bool | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> NewMarginOrderAckResponse: ...
 
     @overload
@@ -800,8 +824,9 @@ class MarginAPIBase(Namespace):
         | None = None,
         auto_repay_at_cancel: bool | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> NewMarginOrderResultResponse: ...
 
     @overload
@@ -833,8 +858,9 @@ class MarginAPIBase(Namespace):
         | None = None,
         auto_repay_at_cancel: bool | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> NewMarginOrderFullResponse: ...
 
     @overload
@@ -860,8 +886,9 @@ class MarginAPIBase(Namespace):
         | None = None,
         auto_repay_at_cancel: bool | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> NewMarginOrderAckResponse: ...
 
     @overload
@@ -885,8 +912,9 @@ class MarginAPIBase(Namespace):
         | None = None,
         auto_repay_at_cancel: bool | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> NewMarginOrderFullResponse: ...
 
     async def new_order(
@@ -917,8 +945,9 @@ class MarginAPIBase(Namespace):
         | None = None,
         auto_repay_at_cancel: bool | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> NewMarginOrderAckResponse | NewMarginOrderResultResponse | NewMarginOrderFullResponse:
         """New Margin Order: ``POST /papi/v1/margin/order`` (TRADE).
 
@@ -989,7 +1018,12 @@ class MarginAPIBase(Namespace):
             _NEW_ORDER_ANSWERS["ACK"],
         )
         return await self._client._transport.request(
-            _specs.NEW_MARGIN_ORDER, params, timeout=timeout, max_wait=max_wait, parse=parse
+            _specs.NEW_MARGIN_ORDER,
+            params,
+            timeout=timeout,
+            max_wait=max_wait,
+            priority=priority,
+            parse=parse,
         )
 
     async def query_all_oco(
@@ -1000,8 +1034,9 @@ class MarginAPIBase(Namespace):
         end_time: datetime | int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryMarginAccountsAllOcoItem, ...]:
         """Query Margin Account's all OCO: ``GET /papi/v1/margin/allOrderList`` (USER_DATA).
@@ -1027,6 +1062,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_ALL_OCO_ANSWER,
         )
@@ -1040,8 +1076,9 @@ class MarginAPIBase(Namespace):
         end_time: datetime | int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryAllMarginAccountOrdersItem, ...]:
         """Query All Margin Account Orders: ``GET /papi/v1/margin/allOrders`` (USER_DATA).
@@ -1071,6 +1108,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_ALL_ORDERS_ANSWER,
         )
@@ -1081,8 +1119,9 @@ class MarginAPIBase(Namespace):
         order_list_id: int | None = None,
         orig_client_order_id: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> QueryMarginAccountsOcoResponse:
         """Query Margin Account's OCO: ``GET /papi/v1/margin/orderList`` (USER_DATA).
@@ -1104,6 +1143,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_OCO_ANSWER,
         )
@@ -1112,8 +1152,9 @@ class MarginAPIBase(Namespace):
         self,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryMarginAccountsOpenOcoItem, ...]:
         """Query Margin Account's Open OCO: ``GET /papi/v1/margin/openOrderList`` (USER_DATA).
@@ -1126,6 +1167,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_OPEN_OCO_ANSWER,
         )
@@ -1135,8 +1177,9 @@ class MarginAPIBase(Namespace):
         *,
         symbol: str,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryCurrentMarginOpenOrderItem, ...]:
         """Query Current Margin Open Order: ``GET /papi/v1/margin/openOrders`` (USER_DATA).
@@ -1158,6 +1201,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_OPEN_ORDERS_ANSWER,
         )
@@ -1169,8 +1213,9 @@ class MarginAPIBase(Namespace):
         order_id: int | None = None,
         orig_client_order_id: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> QueryMarginAccountOrderResponse:
         """Query Margin Account Order: ``GET /papi/v1/margin/order`` (USER_DATA).
@@ -1196,6 +1241,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_ORDER_ANSWER,
         )
@@ -1206,8 +1252,9 @@ class MarginAPIBase(Namespace):
         asset: str,
         amount: Decimal | str | int,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> MarginAccountRepayResponse:
         """Margin Account Repay: ``POST /papi/v1/repayLoan`` (MARGIN).
 
@@ -1226,6 +1273,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_REPAY_ANSWER,
         )
 
@@ -1240,8 +1288,9 @@ class MarginAPIBase(Namespace):
         size: int | None = None,
         archived: bool | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> QueryMarginRepayRecordResponse:
         """Query Margin repay Record: ``GET /papi/v1/margin/repayLoan`` (USER_DATA).
@@ -1280,6 +1329,7 @@ class MarginAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_REPAY_RECORDS_ANSWER,
         )

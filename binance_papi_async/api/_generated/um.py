@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Literal
 
 from ..._decode import reading, reading_many, writing
+from ..._http.options import Priority
 from ..._params import (
     Arg,
     Arguments,
@@ -410,8 +411,9 @@ class UmAPIBase(Namespace):
         self,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> UmFuturesAccountConfigurationResponse:
         """UM Futures Account Configuration: ``GET /papi/v1/um/accountConfig`` (USER_DATA).
@@ -424,6 +426,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_ACCOUNT_CONFIG_ANSWER,
         )
@@ -432,8 +435,9 @@ class UmAPIBase(Namespace):
         self,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetUmAccountDetailResponse:
         """Get UM Account Detail: ``GET /papi/v1/um/account`` (USER_DATA).
@@ -446,6 +450,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_ACCOUNT_DETAIL_ANSWER,
         )
@@ -454,8 +459,9 @@ class UmAPIBase(Namespace):
         self,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetUmAccountDetailV2Response:
         """Get UM Account Detail V2: ``GET /papi/v2/um/account`` (USER_DATA).
@@ -468,6 +474,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_ACCOUNT_DETAIL_V2_ANSWER,
         )
@@ -481,8 +488,9 @@ class UmAPIBase(Namespace):
         from_id: int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[UmAccountTradeListItem, ...]:
         """UM Account Trade List: ``GET /papi/v1/um/userTrades`` (USER_DATA).
@@ -517,6 +525,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_ACCOUNT_TRADE_LIST_ANSWER,
         )
@@ -526,8 +535,9 @@ class UmAPIBase(Namespace):
         *,
         symbol: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[UmPositionAdlQuantileEstimationItem, ...]:
         """UM Position ADL Quantile Estimation: ``GET /papi/v1/um/adlQuantile`` (USER_DATA).
@@ -543,6 +553,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_ADL_QUANTILE_ANSWER,
         )
@@ -551,8 +562,9 @@ class UmAPIBase(Namespace):
         self,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetUmFuturesBnbBurnStatusResponse:
         """Get UM Futures BNB Burn Status: ``GET /papi/v1/um/feeBurn`` (USER_DATA).
@@ -565,6 +577,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_BNB_BURN_STATUS_ANSWER,
         )
@@ -575,8 +588,9 @@ class UmAPIBase(Namespace):
         algo_id: int | None = None,
         client_algo_id: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> CancelUmAlgoOrderResponse:
         """Cancel UM Algo Order: ``DELETE /papi/v1/um/algo/order`` (TRADE).
 
@@ -601,6 +615,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CANCEL_ALGO_ORDER_ANSWER,
         )
 
@@ -609,8 +624,9 @@ class UmAPIBase(Namespace):
         *,
         symbol: str,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> CancelAllUmAlgoOpenOrdersResponse:
         """Cancel All UM Algo Open Orders: ``DELETE /papi/v1/um/algo/allOpenOrders`` (TRADE).
 
@@ -628,6 +644,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CANCEL_ALL_ALGO_OPEN_ORDERS_ANSWER,
         )
 
@@ -636,8 +653,9 @@ class UmAPIBase(Namespace):
         *,
         symbol: str,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> CancelAllUmOpenOrdersResponse:
         """Cancel All UM Open Orders: ``DELETE /papi/v1/um/allOpenOrders`` (TRADE).
 
@@ -652,6 +670,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CANCEL_ALL_OPEN_ORDERS_ANSWER,
         )
 
@@ -662,8 +681,9 @@ class UmAPIBase(Namespace):
         order_id: int | None = None,
         orig_client_order_id: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> CancelUmOrderResponse:
         """Cancel UM Order: ``DELETE /papi/v1/um/order`` (TRADE).
 
@@ -686,6 +706,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CANCEL_ORDER_ANSWER,
         )
 
@@ -695,8 +716,9 @@ class UmAPIBase(Namespace):
         symbol: str,
         leverage: int,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> ChangeUmInitialLeverageResponse:
         """Change UM Initial Leverage: ``POST /papi/v1/um/leverage`` (TRADE).
 
@@ -713,6 +735,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CHANGE_INITIAL_LEVERAGE_ANSWER,
         )
 
@@ -721,8 +744,9 @@ class UmAPIBase(Namespace):
         *,
         dual_side_position: bool,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> ChangeUmPositionModeResponse:
         """Change UM Position Mode: ``POST /papi/v1/um/positionSide/dual`` (TRADE).
 
@@ -738,6 +762,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_CHANGE_POSITION_MODE_ANSWER,
         )
 
@@ -746,8 +771,9 @@ class UmAPIBase(Namespace):
         *,
         symbol: str,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetUserCommissionRateForUmResponse:
         """Get User Commission Rate for UM: ``GET /papi/v1/um/commissionRate`` (USER_DATA).
@@ -763,6 +789,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_COMMISSION_RATE_ANSWER,
         )
@@ -776,8 +803,9 @@ class UmAPIBase(Namespace):
         end_time: datetime | int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryUsersUmForceOrdersItem, ...]:
         """Query User's UM Force Orders: ``GET /papi/v1/um/forceOrders`` (USER_DATA).
@@ -807,6 +835,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_FORCE_ORDERS_ANSWER,
         )
@@ -840,8 +869,9 @@ class UmAPIBase(Namespace):
         end_time: datetime | int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[GetUmIncomeHistoryItem, ...]:
         """Get UM Income History: ``GET /papi/v1/um/income`` (USER_DATA).
@@ -880,6 +910,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_INCOME_HISTORY_ANSWER,
         )
@@ -889,8 +920,9 @@ class UmAPIBase(Namespace):
         *,
         symbol: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[UmNotionalAndLeverageBracketsItem, ...]:
         """UM Notional and Leverage Brackets: ``GET /papi/v1/um/leverageBracket`` (USER_DATA).
@@ -906,6 +938,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_LEVERAGE_BRACKETS_ANSWER,
         )
@@ -932,8 +965,9 @@ class UmAPIBase(Namespace):
         | None = None,
         modify_id: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> ModifyUmOrderResponse:
         """Modify UM Order: ``PUT /papi/v1/um/order`` (TRADE).
 
@@ -986,6 +1020,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_MODIFY_ORDER_ANSWER,
         )
 
@@ -1026,8 +1061,9 @@ class UmAPIBase(Namespace):
         | None = None,
         good_till_date: datetime | int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> NewUmAlgoOrderResponse:
         """New UM Algo Order: ``POST /papi/v1/um/algo/order`` (TRADE).
 
@@ -1130,6 +1166,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_NEW_ALGO_ORDER_ANSWER,
         )
 
@@ -1161,8 +1198,9 @@ class UmAPIBase(Namespace):
         | None = None,
         good_till_date: datetime | int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> NewUmOrderResponse:
         """New UM Order: ``POST /papi/v1/um/order`` (TRADE).
 
@@ -1232,7 +1270,12 @@ class UmAPIBase(Namespace):
             recv_window,
         )
         return await self._client._transport.request(
-            _specs.NEW_UM_ORDER, params, timeout=timeout, max_wait=max_wait, parse=_NEW_ORDER_ANSWER
+            _specs.NEW_UM_ORDER,
+            params,
+            timeout=timeout,
+            max_wait=max_wait,
+            priority=priority,
+            parse=_NEW_ORDER_ANSWER,
         )
 
     async def order_history_download_id(
@@ -1241,8 +1284,9 @@ class UmAPIBase(Namespace):
         start_time: datetime | int,
         end_time: datetime | int,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetDownloadIdForUmFuturesOrderHistoryResponse:
         """Get Download Id For UM Futures Order History: ``GET /papi/v1/um/order/asyn`` (USER_DATA).
@@ -1264,6 +1308,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_ORDER_HISTORY_DOWNLOAD_ID_ANSWER,
         )
@@ -1273,8 +1318,9 @@ class UmAPIBase(Namespace):
         *,
         download_id: str,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetUmFuturesOrderDownloadLinkByIdResponse:
         """Get UM Futures Order Download Link by Id: ``GET /papi/v1/um/order/asyn/id`` (USER_DATA).
@@ -1293,6 +1339,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_ORDER_HISTORY_DOWNLOAD_LINK_ANSWER,
         )
@@ -1302,8 +1349,9 @@ class UmAPIBase(Namespace):
         *,
         symbol: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryUmPositionInformationItem, ...]:
         """Query UM Position Information: ``GET /papi/v1/um/positionRisk`` (USER_DATA).
@@ -1325,6 +1373,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_POSITION_INFORMATION_ANSWER,
         )
@@ -1333,8 +1382,9 @@ class UmAPIBase(Namespace):
         self,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetUmCurrentPositionModeResponse:
         """Get UM Current Position Mode: ``GET /papi/v1/um/positionSide/dual`` (USER_DATA).
@@ -1347,6 +1397,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_POSITION_MODE_ANSWER,
         )
@@ -1360,8 +1411,9 @@ class UmAPIBase(Namespace):
         end_time: datetime | int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryUmAlgoOrderHistoryItem, ...]:
         """Query UM Algo Order History: ``GET /papi/v1/um/algo/allAlgoOrders`` (USER_DATA).
@@ -1391,6 +1443,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_ALGO_ORDER_HISTORY_ANSWER,
         )
@@ -1404,8 +1457,9 @@ class UmAPIBase(Namespace):
         end_time: datetime | int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryAllUmOrdersItem, ...]:
         """Query All UM Orders: ``GET /papi/v1/um/allOrders`` (USER_DATA).
@@ -1434,6 +1488,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_ALL_ORDERS_ANSWER,
         )
@@ -1448,8 +1503,9 @@ class UmAPIBase(Namespace):
         end_time: datetime | int | None = None,
         limit: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryUmModifyOrderHistoryItem, ...]:
         """Query UM Modify Order History: ``GET /papi/v1/um/orderAmendment`` (TRADE).
@@ -1484,6 +1540,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_MODIFY_ORDER_HISTORY_ANSWER,
         )
@@ -1494,8 +1551,9 @@ class UmAPIBase(Namespace):
         algo_id: int | None = None,
         client_algo_id: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> QueryCurrentUmOpenAlgoOrderResponse:
         """Query Current UM Open Algo Order: ``GET /papi/v1/um/algo/algoOrder`` (USER_DATA).
@@ -1522,6 +1580,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_OPEN_ALGO_ORDER_ANSWER,
         )
@@ -1533,8 +1592,9 @@ class UmAPIBase(Namespace):
         symbol: str | None = None,
         algo_id: int | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryAllCurrentUmOpenAlgoOrdersItem, ...]:
         """Query All Current UM Open Algo Orders: ``GET /papi/v1/um/algo/openAlgoOrders`` (USER_DATA).
@@ -1558,6 +1618,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_OPEN_ALGO_ORDERS_ANSWER,
         )
@@ -1569,8 +1630,9 @@ class UmAPIBase(Namespace):
         order_id: int | None = None,
         orig_client_order_id: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> QueryCurrentUmOpenOrderResponse:
         """Query Current UM Open Order: ``GET /papi/v1/um/openOrder`` (USER_DATA).
@@ -1596,6 +1658,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_OPEN_ORDER_ANSWER,
         )
@@ -1605,8 +1668,9 @@ class UmAPIBase(Namespace):
         *,
         symbol: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[QueryAllCurrentUmOpenOrdersItem, ...]:
         """Query All Current UM Open Orders: ``GET /papi/v1/um/openOrders`` (USER_DATA).
@@ -1627,6 +1691,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_OPEN_ORDERS_ANSWER,
         )
@@ -1638,8 +1703,9 @@ class UmAPIBase(Namespace):
         order_id: int | None = None,
         orig_client_order_id: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> QueryUmOrderResponse:
         """Query UM Order: ``GET /papi/v1/um/order`` (USER_DATA).
@@ -1667,6 +1733,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_QUERY_ORDER_ANSWER,
         )
@@ -1676,8 +1743,9 @@ class UmAPIBase(Namespace):
         *,
         symbol: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> tuple[UmFuturesSymbolConfigurationItem, ...]:
         """UM Futures Symbol Configuration: ``GET /papi/v1/um/symbolConfig`` (USER_DATA).
@@ -1693,6 +1761,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_SYMBOL_CONFIG_ANSWER,
         )
@@ -1702,8 +1771,9 @@ class UmAPIBase(Namespace):
         *,
         fee_burn: bool,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> ToggleBnbBurnOnUmFuturesTradeResponse:
         """Toggle BNB Burn On UM Futures Trade: ``POST /papi/v1/um/feeBurn`` (TRADE).
 
@@ -1723,6 +1793,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_TOGGLE_BNB_BURN_ANSWER,
         )
 
@@ -1732,8 +1803,9 @@ class UmAPIBase(Namespace):
         start_time: datetime | int,
         end_time: datetime | int,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetDownloadIdForUmFuturesTradeHistoryResponse:
         """Get Download Id For UM Futures Trade History: ``GET /papi/v1/um/trade/asyn`` (USER_DATA).
@@ -1755,6 +1827,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_TRADE_HISTORY_DOWNLOAD_ID_ANSWER,
         )
@@ -1764,8 +1837,9 @@ class UmAPIBase(Namespace):
         *,
         download_id: str,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetUmFuturesTradeDownloadLinkByIdResponse:
         """Get UM Futures Trade Download Link by Id: ``GET /papi/v1/um/trade/asyn/id`` (USER_DATA).
@@ -1784,6 +1858,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_TRADE_HISTORY_DOWNLOAD_LINK_ANSWER,
         )
@@ -1792,8 +1867,9 @@ class UmAPIBase(Namespace):
         self,
         *,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> FuturesTradfiPerpsContractResponse:
         """Futures TradFi Perps Contract: ``POST /papi/v1/um/stock/contract`` (USER_DATA).
 
@@ -1808,6 +1884,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_TRADFI_PERPS_CONTRACT_ANSWER,
         )
 
@@ -1816,8 +1893,9 @@ class UmAPIBase(Namespace):
         *,
         symbol: str | None = None,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> PortfolioMarginUmTradingQuantitativeRulesIndicatorsResponse:
         """Portfolio Margin UM Trading Quantitative Rules Indicators: ``GET /papi/v1/um/apiTradingStatus`` (USER_DATA).
@@ -1834,6 +1912,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_TRADING_QUANTITATIVE_RULES_INDICATORS_ANSWER,
         )
@@ -1844,8 +1923,9 @@ class UmAPIBase(Namespace):
         start_time: datetime | int,
         end_time: datetime | int,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetDownloadIdForUmFuturesTransactionHistoryResponse:
         """Get Download Id For UM Futures Transaction History: ``GET /papi/v1/um/income/asyn`` (USER_DATA).
@@ -1867,6 +1947,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_TRANSACTION_HISTORY_DOWNLOAD_ID_ANSWER,
         )
@@ -1876,8 +1957,9 @@ class UmAPIBase(Namespace):
         *,
         download_id: str,
         recv_window: int | None = None,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
         retry: RetryPolicy | None = None,
     ) -> GetUmFuturesTransactionDownloadLinkByIdResponse:
         """Get UM Futures Transaction Download Link by Id: ``GET /papi/v1/um/income/asyn/id`` (USER_DATA).
@@ -1896,6 +1978,7 @@ class UmAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             retry=retry,
             parse=_TRANSACTION_HISTORY_DOWNLOAD_LINK_ANSWER,
         )

@@ -9,6 +9,7 @@ See :mod:`binance_papi_async.api._generated` for the naming and charging rules.
 from __future__ import annotations
 
 from ..._decode import writing
+from ..._http.options import Priority
 from ...endpoints import _table as _specs
 from ...models_generated.user_stream import StartUserDataStreamResponse
 from ...timeouts import Timeouts
@@ -28,8 +29,9 @@ class UserStreamAPIBase(Namespace):
     async def close(
         self,
         *,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> None:
         """Close User Data Stream: ``DELETE /papi/v1/listenKey`` (USER_STREAM).
 
@@ -37,14 +39,19 @@ class UserStreamAPIBase(Namespace):
         """
         params: dict[str, str] = {}
         await self._client._transport.request(
-            _specs.CLOSE_USER_DATA_STREAM, params, timeout=timeout, max_wait=max_wait
+            _specs.CLOSE_USER_DATA_STREAM,
+            params,
+            timeout=timeout,
+            max_wait=max_wait,
+            priority=priority,
         )
 
     async def keepalive(
         self,
         *,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> None:
         """Keepalive User Data Stream: ``PUT /papi/v1/listenKey`` (USER_STREAM).
 
@@ -52,14 +59,19 @@ class UserStreamAPIBase(Namespace):
         """
         params: dict[str, str] = {}
         await self._client._transport.request(
-            _specs.KEEPALIVE_USER_DATA_STREAM, params, timeout=timeout, max_wait=max_wait
+            _specs.KEEPALIVE_USER_DATA_STREAM,
+            params,
+            timeout=timeout,
+            max_wait=max_wait,
+            priority=priority,
         )
 
     async def start(
         self,
         *,
-        timeout: Timeouts | None = None,
+        timeout: Timeouts | float | None = None,
         max_wait: float | None = None,
+        priority: Priority = "normal",
     ) -> StartUserDataStreamResponse:
         """Start User Data Stream: ``POST /papi/v1/listenKey`` (USER_STREAM).
 
@@ -71,5 +83,6 @@ class UserStreamAPIBase(Namespace):
             params,
             timeout=timeout,
             max_wait=max_wait,
+            priority=priority,
             parse=_START_ANSWER,
         )
