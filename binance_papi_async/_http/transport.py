@@ -464,7 +464,9 @@ class Transport:
             deadlines = self._deadlines = Deadlines(loop)
         return task, deadlines
 
-    def _admit_now(self, call: Call, limiter: RateLimiter | None) -> Reservation | Literal[False] | None:
+    def _admit_now(
+        self, call: Call, limiter: RateLimiter | None
+    ) -> Reservation | Literal[False] | None:
         """The uncontended admission, without a coroutine: the rate budget (``try_acquire``)
         and a free connection slot, the budget checked again (the timestamp is taken next).
         False when either is short (nothing is then held): the caller awaits :meth:`_admit`."""
