@@ -8,10 +8,15 @@ client, this tool answers "what does this part cost?" and "did this change help?
   and no typed result (``transport``), without the cache of percent-encoded strings
   (``sdk-uncached-encoding``); or one put back: aiohttp's per-request total timeout
   timer beside the client's own deadlines (``sdk-aiohttp-timeout``);
-* fast paths the SDK does without, put back to measure what they would save: a
-  hand-written HMAC (``sdk-hand-hmac``), a hex signature not run through the
-  percent-encoder (``sdk-raw-signature``), URLs from yarl's private
-  ``from_parts_uncached`` (``sdk-private-url``);
+* fast paths switched off: the standard library's ``hmac`` instead of the signer's own
+  HMAC-SHA256 states (``sdk-std-hmac``); the hex signature run through the
+  percent-encoder (``sdk-encoded-signature``); repay-debt's params encoded by the
+  transport instead of the query ``repay_debt`` builds beside them (``sdk-unencoded``);
+  asset codes and lists checked by their regular expressions on every call instead of
+  remembered (``sdk-unremembered-assets``); the result built by the dataclass's
+  ``__init__`` instead of its slots filled (``sdk-init-result``);
+* a fast path the SDK does without, put back to measure what it would save: URLs from
+  yarl's private ``from_parts_uncached`` (``sdk-private-url``);
 * the package at another git revision (``--rev REV``: ``git archive`` of
   ``binance_papi_async`` into a temporary directory, imported under another name),
   run beside the working tree's.
@@ -35,6 +40,7 @@ import atexit
 import contextlib
 import functools
 import hashlib
+import hmac
 import importlib
 import shutil
 import statistics
@@ -52,10 +58,14 @@ import bench_calls as bc
 from papi_server import API_KEY, API_SECRET, pin_to_cpu
 from yarl import URL
 
-from binance_papi_async import signing
+from binance_papi_async import _params, signing
+from binance_papi_async._decode import to_bool_or_none, to_decimal, to_str, to_strs, to_time
 from binance_papi_async._http import url as http_url
+from binance_papi_async.api import margin as margin_api
 from binance_papi_async.endpoints import REPAY_DEBT, Budget
+from binance_papi_async.models import RepayDebtResult
 from binance_papi_async.ratelimit import BudgetLimit, RateLimiter, Reservation
+from binance_papi_async.signing import HmacSigner
 
 ROOT = Path(__file__).resolve().parent.parent
 Factory = Callable[[str], Any]  # base URL -> a client with start(), call(), close()
@@ -86,7 +96,13 @@ def _sdk_aiohttp_timeout(url: str) -> Any:
     """The SDK with aiohttp's own total timeout too: a loop timer scheduled and cancelled
     per request (as the floor has), beside the client's own deadlines."""
     client = bc.SdkClient(url, 64)
-    client.client._transport._request_timeout = aiohttp.ClientTimeout(total=60, connect=60)
+    transport = client.client._transport
+    timeout = aiohttp.ClientTimeout(total=60, connect=60)
+    without_key, with_key = transport._send_options
+    transport._send_options = (
+        {**without_key, "timeout": timeout},
+        {**with_key, "timeout": timeout},
+    )
     return client
 
 
@@ -145,6 +161,11 @@ def _sdk_at(package: ModuleType) -> Factory:
     return factory
 
 
+def sdk_at_revision(rev: str) -> Factory:
+    """The factory of ``sdk-rev``: the SDK as it was at git revision ``rev``."""
+    return _sdk_at(_package_at(rev))
+
+
 def _encode_uncached(params: Any) -> str:
     """``encode_params`` without its cache: every name and value through the encoder."""
     encode = signing._encode
@@ -155,38 +176,82 @@ def _sdk_uncached_encoding(url: str) -> Any:
     return _with_patches(bc.SdkClient(url, 64), (http_url, "encode_params", _encode_uncached))
 
 
-_BLOCK = 64  # SHA-256's block size in bytes
-
-
-class _HandHmacSigner:
-    """HMAC-SHA256 (RFC 2104) written out: the inner and outer SHA-256 states of the key
-    built once and copied per call, instead of copying an ``hmac.HMAC`` object."""
+class _StdHmacSigner:
+    """HMAC-SHA256 through the standard library's ``hmac``: the key's ``hmac.HMAC`` object
+    built once and copied per call."""
 
     def __init__(self, secret: str) -> None:
-        key = secret.encode()
-        if len(key) > _BLOCK:
-            key = hashlib.sha256(key).digest()
-        key = key.ljust(_BLOCK, b"\0")
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+        self._mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)
 
     def sign(self, payload: bytes) -> str:
-        inner = self._inner.copy()
-        inner.update(payload)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
+        mac = self._mac.copy()
+        mac.update(payload)
+        return mac.hexdigest()
 
 
-def _sdk_hand_hmac(url: str) -> Any:
+def _sdk_std_hmac(url: str) -> Any:
     client = bc.SdkClient(url, 64)
-    client.client._transport.signer = _HandHmacSigner(API_SECRET)
+    client.client._transport.signer = _StdHmacSigner(API_SECRET)
     return client
 
 
-def _sdk_raw_signature(url: str) -> Any:
-    """A hex signature appended as it is, not checked by the percent-encoder."""
-    return _with_patches(bc.SdkClient(url, 64), (signing, "encode_signature", str))
+class _SubclassedHmacSigner(HmacSigner):
+    """``HmacSigner`` under another type: ``signed_query`` percent-encodes its signature."""
+
+    __slots__ = ()
+
+
+def _sdk_encoded_signature(url: str) -> Any:
+    client = bc.SdkClient(url, 64)
+    client.client._transport.signer = _SubclassedHmacSigner(API_SECRET)
+    return client
+
+
+def _sdk_unencoded(url: str) -> Any:
+    """``repay_debt``'s checks, its params then encoded by the transport (``encode_params``)
+    instead of the query it builds beside them."""
+    client = bc.SdkClient(url, 64)
+    transport = client.client._transport
+    amount, assets = Decimal(bc.AMOUNT), list(bc.REPAY_ASSETS)
+
+    async def call() -> Any:
+        params = {"asset": _params.check_asset(bc.ASSET)}
+        params["amount"] = _params.positive_decimal_wire(amount, "amount")
+        params["specifyRepayAssets"] = _params.check_assets(assets, "specify_repay_assets")
+        return await transport.request(REPAY_DEBT, params, parse=RepayDebtResult.from_json)
+
+    client.call = call
+    return client
+
+
+def _check_asset_every_time(value: object, name: str = "asset") -> str:
+    if type(value) is str and _params._ASSET_RE.fullmatch(value):
+        return value
+    return _params.check_asset(value, name)  # raises
+
+
+def _sdk_unremembered_assets(url: str) -> Any:
+    return _with_patches(
+        bc.SdkClient(url, 64),
+        (margin_api, "check_asset", _check_asset_every_time),
+        (margin_api, "check_assets", _params._check_assets),
+    )
+
+
+def _result_by_init(d: Any) -> RepayDebtResult:
+    """Repay-debt's parser through the dataclass's ``__init__``."""
+    return RepayDebtResult(
+        asset=to_str(d["asset"]),
+        amount=to_decimal(d["amount"]),
+        specify_repay_assets=to_strs(d.get("specifyRepayAssets")),
+        update_time=to_time(d["updateTime"]),
+        success=to_bool_or_none(d.get("success")) is True,
+        raw=d,
+    )
+
+
+def _sdk_init_result(url: str) -> Any:
+    return _with_patches(bc.SdkClient(url, 64), (margin_api, "_repay_debt_result", _result_by_init))
 
 
 class _PrivateUrlBase(http_url.BaseUrl):
@@ -236,8 +301,11 @@ VARIANTS: dict[str, Factory] = {
     "sdk-aiohttp-timeout": _sdk_aiohttp_timeout,
     "transport": _transport_only,
     "sdk-uncached-encoding": _sdk_uncached_encoding,
-    "sdk-hand-hmac": _sdk_hand_hmac,
-    "sdk-raw-signature": _sdk_raw_signature,
+    "sdk-std-hmac": _sdk_std_hmac,
+    "sdk-encoded-signature": _sdk_encoded_signature,
+    "sdk-unencoded": _sdk_unencoded,
+    "sdk-unremembered-assets": _sdk_unremembered_assets,
+    "sdk-init-result": _sdk_init_result,
     "sdk-private-url": _sdk_private_url,
 }
 
@@ -294,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     factories = dict(VARIANTS)
     if args.rev:
-        factories["sdk-rev"] = _sdk_at(_package_at(args.rev))
+        factories["sdk-rev"] = sdk_at_revision(args.rev)
     unknown = [name for name in args.variants if name not in factories]
     if unknown:
         parser.error(f"unknown variants {unknown}; known: {sorted(factories)}")

@@ -4,6 +4,7 @@
 * :mod:`.call`: the state of one call across its attempts;
 * :mod:`.url`: prepare and sign (the query string and the URL), the base URL's checks;
 * :mod:`.send_once`: the guard against aiohttp re-sending a write by itself;
+* :mod:`.gate`: the connection slots of the client's own pool, first come, first served;
 * :mod:`.body`: a response body read within ``max_response_size``;
 * :mod:`.deadlines`: the total timeout and the wait for a connection slot, one loop
   timer per 10 ms;

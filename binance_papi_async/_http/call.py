@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..endpoints import EndpointSpec
 from ..errors import RateLimitError
@@ -25,10 +25,12 @@ class Call:
 
     __slots__ = (
         "account",
+        "encoded",
         "last_429",
         "max_wait",
         "number",
         "observing",
+        "options",
         "params",
         "policy",
         "resynced",
@@ -41,6 +43,7 @@ class Call:
     )
 
     url: URL  # of the attempt on, signed; set when it is prepared (never in a local)
+    options: dict[str, Any]  # what aiohttp gets with it, the API key among them (likewise)
 
     def __init__(
         self,
@@ -50,9 +53,11 @@ class Call:
         max_wait: float | None,
         urgent: bool = False,
         account: str | None = None,
+        encoded: str | None = None,
     ) -> None:
         self.spec = spec
         self.params = params  # wire strings; a signed attempt adds recvWindow and timestamp
+        self.encoded = encoded  # encode_params(params), if the endpoint built it
         self.policy = policy
         self.max_wait = max_wait
         self.number = 1  # of the attempt on

@@ -65,10 +65,8 @@ class Slot:
         (one that the cancellation was turned into), the timeout's cancellation request
         is withdrawn, so that the task's count of them (``Task.cancelling()``) is right.
         """
-        if task in self.calls:
-            del self.calls[task]
-            if self.fired:
-                _uncancel(task)
+        if self.calls.pop(task, None) is not None and self.fired:
+            _uncancel(task)
 
 
 class Deadlines:

@@ -8,7 +8,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy, istr
@@ -44,7 +44,8 @@ from .body import read_bounded
 from .call import Call
 from .classify import NOT_SENT, Answer, failed_after_send, not_sent, read_answer
 from .clock_sync import ClockSync
-from .deadlines import Deadlines
+from .deadlines import Deadlines, Slot
+from .gate import Gate
 from .options import Priority, check_max_wait, check_priority, check_retry, check_timeout
 from .reporting import Reporter, log
 from .retrying import retry_delay
@@ -58,6 +59,7 @@ __all__ = ["Transport", "account_scope"]
 
 T = TypeVar("T")
 _NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
+_DEBUG = logging.DEBUG
 _ENCODING = istr("Content-Encoding")
 # Waits for rate budget longer than a second are logged at INFO here (see README "Logging").
 wait_log = logging.getLogger("binance_papi_async.ratelimit")
@@ -73,7 +75,12 @@ def account_scope(api_key: str | None) -> str | None:
 
 
 class Transport:
-    """Session lifecycle plus the request path.  Internal: use PortfolioMarginClient."""
+    """Session lifecycle plus the request path.  Internal: use PortfolioMarginClient.
+
+    :meth:`request` runs the steps of an attempt as plain functions around the one
+    ``await`` of the send (the waits for budget or a slot only when one is short): a
+    coroutine per step would be one more frame for every suspension of the send to pass.
+    """
 
     def __init__(
         self,
@@ -137,10 +144,8 @@ class Transport:
         # True when aiohttp might re-send a write by itself (a session we did not create).
         self._guard_writes = session is not None
         # REST requests in flight on the owned pool, admitted first come, first served
-        # (an injected session's pool is its owner's).  asyncio.Semaphore is FIFO here,
-        # also when a task frees a slot and asks again at once
-        # (tests/unit/test_connection_gate.py).
-        self._gate = asyncio.Semaphore(pool_size) if session is None else None
+        # (an injected session's pool is its owner's).
+        self._gate = Gate(pool_size) if session is None else None
         self._closing = False
         self._closed = False
         self._in_flight = 0
@@ -148,6 +153,17 @@ class Transport:
         # A read-only multidict: aiohttp merges it as is, with no per-call conversion.
         self._key_headers: Mapping[str, str] = CIMultiDictProxy(
             CIMultiDict({C.HEADER_API_KEY: api_key} if api_key is not None else {})
+        )
+        # What aiohttp gets with a request beside its method and URL, by spec.needs_key.
+        # The client's own session was made with the proxy and raise_for_status=False, and
+        # has no middlewares: only what it cannot know is passed.  A session given gets all.
+        # (allow_redirects=False: a redirect would carry the signed query away.)
+        options: dict[str, Any] = {"timeout": self._request_timeout, "allow_redirects": False}
+        if session is not None:  # whatever the session given says
+            options.update(proxy=proxy, raise_for_status=False, middlewares=None)
+        self._send_options = (
+            {**options, "headers": _NO_HEADERS},
+            {**options, "headers": self._key_headers},
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -275,6 +291,7 @@ class Transport:
         retry: RetryPolicy | None = ...,
         priority: Priority = ...,
         parse: Callable[[Any], T],
+        encoded: str | None = ...,
         url_override: str | None = ...,
         counted: bool = ...,
     ) -> T: ...
@@ -290,6 +307,7 @@ class Transport:
         retry: RetryPolicy | None = ...,
         priority: Priority = ...,
         parse: None = ...,
+        encoded: str | None = ...,
         url_override: str | None = ...,
         counted: bool = ...,
     ) -> Any: ...
@@ -304,64 +322,68 @@ class Transport:
         retry: RetryPolicy | None = None,
         priority: Priority = "normal",
         parse: Callable[[Any], Any] | None = None,
+        encoded: str | None = None,
         url_override: str | None = None,
         counted: bool = True,
     ) -> Any:
-        """Send one call, with the retries the policy allows; the decoded JSON, or
-        ``parse(json)`` (a body ``parse`` cannot read is a typed error, never a KeyError).
-
-        ``params`` are wire strings; a signed call adds ``recvWindow`` and ``timestamp``
-        to them.  ``url_override`` (a full URL, not rate-limited, never resent after a
-        -1021) and ``counted=False`` (not a call ``aclose`` waits for) are for the clock
-        sync.  Each attempt: rate budget, a connection slot, the budget checked again,
-        prepare and sign, send once, classify the answer; a failure then decides the retry.
-        Every option is checked before any budget is reserved.
-        """
+        """One call, retried as the policy allows: the decoded JSON, or ``parse(json)`` (a
+        body ``parse`` cannot read is a typed error).  ``params``: wire strings (a signed call
+        adds ``recvWindow`` and ``timestamp``; ``encoded``: ``encode_params(params)``, if the
+        endpoint built it).  Every option is checked before any budget is reserved.
+        ``url_override``, ``counted=False``: for the clock sync."""
         times = self.timeouts if timeout is None else check_timeout(timeout, self.timeouts)
-        call = self._call(spec, params, max_wait, retry, priority)
+        call = self._call(spec, params, max_wait, retry, priority, encoded)
         spec = call.spec = self._resolve(spec, params, counted)
         session = self.ensure_session()
         task, deadlines = self._task_deadlines()
-        # A fallback time URL on another host (fapi) is not papi's budget.
-        limiter = self.limiter if url_override is None else None
+        limiter = self.limiter if url_override is None else None  # fapi's time is not papi's
         if counted:
             self._in_flight += 1
         try:
             if spec.signed and self.clock_sync is not None:
                 await self.clock_sync.before_signed_call()
             while True:
-                call.observing = self._reporter.observing
+                call.observing = self._reporter.hook is not None or log.isEnabledFor(_DEBUG)
                 try:
-                    reservation = await self._admit(call, limiter, times.connect, task, deadlines)
+                    reservation = self._admit_now(call, limiter)
+                    if reservation is False:  # budget or a slot is short: wait, in turn
+                        reservation = await self._admit(
+                            call, limiter, times.connect, task, deadlines
+                        )
                     sent = False
                     try:
-                        call.url = self._prepare(spec, params, url_override)
-                        if call.observing:
-                            self.emit(RequestStart(spec.method, spec.path, call.number))
-                        if self._closed or session.closed:  # aclose, or client.session closed
-                            raise ClientClosedError("this PortfolioMarginClient was closed")
+                        self._prepare(call, session, url_override, times)
                         sent = True
-                        outcome = await self._send_once(session, call, times, task, deadlines)
-                        sent = not (isinstance(outcome, APIConnectionError) and not outcome.sent)
+                        slot = deadlines.arm(task, times.total)  # to the body's last byte
+                        try:
+                            resp = await session.request(spec.method, call.url, **call.options)
+                            try:
+                                if self._read_by_pieces(resp):
+                                    limit, reporter = self.max_response_size, self._reporter
+                                    outcome = await read_bounded(call, resp, limit, reporter)
+                                else:  # aiohttp reads no byte past the Content-Length
+                                    outcome = Answer(resp.status, resp.headers, await resp.read())
+                            finally:  # read to the end, it is released; or release() does
+                                if not resp.closed:
+                                    resp.release()
+                                del resp  # its repr names the signed URL
+                        except BaseException as exc:
+                            outcome = self._send_failed(call, exc, slot, task)
+                            sent = not isinstance(outcome, APIConnectionError) or outcome.sent
+                        finally:
+                            slot.leave(task)
                     finally:
                         if self._gate is not None:
                             self._gate.release()
                         if reservation is not None and not sent:
                             reservation.release()  # provably not sent: the budget goes back
-                    if isinstance(outcome, BinancePapiError):
+                    if isinstance(outcome, BinancePapiError):  # a failed send, a body too large
                         if call.observing:
                             self._reporter.end(call, None, outcome)
                         raise outcome  # outside any except block: nothing foreign is chained
                     return read_answer(call, outcome, parse, limiter, reservation, self._reporter)
-                except RateLimitWaitTimeout as exc:
-                    if call.last_429 is not None:  # the budget is not back within the policy
-                        raise call.last_429 from None
-                    exc.__context__ = None
-                    raise
                 except BinancePapiError as exc:
-                    # Never a foreign exception attached to ours: on Python 3.10 a coroutine
-                    # resumed inside another handler would chain whatever was being handled
-                    # there (an aiohttp error can name the signed URL).
+                    # Nothing foreign chained to ours (an aiohttp error can name the signed URL)
                     exc.__context__ = None
                     if not await self._before_retry(call, exc, url_override):
                         raise
@@ -378,6 +400,7 @@ class Transport:
         max_wait: float | None,
         retry: RetryPolicy | None,
         priority: Priority,
+        encoded: str | None,
     ) -> Call:
         """The call's state, its options checked (before any budget is reserved)."""
         if max_wait is not None:
@@ -386,7 +409,7 @@ class Transport:
             retry = check_retry(retry)
         urgent = spec.urgent or (priority != "normal" and check_priority(priority))
         policy = self.retry if retry is None else retry
-        return Call(spec, params, policy, max_wait, urgent, self.account)
+        return Call(spec, params, policy, max_wait, urgent, self.account, encoded)
 
     def _resolve(self, spec: EndpointSpec, params: dict[str, str], counted: bool) -> EndpointSpec:
         """The spec the call is charged and sent as; the errors that need no I/O (raised
@@ -441,6 +464,30 @@ class Transport:
             deadlines = self._deadlines = Deadlines(loop)
         return task, deadlines
 
+    def _admit_now(
+        self, call: Call, limiter: RateLimiter | None
+    ) -> Reservation | Literal[False] | None:
+        """The uncontended admission, without a coroutine: the rate budget (``try_acquire``)
+        and a free connection slot, the budget checked again (the timestamp is taken next).
+        False when either is short (nothing is then held): the caller awaits :meth:`_admit`."""
+        reservation = None
+        if limiter is not None:
+            reservation = limiter.try_acquire(
+                call.spec.charges, urgent=call.urgent, account=call.account
+            )
+            if reservation is None:
+                return False
+        gate = self._gate
+        if gate is not None and not gate.try_acquire():
+            if reservation is not None:
+                reservation.release()  # taken again, in turn, by _admit
+            return False
+        if reservation is not None and not reservation.recheck():  # (released by recheck)
+            if gate is not None:
+                gate.release()
+            return False
+        return reservation
+
     async def _admit(
         self,
         call: Call,
@@ -479,10 +526,7 @@ class Transport:
             if reservation is None:
                 reservation = await self._wait_for_budget(call, limiter)
         gate = self._gate
-        if gate is None:
-            return reservation
-        if not gate.locked():
-            await gate.acquire()  # a free slot, nobody waiting for one: no suspension
+        if gate is None or gate.try_acquire():
             return reservation
         slot = deadlines.arm(task, connect)
         try:
@@ -548,92 +592,84 @@ class Transport:
             self._reporter.end(call, None, error)
         return error
 
-    def _prepare(self, spec: EndpointSpec, params: dict[str, str], url_override: str | None) -> URL:
-        """Prepare and sign: the URL of the attempt, its query signed when ``spec`` is."""
-        if url_override is not None:
-            return URL(url_override, encoded=True)
-        # (The signed query is never a local: see Call.)
-        return self._base.url(
-            spec.path, query_string(spec, params, self.signer, self.clock, self.recv_window)
-        )
-
-    async def _send_once(
+    def _prepare(
         self,
-        session: aiohttp.ClientSession,
         call: Call,
+        session: aiohttp.ClientSession,
+        url_override: str | None,
         times: Timeouts,
-        task: asyncio.Task[Any],
-        deadlines: Deadlines,
-    ) -> Answer | BinancePapiError:
-        """Send the attempt to ``call.url`` once: its answer, read to the end (within
-        ``max_response_size``), or the typed error of a failed send or of a body over the
-        bound (returned, not raised: nothing of aiohttp's is chained to it).
-
-        A cancellation of the caller propagates; for a write it first emits
-        :class:`OutcomeUnknown`, since the request may have been sent.  Whatever propagates
-        leaves aiohttp's frames behind: their locals hold the signed URL and the API key.
-        """
+    ) -> None:
+        """Prepare and sign: ``call.url``, its query signed when the endpoint is, and
+        ``call.options``, what aiohttp gets with it (the API key among them: neither is
+        ever a local, see :class:`Call`); :class:`ClientClosedError` if the client (or its
+        session) closed meanwhile.  ``call.sent_at`` is now: the request goes out next."""
         spec = call.spec
-        call.sent_at = time.time()
-        # The total timeout: from taking a connection to the body's last byte.
-        slot = deadlines.arm(task, times.total)
-        response: aiohttp.ClientResponse | None = None
-        try:
-            response = await session.request(
-                spec.method,
-                call.url,
-                headers=self._key_headers if spec.needs_key else _NO_HEADERS,
-                timeout=self._request_timeout
-                if times is self.timeouts
-                else aiohttp.ClientTimeout(total=None, connect=times.connect),
-                proxy=self.proxy,
-                allow_redirects=False,  # a redirect would carry the signed query away
-                raise_for_status=False,  # whatever an injected session says
-                middlewares=(send_once_guard(),) if self._guard_writes and spec.is_write else None,
+        if url_override is not None:
+            call.url = URL(url_override, encoded=True)
+        else:
+            encoded, recv_window = call.encoded, self.recv_window
+            if encoded and spec.signed and recv_window and "recvWindow" not in call.params:
+                # The endpoint's query lacks it as its params do: digits, appended once.
+                call.encoded = encoded = f"{encoded}&recvWindow={recv_window}"
+            call.url = self._base.url(
+                spec.path,
+                query_string(spec, call.params, self.signer, self.clock, recv_window, encoded),
             )
-            try:
-                # Read by aiohttp, which reads no byte past the Content-Length, when it is
-                # within the bound and not of a compressed body; else by read_bounded.
-                length, limit = response.content_length, self.max_response_size
-                if length is None or length > limit or _ENCODING in response.headers:
-                    return await read_bounded(call, response, limit, self._reporter)
-                body = await response.read()
-            finally:
-                # Reading to the end hands the connection back already (the response is
-                # closed); otherwise release() does, as the context manager's exit would.
-                if not response.closed:
-                    response.release()
-            return Answer(response.status, response.headers, body)
-        except NOT_SENT as exc:
+        if call.observing:
+            self.emit(RequestStart(spec.method, spec.path, call.number))
+        options = self._send_options[spec.needs_key]
+        guarded = self._guard_writes and spec.is_write
+        if times is not self.timeouts or guarded:
+            options = dict(options)
+            if times is not self.timeouts:
+                options["timeout"] = aiohttp.ClientTimeout(total=None, connect=times.connect)
+            if guarded:
+                options["middlewares"] = (send_once_guard(),)
+        if self._closed or session.closed:  # aclose, or client.session closed by hand
+            raise ClientClosedError("this PortfolioMarginClient was closed")
+        call.options = options
+        call.sent_at = time.time()
+
+    def _send_failed(
+        self, call: Call, exc: BaseException, slot: Slot, task: asyncio.Task[Any]
+    ) -> BinancePapiError:
+        """The typed error of a send that raised ``exc``, for the caller to raise outside
+        the except block (nothing of aiohttp's is chained to it).  Anything else goes on,
+        raised from here: the caller's cancellation (for a write, after an
+        :class:`OutcomeUnknown`, since the request may have been sent), or what nobody
+        expects; aiohttp's frames, whose locals hold the signed URL and the API key, are
+        left behind."""
+        spec = call.spec
+        if isinstance(exc, NOT_SENT):
             return not_sent(spec, exc)
-        except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
+        if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError)):
             # (RuntimeError: e.g. aiohttp's "Connection closed." when client.session is
             # closed while the answer is awaited.)
             return failed_after_send(call, exc, self._reporter)
-        except BaseException as exc:  # the caller's cancellation, or what nobody expects
-            response = None  # its repr names the signed URL
-            if isinstance(exc, asyncio.CancelledError):
-                if slot.timed_out(task):  # the total timeout (aiohttp closed the connection)
-                    return failed_after_send(call, asyncio.TimeoutError(), self._reporter)
-                if spec.is_write:
-                    self.emit(
-                        OutcomeUnknown(
-                            spec.method,
-                            spec.path,
-                            "cancelled after it may have been sent",
-                            call.sent_at,
-                            dict(call.params),
-                        )
-                    )
-            raise exc.with_traceback(None) from None  # aiohttp's frames left behind
-        finally:
-            slot.leave(task)
+        if isinstance(exc, asyncio.CancelledError):
+            if slot.timed_out(task):  # the total timeout (aiohttp has closed the connection)
+                return failed_after_send(call, asyncio.TimeoutError(), self._reporter)
+            if spec.is_write:
+                reason = "cancelled after it may have been sent"
+                params = dict(call.params)
+                self.emit(OutcomeUnknown(spec.method, spec.path, reason, call.sent_at, params))
+        raise exc.with_traceback(None) from None
+
+    def _read_by_pieces(self, response: aiohttp.ClientResponse) -> bool:
+        """Whether the body is read by :func:`read_bounded`: no ``Content-Length``, one over
+        ``max_response_size``, or a compressed body (whose length is not its size)."""
+        length = response.content_length
+        return length is None or length > self.max_response_size or _ENCODING in response.headers
 
     async def _before_retry(
         self, call: Call, error: BinancePapiError, url_override: str | None
     ) -> bool:
         """Decide the retry; after waiting what it decided, True to try again."""
         spec = call.spec
+        if isinstance(error, RateLimitWaitTimeout):
+            if call.last_429 is not None:  # the budget is not back within the policy
+                raise call.last_429 from None
+            return False
         if (
             isinstance(error, TimestampError)
             and not call.resynced

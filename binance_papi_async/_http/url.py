@@ -121,22 +121,24 @@ def query_string(
     signer: Signer | None,
     clock: Clock,
     recv_window: str | None,
+    encoded: str | None = None,
 ) -> str:
     """The query string of one attempt, percent-encoded, and signed when ``spec`` is.
 
     A signed call gets ``recvWindow`` (unless ``params`` has one, or ``recv_window`` is
     None), then a fresh ``timestamp`` and the signature over the query as sent, last.
     ``recvWindow`` and ``timestamp`` are written into ``params`` too, so that an error
-    tells what was sent (a ``timestamp`` given in ``params`` is replaced).
+    tells what was sent (a ``timestamp`` given in ``params`` is replaced).  ``encoded``,
+    if given, is ``encode_params(params)`` with that ``recvWindow``, without ``timestamp``.
     """
     if not spec.signed:
-        return encode_params(params)
+        return encode_params(params) if encoded is None else encoded
     if signer is None:
         raise ConfigurationError(f"{spec.method} {spec.path} is signed: the client has no signer")
     if recv_window is not None:
         params.setdefault("recvWindow", recv_window)
     params.pop("timestamp", None)
-    query = encode_params(params)
+    query = encode_params(params) if encoded is None else encoded
     # Taken just before the send; digits need no encoding (nor a place in its cache).
     timestamp = params["timestamp"] = str(int(clock.now_ms()))
     query = f"{query}&timestamp={timestamp}" if query else f"timestamp={timestamp}"

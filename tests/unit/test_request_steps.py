@@ -49,7 +49,9 @@ from binance_papi_async._http.url import BaseUrl, query_string
 from binance_papi_async.endpoints import Budget, EndpointSpec, Security
 from binance_papi_async.errors import BinancePapiError, from_response
 from binance_papi_async.events import Event
+from binance_papi_async.retry import NO_RETRY
 from binance_papi_async.signing import HmacSigner, signed_query
+from binance_papi_async.timeouts import Timeouts
 
 SECRET = "steps-secret-0123456789abcdef"
 READ = EndpointSpec(
@@ -198,9 +200,36 @@ async def settle() -> None:
 async def admit(
     tr: Transport, limiter: FakeLimiter, deadlines: Deadlines, connect: float = 1.0
 ) -> Any:
+    """Admission as ``request`` awaits it when budget or a slot is short."""
     task = asyncio.current_task()
     assert task is not None
     return await tr._admit(new_call(WRITE), limiter, connect, task, deadlines)  # type: ignore[arg-type]
+
+
+def test_a_free_slot_is_taken_without_an_await_unless_somebody_waits() -> None:
+    tr, _ = transport(pool_size=2)
+    gate = tr._gate
+    assert gate is not None
+    assert gate.try_acquire() and gate.try_acquire()  # the two slots
+    assert not gate.try_acquire() and gate.locked()
+    gate.release()
+    assert gate.try_acquire()
+    gate.release()
+    gate.release()
+    assert not gate.locked()
+
+
+async def test_a_free_slot_goes_to_a_waiter_not_to_a_try_that_comes_after_it() -> None:
+    tr, _ = transport(pool_size=1)
+    gate = tr._gate
+    assert gate is not None and gate.try_acquire()
+    waiter = asyncio.ensure_future(gate.acquire())
+    await settle()
+    gate.release()  # the slot is the waiter's now, though it has not run yet
+    assert not gate.try_acquire()
+    assert await waiter and gate.locked()
+    gate.release()
+    assert gate.try_acquire()
 
 
 async def test_a_call_takes_budget_then_a_free_slot_without_waiting() -> None:
@@ -299,25 +328,45 @@ class FakeSession:
 
 async def send(
     tr: Transport, session: FakeSession, spec: EndpointSpec, deadlines: Deadlines | None = None
-) -> Answer | BinancePapiError:
-    task, own = tr._task_deadlines()
-    call = new_call(spec, {"a": "1"})
-    call.url = URL("http://127.0.0.1:9/papi/v1/x?a=1&signature=abc")
-    armed = own if deadlines is None else deadlines
-    return await tr._send_once(session, call, tr.timeouts, task, armed)  # type: ignore[arg-type]
+) -> Any:
+    """One attempt of ``spec`` through ``tr.request`` on ``session`` (the client's own
+    session, replaced), with ``deadlines`` if given: its result, or the error it raised."""
+    tr._session = session  # type: ignore[assignment]
+    if deadlines is not None:
+        task = asyncio.current_task()
+        assert task is not None
+        tr._task_deadlines = lambda: (task, deadlines)  # type: ignore[method-assign]
+    try:
+        return await tr.request(spec, {"a": "1"}, retry=NO_RETRY)
+    except BinancePapiError as exc:
+        return exc
+
+
+def unknowns(events: list[Event]) -> list[Event]:
+    return [e for e in events if isinstance(e, OutcomeUnknown)]
 
 
 async def test_an_answer_is_read_to_its_end_and_its_connection_released() -> None:
     tr, _ = transport()
-    response = FakeResponse(201, b"{}", closed=False)
+    response = FakeResponse(201, b'{"b": 2}', closed=False)
     session = FakeSession(response)
-    answer = await send(tr, session, READ)
-    assert answer == Answer(201, NO_HEADERS, b"{}") and response.released
+    assert await send(tr, session, READ) == {"b": 2} and response.released
     assert session.kwargs["allow_redirects"] is False
-    assert session.kwargs["raise_for_status"] is False
     assert session.kwargs["timeout"] == aiohttp.ClientTimeout(total=None, connect=3.0)
-    assert session.kwargs["middlewares"] is None  # an owned session never re-sends by itself
+    # The proxy, raise_for_status=False and no middlewares are the owned session's own:
+    # an owned session never re-sends by itself.
+    assert session.kwargs.keys() == {"headers", "timeout", "allow_redirects"}
     assert tr._deadlines is not None and len(tr._deadlines) == 0
+
+
+async def test_a_call_with_its_own_timeouts_gets_its_connect_timeout() -> None:
+    tr, _ = transport()
+    session = FakeSession(FakeResponse(200, b"{}", closed=True))
+    tr._session = session  # type: ignore[assignment]
+    await tr.request(READ, {}, timeout=Timeouts(total=2.0, connect=0.5))
+    assert session.kwargs["timeout"] == aiohttp.ClientTimeout(total=None, connect=0.5)
+    await tr.request(READ, {})
+    assert session.kwargs["timeout"] == aiohttp.ClientTimeout(total=None, connect=3.0)
 
 
 async def test_a_write_on_an_injected_session_carries_the_send_once_guard() -> None:
@@ -326,6 +375,7 @@ async def test_a_write_on_an_injected_session_carries_the_send_once_guard() -> N
         session = FakeSession(FakeResponse(200, b"{}", closed=True))
         await send(tr, session, WRITE)
         assert len(session.kwargs["middlewares"]) == 1
+        assert session.kwargs["raise_for_status"] is False  # whatever the session says
         await send(tr, session, READ)
         assert session.kwargs["middlewares"] is None
 
@@ -334,22 +384,24 @@ async def test_a_connect_failure_is_an_error_of_a_request_not_sent() -> None:
     tr, events = transport()
     error = await send(tr, FakeSession(aiohttp.ConnectionTimeoutError("to host")), WRITE)
     assert isinstance(error, APITimeoutError) and error.sent is False
-    assert events == []  # nothing may have been applied: no OutcomeUnknown
+    assert unknowns(events) == []  # nothing may have been applied: no OutcomeUnknown
+    assert tr.limiter is not None and tr.limiter.snapshot().get(Budget.ORDERS).used == 0
 
 
 async def test_a_failure_after_sending_a_write_is_an_unknown_outcome_reported_once() -> None:
     tr, events = transport()
     failure = aiohttp.ServerDisconnectedError("http://h/p?a=1&signature=abc")
     error = await send(tr, FakeSession(failure), WRITE)
-    assert isinstance(error, ExecutionStatusUnknown) and error.params == {"a": "1"}
+    assert isinstance(error, ExecutionStatusUnknown) and error.params["a"] == "1"
     assert "signature" not in str(error) and error.__context__ is None
-    assert [type(e) for e in events] == [OutcomeUnknown]
+    assert len(unknowns(events)) == 1
+    assert isinstance(events[-1], RequestEnd) and events[-1].error == "ExecutionStatusUnknown"
 
 
 async def test_a_failure_after_sending_a_read_is_a_connection_error_that_was_sent() -> None:
     tr, events = transport()
     error = await send(tr, FakeSession(aiohttp.ClientOSError("reset")), READ)
-    assert type(error) is APIConnectionError and error.sent is True and events == []
+    assert type(error) is APIConnectionError and error.sent is True and unknowns(events) == []
 
 
 async def test_the_total_timeout_is_a_timeout_of_a_request_that_may_have_been_sent() -> None:
@@ -373,8 +425,9 @@ async def test_a_write_cancelled_while_sending_reports_an_unknown_outcome_and_st
     sending.cancel()
     with pytest.raises(asyncio.CancelledError):
         await sending
-    assert [type(e) for e in events] == [OutcomeUnknown]
+    assert len(unknowns(events)) == 1 and not any(isinstance(e, RequestEnd) for e in events)
     assert tr._deadlines is not None and len(tr._deadlines) == 0
+    assert tr._gate is not None and tr._gate.try_acquire()  # the slot was given back
 
 
 # -- classify the answer ------------------------------------------------------------------------

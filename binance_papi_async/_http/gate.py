@@ -1,0 +1,30 @@
+"""The connection gate: at most ``pool_size`` REST requests in flight on the client's own
+pool, admitted first come, first served.
+
+aiohttp's pool is not fair: a task that frees a connection and sends again at once takes it
+ahead of tasks already waiting, which can then wait past their connect timeout.
+``asyncio.Semaphore`` is FIFO on the supported Pythons, also when a task frees a slot and
+asks again at once (tests/unit/test_connection_gate.py).  :class:`Gate` adds the one thing
+the request path needs beside it: taking a free slot without creating a coroutine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+__all__ = ["Gate"]
+
+
+class Gate(asyncio.Semaphore):
+    """An ``asyncio.Semaphore`` whose free slot can be taken without an ``await``."""
+
+    def try_acquire(self) -> bool:
+        """Take a slot if ``acquire()`` would take one without suspending; whether it did.
+
+        That is when a slot is free and nobody waits: ``acquire()`` then only decrements
+        the count.  Otherwise the caller awaits ``acquire()``, behind the tasks waiting.
+        """
+        if self._value > 0 and not self._waiters:
+            self._value -= 1
+            return True
+        return False
