@@ -64,6 +64,7 @@ _ENCODING = istr("Content-Encoding")
 # Waits for rate budget longer than a second are logged at INFO here (see README "Logging").
 wait_log = logging.getLogger("binance_papi_async.ratelimit")
 _LONG_WAIT_S = 1.0
+get_running_loop, current_task = asyncio.get_running_loop, asyncio.current_task
 
 
 def account_scope(api_key: str | None) -> str | None:
@@ -332,10 +333,18 @@ class Transport:
         endpoint built it).  Every option is checked before any budget is reserved.
         ``url_override``, ``counted=False``: for the clock sync."""
         times = self.timeouts if timeout is None else check_timeout(timeout, self.timeouts)
-        call = self._call(spec, params, max_wait, retry, priority, encoded)
+        if max_wait is retry is None and priority == "normal":  # no option to check
+            call = Call(spec, params, self.retry, None, spec.urgent, self.account, encoded)
+        else:
+            call = self._call(spec, params, max_wait, retry, priority, encoded)
         spec = call.spec = self._resolve(spec, params, counted)
-        session = self.ensure_session()
-        task, deadlines = self._task_deadlines()
+        session = self._session
+        if session is None or session.closed:
+            session = self.ensure_session()  # made on first use; or ClientClosedError
+        loop, deadlines = get_running_loop(), self._deadlines
+        task = current_task(loop)
+        if task is None or deadlines is None or deadlines.loop is not loop:
+            task, deadlines = self._task_deadlines()
         limiter = self.limiter if url_override is None else None  # fapi's time is not papi's
         if counted:
             self._in_flight += 1
