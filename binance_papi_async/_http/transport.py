@@ -42,7 +42,7 @@ from ..signing import Signer, mask_key
 from ..timeouts import Timeouts
 from .body import read_bounded
 from .call import Call
-from .classify import NOT_SENT, Answer, failed_after_send, not_sent, read_answer
+from .classify import NOT_SENT, failed_after_send, new_answer, not_sent, read_answer
 from .clock_sync import ClockSync
 from .deadlines import Deadlines, Slot
 from .gate import Gate
@@ -367,11 +367,14 @@ class Transport:
                         try:
                             resp = await session.request(spec.method, call.url, **call.options)
                             try:
-                                if self._read_by_pieces(resp):
-                                    limit, reporter = self.max_response_size, self._reporter
+                                length, limit = resp.content_length, self.max_response_size
+                                if length is None or length > limit or _ENCODING in resp.headers:
+                                    reporter = self._reporter  # the body's size is not known
                                     outcome = await read_bounded(call, resp, limit, reporter)
                                 else:  # aiohttp reads no byte past the Content-Length
-                                    outcome = Answer(resp.status, resp.headers, await resp.read())
+                                    outcome = new_answer(
+                                        (resp.status, resp.headers, await resp.read())
+                                    )
                             finally:  # read to the end, it is released; or release() does
                                 if not resp.closed:
                                     resp.release()
@@ -663,12 +666,6 @@ class Transport:
                 params = dict(call.params)
                 self.emit(OutcomeUnknown(spec.method, spec.path, reason, call.sent_at, params))
         raise exc.with_traceback(None) from None
-
-    def _read_by_pieces(self, response: aiohttp.ClientResponse) -> bool:
-        """Whether the body is read by :func:`read_bounded`: no ``Content-Length``, one over
-        ``max_response_size``, or a compressed body (whose length is not its size)."""
-        length = response.content_length
-        return length is None or length > self.max_response_size or _ENCODING in response.headers
 
     async def _before_retry(
         self, call: Call, error: BinancePapiError, url_override: str | None
