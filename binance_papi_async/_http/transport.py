@@ -333,18 +333,10 @@ class Transport:
         endpoint built it).  Every option is checked before any budget is reserved.
         ``url_override``, ``counted=False``: for the clock sync."""
         times = self.timeouts if timeout is None else check_timeout(timeout, self.timeouts)
-        if max_wait is retry is None and priority == "normal":  # no option to check
-            call = Call(spec, params, self.retry, None, spec.urgent, self.account, encoded)
-        else:
-            call = self._call(spec, params, max_wait, retry, priority, encoded)
-        spec = call.spec = self._resolve(spec, params, counted)
-        session = self._session
-        if session is None or session.closed:
-            session = self.ensure_session()  # made on first use; or ClientClosedError
-        loop, deadlines = get_running_loop(), self._deadlines
-        task = current_task(loop)
-        if task is None or deadlines is None or deadlines.loop is not loop:
-            task, deadlines = self._task_deadlines()
+        call, session, task, deadlines = self._begin(
+            spec, params, max_wait, retry, priority, encoded, counted
+        )
+        spec = call.spec
         limiter = self.limiter if url_override is None else None  # fapi's time is not papi's
         if counted:
             self._in_flight += 1
@@ -405,7 +397,7 @@ class Transport:
 
     # -- the steps of an attempt --------------------------------------------------------------
 
-    def _call(
+    def _begin(
         self,
         spec: EndpointSpec,
         params: dict[str, str],
@@ -413,19 +405,16 @@ class Transport:
         retry: RetryPolicy | None,
         priority: Priority,
         encoded: str | None,
-    ) -> Call:
-        """The call's state, its options checked (before any budget is reserved)."""
-        if max_wait is not None:
-            max_wait = check_max_wait(max_wait)
-        if retry is not None:
-            retry = check_retry(retry)
-        urgent = spec.urgent or (priority != "normal" and check_priority(priority))
-        policy = self.retry if retry is None else retry
-        return Call(spec, params, policy, max_wait, urgent, self.account, encoded)
-
-    def _resolve(self, spec: EndpointSpec, params: dict[str, str], counted: bool) -> EndpointSpec:
-        """The spec the call is charged and sent as; the errors that need no I/O (raised
-        before the limiter is touched); an order's client ids filled in ``params``."""
+        counted: bool,
+    ) -> tuple[Call, aiohttp.ClientSession, asyncio.Task[Any], Deadlines]:
+        """What a call needs before its first attempt, in one step: its state, its options
+        checked (before any budget is reserved); the spec it is charged and sent as, and the
+        errors that need no I/O (raised before the limiter is touched); an order's client
+        ids filled in ``params``; the session; the current task and this loop's deadlines."""
+        if max_wait is retry is None and priority == "normal":  # no option given: none to check
+            call = Call(spec, params, self.retry, None, spec.urgent, self.account, encoded)
+        else:
+            call = self._call(spec, params, max_wait, retry, priority, encoded)
         if counted and self._closing:  # a clock sync that aclose waits for goes on
             raise ClientClosedError("this PortfolioMarginClient is closed")
         if spec.needs_key and self.api_key is None:
@@ -438,9 +427,9 @@ class Transport:
                 "(RSA/Ed25519), or set BINANCE_API_SECRET"
             )
         if spec.weight_rules:
-            spec = spec.for_params(params)  # e.g. 40 instead of 1 without a symbol
+            spec = call.spec = spec.for_params(params)  # e.g. 40 instead of 1 without a symbol
         if self.charge_overrides:
-            spec = self._overridden(spec)
+            spec = call.spec = self._overridden(spec)
         sync = self.clock_sync
         if spec.signed and sync is not None and sync.last_sync is None and self.limiter:
             # Impossible charges fail before the first sync's I/O; on every other call the
@@ -448,7 +437,32 @@ class Transport:
             self.limiter.check(spec.charges)
         if spec.client_ids:  # an order: the id it can be found by if its answer is lost
             fill_client_ids(spec.client_ids, params)
-        return spec
+        session = self._session
+        if session is None or session.closed:
+            session = self.ensure_session()  # made on first use; or ClientClosedError
+        loop, deadlines = get_running_loop(), self._deadlines
+        task = current_task(loop)
+        if task is None or deadlines is None or deadlines.loop is not loop:
+            task, deadlines = self._task_deadlines()
+        return call, session, task, deadlines
+
+    def _call(
+        self,
+        spec: EndpointSpec,
+        params: dict[str, str],
+        max_wait: float | None,
+        retry: RetryPolicy | None,
+        priority: Priority,
+        encoded: str | None,
+    ) -> Call:
+        """The call's state, the options given checked."""
+        if max_wait is not None:
+            max_wait = check_max_wait(max_wait)
+        if retry is not None:
+            retry = check_retry(retry)
+        urgent = spec.urgent or (priority != "normal" and check_priority(priority))
+        policy = self.retry if retry is None else retry
+        return Call(spec, params, policy, max_wait, urgent, self.account, encoded)
 
     def _overridden(self, spec: EndpointSpec) -> EndpointSpec:
         replaced = self._overridden_specs.get(spec)
