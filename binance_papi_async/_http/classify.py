@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import aiohttp
@@ -40,7 +39,6 @@ __all__ = [
     "Answer",
     "error_for_status",
     "failed_after_send",
-    "new_answer",
     "not_sent",
     "read_answer",
     "too_large",
@@ -63,13 +61,6 @@ class Answer(NamedTuple):
         # What a server sends back can repeat the signed query (a Location, an echo in
         # the body); a traceback rendered with its frames' locals shows this repr.
         return f"Answer(status={self.status}, {len(self.headers)} headers, {len(self.body)} bytes)"
-
-
-#: ``new_answer((status, headers, body))`` is ``Answer(status, headers, body)`` without the
-#: Python frame of its generated ``__new__``: NNN instructions per call (bench_icount --stub).
-new_answer: Callable[[tuple[int, Mapping[str, str], bytes]], Answer] = partial(
-    tuple.__new__, Answer
-)
 
 
 def read_answer(

@@ -42,7 +42,7 @@ from ..signing import Signer, mask_key
 from ..timeouts import Timeouts
 from .body import read_bounded
 from .call import Call
-from .classify import NOT_SENT, failed_after_send, new_answer, not_sent, read_answer
+from .classify import NOT_SENT, Answer, failed_after_send, not_sent, read_answer
 from .clock_sync import ClockSync
 from .deadlines import Deadlines, Slot
 from .gate import Gate
@@ -364,9 +364,7 @@ class Transport:
                                     reporter = self._reporter  # the body's size is not known
                                     outcome = await read_bounded(call, resp, limit, reporter)
                                 else:  # aiohttp reads no byte past the Content-Length
-                                    outcome = new_answer(
-                                        (resp.status, resp.headers, await resp.read())
-                                    )
+                                    outcome = Answer(resp.status, resp.headers, await resp.read())
                             finally:  # read to the end, it is released; or release() does
                                 if not resp.closed:
                                     resp.release()

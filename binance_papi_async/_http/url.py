@@ -162,7 +162,7 @@ def _pick_url_from_parts() -> Callable[[str, str, str, str, str], URL]:
     """:func:`build_url`, or yarl's ``from_parts_uncached`` where it gives the same URLs.
 
     ``URL.build`` checks its eleven keyword arguments in Python before it makes the same
-    object: 2.7k of the SDK's 148k instructions per call (bench_icount.py sdk --stub).
+    object: 4.6k of the SDK's 144k instructions per call (bench_icount.py sdk --stub).
     That function is not public: it is used only if it exists and gives what ``URL.build``
     gives for these samples (tests/unit/test_equivalent_paths.py checks more).
     """

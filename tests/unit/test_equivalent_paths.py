@@ -4,8 +4,8 @@ The shortcuts kept for their measured gain (the figure sits beside each in the c
 the signer's own HMAC-SHA256 states, the hex signature appended without the
 percent-encoder, repay-debt's query built beside its params, the remembered asset codes
 and lists, the result's slots filled without ``__init__``, URLs made from their encoded
-parts by yarl's ``from_parts_uncached``, answers made without their ``__new__``, and the
-connection gate's release with nobody waiting.
+parts by yarl's ``from_parts_uncached``, and the connection gate's release with nobody
+waiting.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from binance_papi_async import FakeClock, PortfolioMarginClient, TimeSync, ValidationError
-from binance_papi_async._http.classify import Answer, new_answer
 from binance_papi_async._http.gate import Gate
 from binance_papi_async._http.url import build_url, query_string, same_url, url_from_parts
 from binance_papi_async._params import _ASSET_RE, _check_assets, check_asset, check_assets
@@ -274,15 +273,6 @@ def test_a_url_from_parts_is_what_url_build_makes(
     text = f"{scheme}://{authority}{path}" + (f"?{query}" if query else "")
     assert same_url(fast, URL(text, encoded=True))
     assert fast.raw_query_string == query  # exactly the bytes that were signed
-
-
-@given(status=st.integers(100, 599), body=st.binary(max_size=50))
-def test_new_answer_is_the_answer_its_constructor_makes(status: int, body: bytes) -> None:
-    headers = CIMultiDictProxy(CIMultiDict({"X-MBX-USED-WEIGHT-1M": "5"}))
-    fast, slow = new_answer((status, headers, body)), Answer(status, headers, body)
-    assert type(fast) is Answer and fast == slow
-    assert (fast.status, fast.headers, fast.body) == (status, headers, body)
-    assert repr(fast) == repr(slow)
 
 
 async def test_gate_release_with_nobody_waiting_is_the_semaphores() -> None:
