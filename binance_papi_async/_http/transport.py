@@ -409,7 +409,7 @@ class Transport:
         checked (before any budget is reserved); the spec it is charged and sent as, and the
         errors that need no I/O (raised before the limiter is touched); an order's client
         ids filled in ``params``; the session; the current task and this loop's deadlines."""
-        if max_wait is retry is None and priority == "normal":  # no option given: none to check
+        if max_wait is None and retry is None and priority == "normal":  # none given: no check
             call = Call(spec, params, self.retry, None, spec.urgent, self.account, encoded)
         else:
             call = self._call(spec, params, max_wait, retry, priority, encoded)
