@@ -64,6 +64,7 @@ _ENCODING = istr("Content-Encoding")
 # Waits for rate budget longer than a second are logged at INFO here (see README "Logging").
 wait_log = logging.getLogger("binance_papi_async.ratelimit")
 _LONG_WAIT_S = 1.0
+get_running_loop, current_task = asyncio.get_running_loop, asyncio.current_task
 
 
 def account_scope(api_key: str | None) -> str | None:
@@ -332,10 +333,10 @@ class Transport:
         endpoint built it).  Every option is checked before any budget is reserved.
         ``url_override``, ``counted=False``: for the clock sync."""
         times = self.timeouts if timeout is None else check_timeout(timeout, self.timeouts)
-        call = self._call(spec, params, max_wait, retry, priority, encoded)
-        spec = call.spec = self._resolve(spec, params, counted)
-        session = self.ensure_session()
-        task, deadlines = self._task_deadlines()
+        call, session, task, deadlines = self._begin(
+            spec, params, max_wait, retry, priority, encoded, counted
+        )
+        spec = call.spec
         limiter = self.limiter if url_override is None else None  # fapi's time is not papi's
         if counted:
             self._in_flight += 1
@@ -358,8 +359,9 @@ class Transport:
                         try:
                             resp = await session.request(spec.method, call.url, **call.options)
                             try:
-                                if self._read_by_pieces(resp):
-                                    limit, reporter = self.max_response_size, self._reporter
+                                length, limit = resp.content_length, self.max_response_size
+                                if length is None or length > limit or _ENCODING in resp.headers:
+                                    reporter = self._reporter  # the body's size is not known
                                     outcome = await read_bounded(call, resp, limit, reporter)
                                 else:  # aiohttp reads no byte past the Content-Length
                                     outcome = Answer(resp.status, resp.headers, await resp.read())
@@ -393,7 +395,7 @@ class Transport:
 
     # -- the steps of an attempt --------------------------------------------------------------
 
-    def _call(
+    def _begin(
         self,
         spec: EndpointSpec,
         params: dict[str, str],
@@ -401,19 +403,16 @@ class Transport:
         retry: RetryPolicy | None,
         priority: Priority,
         encoded: str | None,
-    ) -> Call:
-        """The call's state, its options checked (before any budget is reserved)."""
-        if max_wait is not None:
-            max_wait = check_max_wait(max_wait)
-        if retry is not None:
-            retry = check_retry(retry)
-        urgent = spec.urgent or (priority != "normal" and check_priority(priority))
-        policy = self.retry if retry is None else retry
-        return Call(spec, params, policy, max_wait, urgent, self.account, encoded)
-
-    def _resolve(self, spec: EndpointSpec, params: dict[str, str], counted: bool) -> EndpointSpec:
-        """The spec the call is charged and sent as; the errors that need no I/O (raised
-        before the limiter is touched); an order's client ids filled in ``params``."""
+        counted: bool,
+    ) -> tuple[Call, aiohttp.ClientSession, asyncio.Task[Any], Deadlines]:
+        """What a call needs before its first attempt, in one step: its state, its options
+        checked (before any budget is reserved); the spec it is charged and sent as, and the
+        errors that need no I/O (raised before the limiter is touched); an order's client
+        ids filled in ``params``; the session; the current task and this loop's deadlines."""
+        if max_wait is None and retry is None and priority == "normal":  # none given: no check
+            call = Call(spec, params, self.retry, None, spec.urgent, self.account, encoded)
+        else:
+            call = self._call(spec, params, max_wait, retry, priority, encoded)
         if counted and self._closing:  # a clock sync that aclose waits for goes on
             raise ClientClosedError("this PortfolioMarginClient is closed")
         if spec.needs_key and self.api_key is None:
@@ -426,9 +425,9 @@ class Transport:
                 "(RSA/Ed25519), or set BINANCE_API_SECRET"
             )
         if spec.weight_rules:
-            spec = spec.for_params(params)  # e.g. 40 instead of 1 without a symbol
+            spec = call.spec = spec.for_params(params)  # e.g. 40 instead of 1 without a symbol
         if self.charge_overrides:
-            spec = self._overridden(spec)
+            spec = call.spec = self._overridden(spec)
         sync = self.clock_sync
         if spec.signed and sync is not None and sync.last_sync is None and self.limiter:
             # Impossible charges fail before the first sync's I/O; on every other call the
@@ -436,7 +435,32 @@ class Transport:
             self.limiter.check(spec.charges)
         if spec.client_ids:  # an order: the id it can be found by if its answer is lost
             fill_client_ids(spec.client_ids, params)
-        return spec
+        session = self._session
+        if session is None or session.closed:
+            session = self.ensure_session()  # made on first use; or ClientClosedError
+        loop, deadlines = get_running_loop(), self._deadlines
+        task = current_task(loop)
+        if task is None or deadlines is None or deadlines.loop is not loop:
+            task, deadlines = self._task_deadlines()
+        return call, session, task, deadlines
+
+    def _call(
+        self,
+        spec: EndpointSpec,
+        params: dict[str, str],
+        max_wait: float | None,
+        retry: RetryPolicy | None,
+        priority: Priority,
+        encoded: str | None,
+    ) -> Call:
+        """The call's state, the options given checked."""
+        if max_wait is not None:
+            max_wait = check_max_wait(max_wait)
+        if retry is not None:
+            retry = check_retry(retry)
+        urgent = spec.urgent or (priority != "normal" and check_priority(priority))
+        policy = self.retry if retry is None else retry
+        return Call(spec, params, policy, max_wait, urgent, self.account, encoded)
 
     def _overridden(self, spec: EndpointSpec) -> EndpointSpec:
         replaced = self._overridden_specs.get(spec)
@@ -654,12 +678,6 @@ class Transport:
                 params = dict(call.params)
                 self.emit(OutcomeUnknown(spec.method, spec.path, reason, call.sent_at, params))
         raise exc.with_traceback(None) from None
-
-    def _read_by_pieces(self, response: aiohttp.ClientResponse) -> bool:
-        """Whether the body is read by :func:`read_bounded`: no ``Content-Length``, one over
-        ``max_response_size``, or a compressed body (whose length is not its size)."""
-        length = response.content_length
-        return length is None or length > self.max_response_size or _ENCODING in response.headers
 
     async def _before_retry(
         self, call: Call, error: BinancePapiError, url_override: str | None

@@ -3,7 +3,9 @@
 The shortcuts kept for their measured gain (the figure sits beside each in the code):
 the signer's own HMAC-SHA256 states, the hex signature appended without the
 percent-encoder, repay-debt's query built beside its params, the remembered asset codes
-and lists, and the result's slots filled without ``__init__``.
+and lists, the result's slots filled without ``__init__``, URLs made from their encoded
+parts by yarl's ``from_parts_uncached``, and the connection gate's release with nobody
+waiting.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from binance_papi_async import FakeClock, PortfolioMarginClient, TimeSync, ValidationError
-from binance_papi_async._http.url import query_string
+from binance_papi_async._http.gate import Gate
+from binance_papi_async._http.url import build_url, query_string, same_url, url_from_parts
 from binance_papi_async._params import _ASSET_RE, _check_assets, check_asset, check_assets
 from binance_papi_async.endpoints import REPAY_DEBT
 from binance_papi_async.models import RepayDebtResult
@@ -242,3 +246,61 @@ def test_repay_result_slots_filled_equal_the_dataclass_init(
     assert isinstance(fast.update_time, datetime)
     with pytest.raises(AttributeError):
         fast.asset = "X"  # type: ignore[misc]  # frozen like the general path's
+
+
+# Encoded parts as the transport has them: a base URL's scheme and authority (a host name,
+# IPv4 or IPv6 address, a port or none), a papi path, a query of unreserved characters,
+# percent-escapes and separators (what encode_params and the signature produce).
+AUTHORITIES = st.one_of(
+    st.sampled_from(["papi.binance.com", "127.0.0.1", "localhost", "[::1]", "[2001:db8::7]"]),
+    st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?(\.[a-z]{2,6}){0,2}", fullmatch=True),
+).flatmap(lambda host: st.sampled_from([host, f"{host}:8080", f"{host}:443", f"{host}:1"]))
+PATHS = st.from_regex(r"(/[A-Za-z0-9_-]{1,12}){1,5}", fullmatch=True)
+QUERIES = st.lists(
+    st.sampled_from(["a", "Z", "0", "-", "_", ".", "~", "%2C", "%20", "%25", "=", "&", "+"]),
+    max_size=40,
+).map("".join)
+
+
+@given(scheme=st.sampled_from(["https", "http"]), authority=AUTHORITIES, path=PATHS, query=QUERIES)
+@settings(max_examples=300)
+def test_a_url_from_parts_is_what_url_build_makes(
+    scheme: str, authority: str, path: str, query: str
+) -> None:
+    fast = url_from_parts(scheme, authority, path, query, "")
+    slow = build_url(scheme, authority, path, query, "")
+    assert same_url(fast, slow)
+    text = f"{scheme}://{authority}{path}" + (f"?{query}" if query else "")
+    assert same_url(fast, URL(text, encoded=True))
+    assert fast.raw_query_string == query  # exactly the bytes that were signed
+
+
+async def test_gate_release_with_nobody_waiting_is_the_semaphores() -> None:
+    gate, semaphore = Gate(2), asyncio.Semaphore(2)
+    for lock in (gate, semaphore):
+        await lock.acquire()
+        lock.release()
+        lock.release()  # more than taken: a Semaphore's count simply grows
+    assert gate._value == semaphore._value == 3
+    assert gate.locked() is semaphore.locked() is False
+
+
+async def test_gate_release_wakes_the_first_waiter_as_the_semaphores() -> None:
+    order: dict[str, list[int]] = {}
+    for name, lock in (("gate", Gate(1)), ("semaphore", asyncio.Semaphore(1))):
+        woken: list[int] = []
+
+        async def waiter(n: int, lock: asyncio.Semaphore = lock, woken: list[int] = woken) -> None:
+            await lock.acquire()
+            woken.append(n)
+
+        await lock.acquire()
+        tasks = [asyncio.create_task(waiter(n)) for n in range(3)]
+        await asyncio.sleep(0)
+        for _ in range(3):
+            lock.release()
+            await asyncio.sleep(0)
+        await asyncio.gather(*tasks)
+        order[name] = woken
+        assert lock._value == 0
+    assert order["gate"] == order["semaphore"] == [0, 1, 2]
