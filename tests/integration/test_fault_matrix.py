@@ -205,9 +205,11 @@ async def test_fault_429_through_the_real_limiter(sim: PapiSimulator) -> None:
             await client.account.balance()  # a 30 s pause does not fit the 2 s policy
         snap = client.rate_limits
         # 30 s, or the end of the weight's one-minute window if sooner (a 429 never outlasts
-        # it); the 429 came between ``before`` and ``snap.time``, maybe across a boundary.
+        # it): the window the request arrived in, sent between ``before`` and ``snap.time``
+        # and arriving within the limiter's transit (0.5 s), so maybe across a boundary.
         assert snap.paused_until is not None
-        expected = [min(t + 30, (t // 60 + 1) * 60 + snap.uncertainty) for t in (before, snap.time)]
+        sent = (before, snap.time, snap.time + 0.5)
+        expected = [min(t + 30, (t // 60 + 1) * 60 + snap.uncertainty) for t in sent]
         assert any(abs(snap.paused_until - e) < 1.0 for e in expected), (snap, expected)
         with pytest.raises(RateLimitWaitTimeout):
             await client.request(BALANCE_SPEC, {}, max_wait=0.1)
