@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
@@ -77,6 +78,17 @@ BIG_LIMITS = (
     BudgetLimit(Budget.REQUEST_WEIGHT, 10_000_000),
     BudgetLimit(Budget.ORDERS, 1_000_000),
 )
+
+
+async def early_in_a_minute(margin: float) -> None:
+    """Wait for the next minute of the wall clock if less than ``margin`` seconds are left
+    of this one: a test that must stay within one of papi's one-minute windows (a 429's
+    pause never outlasts its window; a lease of a minute) starts early in one."""
+    left = 60.0 - time.time() % 60.0
+    if left < margin:
+        await asyncio.sleep(left + 0.05)
+
+
 API_KEY = "test-api-key-0123456789abcdef"
 API_SECRET = "test-api-secret-must-never-leak-0123456789"
 BASE = "https://papi.binance.com"

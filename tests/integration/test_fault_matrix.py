@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -43,7 +42,7 @@ from binance_papi_async.testing import (
     SimState,
 )
 
-from ..conftest import BIG_LIMITS
+from ..conftest import BIG_LIMITS, early_in_a_minute
 
 KEY = "faults-key-0123456789abcdef"
 SECRET = "faults-secret-0123456789abcdef"
@@ -141,18 +140,14 @@ def make_client(sim: PapiSimulator, events: list[Event] | None = None) -> Portfo
     )
 
 
+# Near the end of a minute a 30 s Retry-After is a pause of a second or two (it never
+# outlasts the weight's window), which the 2 s retry policy would wait out: the 429 cases
+# start at least this long before a minute ends.
+RETRY_POLICY_MARGIN_S = 3.0
+
+
 def attempts(sim: PapiSimulator, path: str) -> int:
     return sum(1 for r in sim.requests if r.path == path)
-
-
-async def early_in_a_minute(margin: float = 3.0) -> None:
-    """Wait for the next minute of the (wall-clock) simulator if less than ``margin``
-    seconds are left of this one: a 429's pause never outlasts the weight's window, so a
-    30 s ``Retry-After`` near the end of a minute is a pause of a second or two, which a
-    retry policy may then wait out."""
-    left = 60.0 - time.time() % 60.0
-    if left < margin:
-        await asyncio.sleep(left + 0.05)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -160,7 +155,7 @@ async def test_fault_on_trade_call(sim: PapiSimulator, case: Case) -> None:
     events: list[Event] = []
     async with make_client(sim, events) as client:
         if case.name == "429":
-            await early_in_a_minute()
+            await early_in_a_minute(RETRY_POLICY_MARGIN_S)
         await client.sync_time()
         case.inject(sim.faults, REPAY)
         with pytest.raises(case.trade) as info:
@@ -182,7 +177,7 @@ async def test_fault_on_trade_call(sim: PapiSimulator, case: Case) -> None:
 async def test_fault_on_read_call(sim: PapiSimulator, case: Case) -> None:
     async with make_client(sim) as client:
         if case.name == "429":
-            await early_in_a_minute()
+            await early_in_a_minute(RETRY_POLICY_MARGIN_S)
         await client.sync_time()
         case.inject(sim.faults, BALANCE)
         if case.read is None:
@@ -213,7 +208,7 @@ async def test_clock_skew_is_absorbed_by_one_resync_and_retry(
 
 async def test_fault_429_through_the_real_limiter(sim: PapiSimulator) -> None:
     async with make_client(sim) as client:
-        await early_in_a_minute()
+        await early_in_a_minute(RETRY_POLICY_MARGIN_S)
         await client.sync_time()
         sim.faults.rate_limit(path=BALANCE, retry_after=30)
         before = client.rate_limits.time

@@ -24,8 +24,13 @@ from binance_papi_async.ratelimit import BudgetLimit, RateLimiter, WindowKey
 from binance_papi_async.ratelimit.redis import RedisBudgetStore, RedisStoreEvent, account_scope_of
 from binance_papi_async.testing.local_redis import LocalRedis
 
+from ..conftest import early_in_a_minute
+
 W = Budget.REQUEST_WEIGHT
 INTERVAL = 2.0
+# The tests on one-minute windows start at least this long before a minute ends: 5 s of
+# calls plus the unsynced clock's 1 s bound.
+UNSYNCED_MARGIN_S = 6.0
 FAST = {"heartbeat": 0.1, "lapse": 0.5, "fallback": 4.0}
 
 
@@ -43,14 +48,6 @@ def key(window: int, series: str = "REQUEST_WEIGHT/2s") -> WindowKey:
 
 def current_window() -> int:
     return int(time.time() // INTERVAL)
-
-
-async def early_in_a_minute(margin: float = 5.0) -> None:
-    """Wait for the next minute if less than ``margin`` seconds (plus the unsynced clock's
-    1 s bound) are left of this one, so that a test on one-minute windows stays in one."""
-    left = 60.0 - time.time() % 60.0
-    if left < margin + 1.0:
-        await asyncio.sleep(left + 0.05)
 
 
 @contextlib.asynccontextmanager
@@ -144,7 +141,7 @@ async def test_units_given_back_in_one_process_wake_a_waiting_call_in_another(
     redis_server: LocalRedis,
 ) -> None:
     async with stores(redis_server.url, 2) as (a, b):
-        await early_in_a_minute()
+        await early_in_a_minute(UNSYNCED_MARGIN_S)
         la = RateLimiter(
             [BudgetLimit(W, 100, 60.0, reserve=0)],
             store=a,
@@ -166,7 +163,7 @@ async def test_the_urgent_reserve_is_left_for_the_urgent_calls_of_every_process(
     redis_server: LocalRedis,
 ) -> None:
     async with stores(redis_server.url, 2) as (a, b):
-        await early_in_a_minute()
+        await early_in_a_minute(UNSYNCED_MARGIN_S)
         la = RateLimiter(
             [BudgetLimit(W, 100, 60.0, reserve=10)], store=a, clock=a._clock, lease_fraction=1.0
         )
