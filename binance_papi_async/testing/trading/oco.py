@@ -33,6 +33,7 @@ from .margin import MarginDesk
 from .market import Market
 from .params import ZERO, cancel_unknown, choice, in_window, integer, limit, positive, side
 from .rules import check_margin
+from .views import margin_order_state
 
 __all__ = ["OcoDesk"]
 
@@ -75,18 +76,7 @@ class OcoDesk:
         )
         if not cancel:
             d["transactTime"] = order.time
-        d.update(
-            {
-                "price": fmt8(order.price),
-                "origQty": fmt8(order.quantity),
-                "executedQty": fmt8(order.executed_qty),
-                "cummulativeQuoteQty": fmt8(order.cum_quote),
-                "status": order.status,
-                "timeInForce": order.time_in_force,
-                "type": order.type,
-                "side": order.side,
-            }
-        )
+        d.update(margin_order_state(order))
         if order.stop_price:
             d["stopPrice"] = fmt8(order.stop_price)
         return d

@@ -15,7 +15,7 @@ from ..book import Order, StrategyOrder, Trade
 from ..state import fmt8
 from .params import plain
 
-__all__ = ["futures_order", "margin_order", "strategy"]
+__all__ = ["futures_order", "margin_order", "margin_order_state", "strategy"]
 
 #: The ``accountId`` margin order queries carry.
 _ACCOUNT_ID = 152_950_866
@@ -99,6 +99,20 @@ def strategy(s: StrategyOrder, kind: str, order: Order | None = None) -> dict[st
     return d
 
 
+def margin_order_state(order: Order) -> dict[str, Any]:
+    """The fields of a margin order's state in its RESULT/FULL, cancel and OCO answers."""
+    return {
+        "price": fmt8(order.price),
+        "origQty": fmt8(order.quantity),
+        "executedQty": fmt8(order.executed_qty),
+        "cummulativeQuoteQty": fmt8(order.cum_quote),
+        "status": order.status,
+        "timeInForce": order.time_in_force,
+        "type": order.type,
+        "side": order.side,
+    }
+
+
 def margin_order(
     order: Order, kind: str, *, orig_client_id: str = "", fills: Sequence[Trade] = ()
 ) -> dict[str, Any]:
@@ -115,14 +129,7 @@ def margin_order(
             "orderId": order.order_id,
             "origClientOrderId": orig_client_id,
             "clientOrderId": order.client_order_id,
-            "price": fmt8(order.price),
-            "origQty": fmt8(order.quantity),
-            "executedQty": fmt8(order.executed_qty),
-            "cummulativeQuoteQty": fmt8(order.cum_quote),
-            "status": order.status,
-            "timeInForce": order.time_in_force,
-            "type": order.type,
-            "side": order.side,
+            **margin_order_state(order),
         }
         if order.stop_price:
             d["stopPrice"] = fmt8(order.stop_price)
@@ -135,18 +142,7 @@ def margin_order(
     }
     if kind == "ACK":
         return d
-    d.update(
-        {
-            "price": fmt8(order.price),
-            "origQty": fmt8(order.quantity),
-            "executedQty": fmt8(order.executed_qty),
-            "cummulativeQuoteQty": fmt8(order.cum_quote),
-            "status": order.status,
-            "timeInForce": order.time_in_force,
-            "type": order.type,
-            "side": order.side,
-        }
-    )
+    d.update(margin_order_state(order))
     if kind == "FULL":
         d["fills"] = [
             {
