@@ -9,31 +9,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from decimal import Decimal
 from typing import Any
 
 from binance_papi_async import Budget, FakeClock, PortfolioMarginClient
 from binance_papi_async.ratelimit import BudgetLimit
-from binance_papi_async.testing import Account, AssetState, PapiSimulator, SimState
+from binance_papi_async.testing import PapiSimulator
+
+from .limiter_world import rich_state
 
 KEY = "limits-key-0123456789abcdef"
 SECRET = "limits-secret-0123456789abcdef"
 START = 1_700_000_040.0  # on a minute boundary
 REPAY = "/papi/v1/margin/repay-debt"
-
-
-def rich_state() -> SimState:
-    return SimState(
-        prices={"BNB": Decimal("1"), "USDT": Decimal("1")},
-        accounts={
-            "main": Account(
-                assets={
-                    "BNB": AssetState(borrowed=Decimal("1000")),
-                    "USDT": AssetState(free=Decimal("1000000")),
-                }
-            )
-        },
-    )
 
 
 async def drive(
