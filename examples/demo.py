@@ -132,7 +132,7 @@ async def simulated() -> int:
         snap = client.rate_limits
         print(
             "\nRate budgets this minute:",
-            ", ".join(f"{b.budget.value} {b.used}/{b.limit}" for b in snap.budgets),
+            ", ".join(f"{b.budget.value} {b.used}/{b.limit}" for b in snap.own_budgets),
         )
     return 0
 

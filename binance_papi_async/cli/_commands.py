@@ -118,7 +118,7 @@ def _limits_json(snap: RateLimitSnapshot, order_limits: list[Mapping[str, Any]])
                 "windowReset": when(b.window_reset),
                 "waiters": b.waiters,
             }
-            for b in snap.budgets
+            for b in snap.own_budgets
         ],
         "pausedUntil": when(snap.paused_until),
         "bannedUntil": when(snap.banned_until),
@@ -145,7 +145,7 @@ async def run_limits(ctx: Context, _: None) -> int:
             f"{max(0.0, b.window_reset - snap.time):.0f}",
             utc(b.window_reset),
         )
-        for b in snap.budgets
+        for b in snap.own_budgets
     ]
     headers = ("BUDGET", "WINDOW", "USED", "LIMIT", "REMAINING", "RESETS IN (S)", "RESETS AT")
     ctx.out(table(headers, rows))

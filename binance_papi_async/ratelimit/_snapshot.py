@@ -77,3 +77,11 @@ class RateLimitSnapshot:
             ):
                 return item
         raise KeyError((budget, interval_s, account))
+
+    @property
+    def own_budgets(self) -> tuple[BudgetSnapshot, ...]:
+        """The budgets a call of the snapshot's :attr:`account` is charged to: the IP's,
+        and that account's order budgets (not those of other accounts on the limiter)."""
+        return tuple(
+            b for b in self.budgets if b.account == self.account or b.budget not in ACCOUNT_BUDGETS
+        )

@@ -200,7 +200,7 @@ def test_limits_shows_the_budgets_papi_reported(sim: Sim) -> None:
     weight = next(line.split() for line in lines if line.startswith("REQUEST_WEIGHT"))
     assert weight[1] == "1m" and weight[3] == "6000"
     assert int(weight[2]) >= 1  # the simulator's X-MBX-USED-WEIGHT-1M, not a local count
-    orders = next(line.split() for line in lines if line.startswith("ORDERS"))
+    (orders,) = [line.split() for line in lines if line.startswith("ORDERS")]  # this account's
     assert orders[1:4] == ["1m", "0", "1200"]  # the account's limit from rateLimit/order
 
 

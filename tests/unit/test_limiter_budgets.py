@@ -187,6 +187,16 @@ async def test_accounts_share_the_ip_weight_and_keep_their_order_counts_apart() 
     assert_idle(limiter, clock)
 
 
+async def test_a_snapshots_own_budgets_are_the_ip_weight_and_its_accounts_order_count() -> None:
+    limiter, _ = make(BudgetLimit(W, 100, reserve=0), BudgetLimit(OR, 5, reserve=0))
+    for account in ("alice", "bob", "bob"):
+        (await limiter.acquire(ORDER, account=account)).commit()
+    snap = limiter.snapshot(account="bob")
+    assert {(b.budget, b.account) for b in snap.budgets} >= {(OR, "alice"), (OR, "bob")}
+    own = [(b.budget, b.account, b.used) for b in snap.own_budgets]
+    assert sorted(own, key=str) == sorted([(W, None, 3), (OR, "bob", 2)], key=str)
+
+
 async def test_an_account_can_have_its_own_order_limits() -> None:
     limiter, _ = make(BudgetLimit(W, 100), BudgetLimit(OR, 5))
     limiter.set_limit(OR, 1, account="small")  # e.g. from its GET /papi/v1/rateLimit/order
