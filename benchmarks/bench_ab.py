@@ -15,6 +15,8 @@ client, this tool answers "what does this part cost?" and "did this change help?
   asset codes and lists checked by their regular expressions on every call instead of
   remembered (``sdk-unremembered-assets``); the result built by the dataclass's
   ``__init__`` instead of its slots filled (``sdk-init-result``);
+* each request's URL left to compute its host and port itself, as yarl does for a new
+  URL object (``sdk-uncached-authority``);
 * a fast path the SDK does without, put back to measure what it would save: URLs from
   yarl's private ``from_parts_uncached`` (``sdk-private-url``);
 * the package at another git revision (``--rev REV``: ``git archive`` of
@@ -266,6 +268,13 @@ class _PrivateUrlBase(http_url.BaseUrl):
         return url
 
 
+def _sdk_uncached_authority(url: str) -> Any:
+    """Each request's URL computes its host and port itself (nothing copied into it)."""
+    client = bc.SdkClient(url, 64)
+    client.client._transport._base.cache = None
+    return client
+
+
 def _sdk_private_url(url: str) -> Any:
     client = bc.SdkClient(url, 64)
     client.client._transport._base = _PrivateUrlBase(url)
@@ -307,6 +316,7 @@ VARIANTS: dict[str, Factory] = {
     "sdk-unremembered-assets": _sdk_unremembered_assets,
     "sdk-init-result": _sdk_init_result,
     "sdk-private-url": _sdk_private_url,
+    "sdk-uncached-authority": _sdk_uncached_authority,
 }
 
 
