@@ -34,7 +34,7 @@ _COMPACT_MIN: Final = 32
 class Plan:
     """What a call charges, resolved to buckets (in pass order); cached per charges tuple."""
 
-    __slots__ = ("charges", "group", "index", "items", "observed")
+    __slots__ = ("answer", "charges", "group", "index", "items", "observed", "uncharged")
 
     def __init__(
         self, charges: Sequence[Charge], items: tuple[tuple[Bucket, int], ...], group: Group
@@ -46,6 +46,10 @@ class Plan:
         self.index = {bucket: i for i, (bucket, _) in enumerate(items)}
         #: (response header, bucket) of the group: what an answer to this call reports
         self.observed = group.observed
+        #: per item: its amount and the header that reports its bucket (None: none does)
+        self.answer = tuple((amount, bucket.header) for bucket, amount in items)
+        #: the reported buckets it does not charge
+        self.uncharged = tuple((h, b) for h, b in self.observed if b not in self.index)
 
 
 Outcome = Union["Reservation", BinancePapiError]

@@ -52,25 +52,25 @@ _Proof = tuple[Window | None, tuple[int, int] | None]
 def observe_answer(core: LimiterCore, headers: Mapping[str, str], r: Reservation) -> None:
     """The common case of :meth:`RateLimiter.observe_headers`, written out: aiohttp's
     headers, the first answer to a reservation of this limiter, not given back, charged to
-    one window per budget since the last re-key."""
+    one window per budget since the last re-key.  Per charged budget, its charge is settled
+    and its header applied as :func:`apply` does, in one pass."""
     if r._state == PENDING:
         r._state = COMMITTED
     r._answer = ANSWERED
     plan = r._p
-    segs = r._segs
-    items = plan.items
-    for i in range(len(segs)):
-        seg = segs[i]
-        amount = items[i][1]
-        w = seg.wins[0]
-        w.open -= amount
-        w.done += amount
-        seg.inflight -= amount
-    index = plan.index
+    answer = plan.answer
     marks = r._marks
     lowered = False
-    for header, bucket in plan.observed:
-        text = headers.get(header)
+    i = 0
+    for seg in r._segs:
+        amount, header = answer[i]
+        k = i + i
+        i += 1
+        w = seg.wins[0]
+        in_flight = w.open = w.open - amount
+        done = w.done = w.done + amount
+        seg.inflight -= amount
+        text = headers.get(header) if header is not None else None
         if text is None:
             continue
         try:
@@ -79,16 +79,8 @@ def observe_answer(core: LimiterCore, headers: Mapping[str, str], r: Reservation
             continue
         if used < 0:
             continue
-        at = index.get(bucket)
-        if at is None:
-            _uncharged(core, bucket, r, used)
-            continue
         # used := min(upper, max(used, estimate)), as apply() below, without the calls
-        w = segs[at].wins[0]
-        in_flight = w.open
-        k = at + at
-        since = w.done - marks[k]  # answered since it was sent, itself included
-        amount = items[at][1]
+        since = done - marks[k]  # answered since it was sent, itself included
         upper = used + in_flight + (since - amount if since > amount else 0)
         after = in_flight + since - marks[k + 1]
         value = used + after if after > 0 else used
@@ -107,8 +99,23 @@ def observe_answer(core: LimiterCore, headers: Mapping[str, str], r: Reservation
             w.jumped = value
         if not core._local:
             _push(core, w)
+    if plan.uncharged:
+        _uncharged_headers(core, headers, r)
     if lowered and core._n_waiters:
         core._pump()
+
+
+def _uncharged_headers(core: LimiterCore, headers: Mapping[str, str], r: Reservation) -> None:
+    """The headers of an answer to ``r`` that report budgets it did not charge."""
+    for header, bucket in r._p.uncharged:
+        text = headers.get(header)
+        if text is not None:
+            try:
+                used = int(text)
+            except ValueError:
+                continue
+            if used >= 0:
+                _uncharged(core, bucket, r, used)
 
 
 def _uncharged(core: LimiterCore, bucket: Bucket, r: Reservation, used: int) -> None:
