@@ -154,15 +154,31 @@ def _decimal_argument(value: object, name: str) -> Decimal:
     )
 
 
+# Amounts recur from call to call too: the ``str()`` of a Decimal found good is remembered
+# when it is its wire string (no exponent).  ``str()`` is exact (the sign, digits and
+# exponent of a Decimal give one string, and back), so a Decimal with a remembered
+# ``str()`` passes the same checks and has the same wire string; bounded like the assets.
+_valid_amounts: set[str] = set()
+
+
 def positive_decimal_wire(value: object, name: str) -> str:
     """A finite amount > 0 given as ``Decimal``, ``str`` or ``int`` (never float or bool),
     as the plain wire string (never exponent notation; trailing zeros kept)."""
+    if type(value) is Decimal:
+        text = str(value)
+        if text in _valid_amounts:
+            return text
     dec = _decimal_argument(value, name)
     if not dec.is_finite():
         raise ValidationError(f"{name} must be finite, got {value!r}", param=name)
     if dec <= 0:
         raise ValidationError(f"{name} must be greater than 0, got {value!r}", param=name)
-    return _plain(dec, name)
+    wire = _plain(dec, name)
+    if type(value) is Decimal and wire == text:
+        if len(_valid_amounts) >= _CACHE_SIZE:
+            _valid_amounts.clear()
+        _valid_amounts.add(wire)
+    return wire
 
 
 # -- times ------------------------------------------------------------------------------------

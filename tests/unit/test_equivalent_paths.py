@@ -2,10 +2,10 @@
 
 The shortcuts kept for their measured gain (the figure sits beside each in the code):
 the signer's own HMAC-SHA256 states, the hex signature appended without the
-percent-encoder, repay-debt's query built beside its params, the remembered asset codes
-and lists, the result's slots filled without ``__init__``, URLs made from their encoded
-parts by yarl's ``from_parts_uncached``, and the connection gate's release with nobody
-waiting.
+percent-encoder, repay-debt's query built beside its params, the remembered asset codes,
+lists and amounts, the result's slots filled without ``__init__``, URLs made from their
+encoded parts by yarl's ``from_parts_uncached`` with their host and port copied in, and
+the connection gate's release with nobody waiting.
 """
 
 from __future__ import annotations
@@ -27,8 +27,22 @@ from yarl import URL
 
 from binance_papi_async import FakeClock, PortfolioMarginClient, TimeSync, ValidationError
 from binance_papi_async._http.gate import Gate
-from binance_papi_async._http.url import build_url, query_string, same_url, url_from_parts
-from binance_papi_async._params import _ASSET_RE, _check_assets, check_asset, check_assets
+from binance_papi_async._http.url import (
+    AUTHORITY_PROPERTIES,
+    BaseUrl,
+    build_url,
+    query_string,
+    same_url,
+    url_from_parts,
+)
+from binance_papi_async._params import (
+    _ASSET_RE,
+    _check_assets,
+    _valid_amounts,
+    check_asset,
+    check_assets,
+    positive_decimal_wire,
+)
 from binance_papi_async.endpoints import REPAY_DEBT
 from binance_papi_async.models import RepayDebtResult
 from binance_papi_async.signing import (
@@ -107,6 +121,25 @@ def test_an_unhashable_item_is_refused_as_by_the_general_path() -> None:
     expected = _checked(_check_assets, ["BTC", ["USDT"]], "assets")
     assert expected[0] == "error"
     assert _checked(check_assets, ["BTC", ["USDT"]], "assets") == expected
+
+
+DECIMALS = st.one_of(
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.decimals(min_value=Decimal("1e-20"), max_value=Decimal("1e20")),
+    st.sampled_from(["1E-8", "1E+2", "0.10", "100", "-1", "0", "0E-30", "1E-19", "1E+18"]).map(
+        Decimal
+    ),
+)
+
+
+@given(value=DECIMALS)
+def test_remembered_amounts_check_as_the_general_path(value: Decimal) -> None:
+    _valid_amounts.clear()
+    general = _checked(positive_decimal_wire, value, "amount")
+    again = _checked(positive_decimal_wire, Decimal(str(value)), "amount")  # remembered
+    assert again == general
+    if general[0] == "ok":
+        assert str(value) not in _valid_amounts or general[1] == str(value)
 
 
 class _Answer:
@@ -273,6 +306,20 @@ def test_a_url_from_parts_is_what_url_build_makes(
     text = f"{scheme}://{authority}{path}" + (f"?{query}" if query else "")
     assert same_url(fast, URL(text, encoded=True))
     assert fast.raw_query_string == query  # exactly the bytes that were signed
+
+
+@given(scheme=st.sampled_from(["https", "http"]), authority=AUTHORITIES, path=PATHS, query=QUERIES)
+@settings(max_examples=300)
+def test_a_url_with_its_host_copied_in_is_what_yarl_computes(
+    scheme: str, authority: str, path: str, query: str
+) -> None:
+    base = BaseUrl(f"{scheme}://{authority}")
+    assert base.cache is not None  # yarl keeps a per-URL cache: the copy is in use
+    fast = base.url(path, query)
+    fresh = URL(f"{scheme}://{authority}{path}" + (f"?{query}" if query else ""), encoded=True)
+    for name in AUTHORITY_PROPERTIES:
+        assert getattr(fast, name) == getattr(fresh, name), name
+    assert same_url(fast, fresh)
 
 
 async def test_gate_release_with_nobody_waiting_is_the_semaphores() -> None:
