@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Callable
 from math import ceil
 from operator import methodcaller
 from typing import Any
 
 __all__ = ["Deadlines", "Slot"]
+
+_PER_SECOND = 100  # slots per second (Deadlines.PER_SECOND)
 
 # Python 3.11+ counts cancellation requests, so a timeout can tell its own from a caller's.
 if sys.version_info >= (3, 11):
@@ -77,24 +80,26 @@ class Deadlines:
     span, and calls ``slot.leave(task)`` when the span ends.
     """
 
-    PER_SECOND = 100
+    PER_SECOND = _PER_SECOND
 
-    __slots__ = ("_slots", "loop")
+    __slots__ = ("_now", "_slots", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._slots: dict[int, Slot] = {}
+        # asyncio's loop.time() is time.monotonic() behind a Python frame: read it directly.
+        asyncio_time = getattr(loop.time, "__func__", None) is asyncio.BaseEventLoop.time
+        self._now: Callable[[], float] = time.monotonic if asyncio_time else loop.time
 
     def arm(self, task: asyncio.Task[Any], seconds: float) -> Slot:
         """Register ``task`` to be cancelled ``seconds`` from now; its slot."""
-        loop = self.loop
-        key = ceil((loop.time() + seconds) * self.PER_SECOND)
+        key = ceil((self._now() + seconds) * _PER_SECOND)
         slot = self._slots.get(key)
         if slot is None:
             slot = self._slots[key] = Slot()
             # Not cancelled when the slot empties (that would bring the heap churn back):
             # it fires at most once per PER_SECOND-th of a second, and removes the slot.
-            loop.call_at(key / self.PER_SECOND, self._fire, key)
+            self.loop.call_at(key / _PER_SECOND, self._fire, key)
         slot.calls[task] = _cancelling(task)
         return slot
 

@@ -491,24 +491,21 @@ class Transport:
     def _admit_now(
         self, call: Call, limiter: RateLimiter | None
     ) -> Reservation | Literal[False] | None:
-        """The uncontended admission, without a coroutine: the rate budget (``try_acquire``)
-        and a free connection slot, the budget checked again (the timestamp is taken next).
-        False when either is short (nothing is then held): the caller awaits :meth:`_admit`."""
-        reservation = None
-        if limiter is not None:
-            reservation = limiter.try_acquire(
-                call.spec.charges, urgent=call.urgent, account=call.account
-            )
-            if reservation is None:
-                return False
+        """The uncontended admission, without a coroutine: a free connection slot, then the
+        rate budget (``try_acquire``).  Nothing suspends from here to the timestamp, so the
+        budget is taken as late as :meth:`_admit`'s check again.  False when either is short
+        (nothing is then held): the caller awaits :meth:`_admit`."""
         gate = self._gate
         if gate is not None and not gate.try_acquire():
-            if reservation is not None:
-                reservation.release()  # taken again, in turn, by _admit
             return False
-        if reservation is not None and not reservation.recheck():  # (released by recheck)
+        if limiter is None:
+            return None
+        reservation = limiter.try_acquire(
+            call.spec.charges, urgent=call.urgent, account=call.account
+        )
+        if reservation is None:
             if gate is not None:
-                gate.release()
+                gate.release()  # taken again, in turn, by _admit
             return False
         return reservation
 
@@ -642,12 +639,11 @@ class Transport:
         if call.observing:
             self.emit(RequestStart(spec.method, spec.path, call.number))
         options = self._send_options[spec.needs_key]
-        guarded = self._guard_writes and spec.is_write
-        if times is not self.timeouts or guarded:
+        if times is not self.timeouts or (self._guard_writes and spec.is_write):
             options = dict(options)
             if times is not self.timeouts:
                 options["timeout"] = aiohttp.ClientTimeout(total=None, connect=times.connect)
-            if guarded:
+            if self._guard_writes and spec.is_write:
                 options["middlewares"] = (send_once_guard(),)
         if self._closed or session.closed:  # aclose, or client.session closed by hand
             raise ClientClosedError("this PortfolioMarginClient was closed")
