@@ -13,7 +13,8 @@ client, this tool answers "what does this part cost?" and "did this change help?
   percent-encoder (``sdk-encoded-signature``); repay-debt's params encoded by the
   transport instead of the query ``repay_debt`` builds beside them (``sdk-unencoded``);
   asset codes and lists checked by their regular expressions on every call instead of
-  remembered (``sdk-unremembered-assets``); the result built by the dataclass's
+  remembered (``sdk-unremembered-assets``); amounts checked and formatted on every call
+  (``sdk-unremembered-amounts``); the result built by the dataclass's
   ``__init__`` instead of its slots filled (``sdk-init-result``);
 * each request's URL left to compute its host and port itself, as yarl does for a new
   URL object (``sdk-uncached-authority``);
@@ -240,6 +241,20 @@ def _sdk_unremembered_assets(url: str) -> Any:
     )
 
 
+class _Forgetful(set[str]):
+    """A set that remembers nothing: every amount goes through the checks."""
+
+    def __contains__(self, item: object) -> bool:
+        return False
+
+    def add(self, item: str) -> None:
+        pass
+
+
+def _sdk_unremembered_amounts(url: str) -> Any:
+    return _with_patches(bc.SdkClient(url, 64), (_params, "_valid_amounts", _Forgetful()))
+
+
 def _result_by_init(d: Any) -> RepayDebtResult:
     """Repay-debt's parser through the dataclass's ``__init__``."""
     return RepayDebtResult(
@@ -314,6 +329,7 @@ VARIANTS: dict[str, Factory] = {
     "sdk-encoded-signature": _sdk_encoded_signature,
     "sdk-unencoded": _sdk_unencoded,
     "sdk-unremembered-assets": _sdk_unremembered_assets,
+    "sdk-unremembered-amounts": _sdk_unremembered_amounts,
     "sdk-init-result": _sdk_init_result,
     "sdk-private-url": _sdk_private_url,
     "sdk-uncached-authority": _sdk_uncached_authority,

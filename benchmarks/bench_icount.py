@@ -18,19 +18,22 @@ instructions per call between a quiet and a busy run).
 
 ``--stub`` counts the SDK's own code alone, as decisions about it need: an SDK variant
 sends to a stub session (no aiohttp, no socket, the same answer and headers as the
-server's) and the event loop's clock moves 85 µs per call whatever valgrind's speed,
-about what a call takes at concurrency 32, so every run pays for the same timers.  Two
-runs then agree to within a few instructions per call.  Needs valgrind; one child takes
-about a minute.
+server's) and every monotonic clock of the process (the event loop's, the limiter's)
+moves 85 µs per call whatever valgrind's speed, about what a call takes at concurrency
+32, from 10 s into a minute of server time; hashing is seeded (``PYTHONHASHSEED=0``).
+Every run then takes the same path through the timers and the rate windows.  Needs
+valgrind; one child takes about a minute.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -97,9 +100,15 @@ async def _child(
     client = (sdk_at_revision(rev) if variant == "sdk-rev" else VARIANTS[variant])(url)
     await client.start()
     if stub:  # the SDK's transport sends to a stub, on a clock moved by the stub
+        # Every monotonic reading (the event loop's, the limiter's, the server clock's) is
+        # the stub's clock, started 10 s into a minute of server time: each run takes the
+        # same path through the rate windows, however long valgrind makes it.
+        offset = getattr(client.client.clock, "_offset", 0.0)
+        start = time.monotonic() + 600.0
+        clock = [start - (start + offset) % 60.0 + 10.0]
         loop = asyncio.get_running_loop()
-        clock = [loop.time()]
         loop.time = lambda: clock[0]  # type: ignore[method-assign]
+        time.monotonic = lambda: clock[0]
         client.client._transport._session = _StubSession(clock)
     try:
         with _patched(client):
@@ -122,6 +131,7 @@ def instructions(
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONHASHSEED": "0"},  # the same dict and set probes
         )
         for line in out.read_text().splitlines():
             if line.startswith(("summary:", "totals:")):

@@ -158,6 +158,7 @@ def _decimal_argument(value: object, name: str) -> Decimal:
 # when it is its wire string (no exponent).  ``str()`` is exact (the sign, digits and
 # exponent of a Decimal give one string, and back), so a Decimal with a remembered
 # ``str()`` passes the same checks and has the same wire string; bounded like the assets.
+# 4,600 instr/call, 0.9 % of the floor's: bench_icount.py sdk sdk-unremembered-amounts
 _valid_amounts: set[str] = set()
 
 

@@ -248,7 +248,7 @@ class BaseUrl:
 
     Each request's URL gets a copy of what yarl would compute of its scheme and host
     (:func:`_authority_cache`), so that aiohttp finds them ready.
-    3.4 % of the floor's CPU per call: bench_ab.py floor sdk sdk-uncached-authority
+    9,300 instr/call, 1.9 % of the floor's: bench_icount.py sdk sdk-uncached-authority
     """
 
     __slots__ = ("authority", "cache", "path", "scheme")
