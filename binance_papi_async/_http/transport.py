@@ -500,14 +500,15 @@ class Transport:
             return False
         if limiter is None:
             return None
-        reservation = limiter.try_acquire(
-            call.spec.charges, urgent=call.urgent, account=call.account
-        )
-        if reservation is None:
-            if gate is not None:
+        reservation = None
+        try:
+            reservation = limiter.try_acquire(
+                call.spec.charges, urgent=call.urgent, account=call.account
+            )
+        finally:  # short, or charges that can never fit (raised): the slot goes back
+            if reservation is None and gate is not None:
                 gate.release()  # taken again, in turn, by _admit
-            return False
-        return reservation
+        return False if reservation is None else reservation
 
     async def _admit(
         self,

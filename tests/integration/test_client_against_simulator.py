@@ -253,6 +253,28 @@ async def test_charges_can_be_overridden_per_endpoint(sim: PapiSimulator) -> Non
         sim_client(sim, charges={"repay-debt": []})
 
 
+async def test_charges_that_can_never_fit_give_their_connection_slot_back(
+    sim: PapiSimulator,
+) -> None:
+    from binance_papi_async import Budget, WeightExceedsLimitError
+    from binance_papi_async.ratelimit import BudgetLimit
+
+    small = [BudgetLimit(Budget.REQUEST_WEIGHT, 100), BudgetLimit(Budget.ORDERS, 10)]
+    async with sim_client(
+        sim, rate_limits=small, time_sync=TimeSync(enabled=False), pool_size=2
+    ) as client:
+        for _ in range(5):  # more than the pool's slots
+            with pytest.raises(WeightExceedsLimitError):  # 3000 can never fit in 100
+                await client.margin.repay_debt("BNB", "0.1")
+        # Every slot is free: reads still find a connection at once.
+        balances = await asyncio.wait_for(
+            asyncio.gather(client.account.balance(), client.account.balance()), 5
+        )
+        assert len(balances) == 2
+        assert client._transport._gate is not None
+        assert client._transport._gate._value == 2
+
+
 async def test_order_limits_from_binance_reach_the_limiter() -> None:
     from binance_papi_async import Budget
 
