@@ -82,18 +82,19 @@ class Deadlines:
 
     PER_SECOND = _PER_SECOND
 
-    __slots__ = ("_now", "_slots", "loop")
+    __slots__ = ("_monotonic", "_slots", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._slots: dict[int, Slot] = {}
-        # asyncio's loop.time() is time.monotonic() behind a Python frame: read it directly.
-        asyncio_time = getattr(loop.time, "__func__", None) is asyncio.BaseEventLoop.time
-        self._now: Callable[[], float] = time.monotonic if asyncio_time else loop.time
+        # asyncio's loop.time() is time.monotonic() behind a Python frame: read that directly
+        # (looked up on the module each time, as loop.time() does, so a patched clock is seen).
+        self._monotonic = getattr(loop.time, "__func__", None) is asyncio.BaseEventLoop.time
 
     def arm(self, task: asyncio.Task[Any], seconds: float) -> Slot:
         """Register ``task`` to be cancelled ``seconds`` from now; its slot."""
-        key = ceil((self._now() + seconds) * _PER_SECOND)
+        now = time.monotonic() if self._monotonic else self.loop.time()
+        key = ceil((now + seconds) * _PER_SECOND)
         slot = self._slots.get(key)
         if slot is None:
             slot = self._slots[key] = Slot()

@@ -38,6 +38,7 @@ from binance_papi_async import (
     ServerError,
     TimeSync,
     UnexpectedResponseError,
+    WeightExceedsLimitError,
 )
 from binance_papi_async._http.call import Call
 from binance_papi_async._http.classify import Answer, read_answer
@@ -286,6 +287,67 @@ async def test_a_slot_freed_while_a_call_waits_goes_to_it() -> None:
     tr._gate.release()
     reservation = await waiting
     assert not reservation.released and tr._gate.locked() and len(deadlines) == 0
+
+
+class ShortLimiter(FakeLimiter):
+    """A limiter whose budget is short (``None``), or whose charges can never fit (raises)."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        super().__init__()
+        self.error = error
+        self.asked = 0
+
+    def try_acquire(  # type: ignore[override]
+        self, charges: Any, *, urgent: bool = False, account: str | None = None
+    ) -> FakeReservation | None:
+        self.asked += 1
+        if self.error is not None:
+            raise self.error
+        return None
+
+
+def test_an_uncontended_call_takes_a_free_slot_then_its_budget() -> None:
+    tr, _ = transport(pool_size=1)
+    limiter = FakeLimiter()
+    assert tr._gate is not None and tr._gate.try_acquire()  # the one slot is busy
+    assert tr._admit_now(new_call(WRITE), limiter) is False  # type: ignore[arg-type]
+    assert limiter.reservations == []  # no budget taken for a call that has no slot
+    tr._gate.release()
+    reservation: Any = tr._admit_now(new_call(WRITE), limiter)  # type: ignore[arg-type]
+    assert reservation is limiter.reservations[0] and tr._gate.locked()
+
+
+def test_an_uncontended_call_short_of_budget_gives_its_slot_back() -> None:
+    tr, _ = transport(pool_size=1)
+    limiter = ShortLimiter()
+    assert tr._admit_now(new_call(WRITE), limiter) is False  # type: ignore[arg-type]
+    assert limiter.asked == 1
+    assert tr._gate is not None and not tr._gate.locked()
+
+
+def test_an_uncontended_call_whose_charges_never_fit_gives_its_slot_back() -> None:
+    tr, _ = transport(pool_size=1)
+    limiter = ShortLimiter(
+        WeightExceedsLimitError(budget=Budget.REQUEST_WEIGHT, amount=3000, limit=100, interval_s=60)
+    )
+    with pytest.raises(WeightExceedsLimitError):
+        tr._admit_now(new_call(WRITE), limiter)  # type: ignore[arg-type]
+    assert tr._gate is not None and not tr._gate.locked()
+
+
+async def test_deadlines_read_the_clock_asyncio_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    loop = asyncio.get_running_loop()
+    if getattr(loop.time, "__func__", None) is not asyncio.BaseEventLoop.time:
+        pytest.skip("the loop keeps its own clock (uvloop): Deadlines reads loop.time()")
+    task = asyncio.current_task()
+    assert task is not None
+    deadlines = Deadlines(loop)
+    monkeypatch.setattr("time.monotonic", lambda: 1_000.0)  # e.g. a frozen clock in a test
+    assert loop.time() == 1_000.0
+    slot = deadlines.arm(task, 2.5)
+    assert list(deadlines._slots) == [100_250]  # 1,002.5 s in slots of 10 ms
+    slot.leave(task)
+    monkeypatch.undo()
 
 
 # -- send once ---------------------------------------------------------------------------------
