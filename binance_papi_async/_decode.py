@@ -82,7 +82,6 @@ from .errors import UndecodedFieldsWarning
 __all__ = [
     "EPOCH",
     "MAX_MS",
-    "ONE_MS",
     "DecodeError",
     "Field",
     "FieldError",
@@ -127,9 +126,9 @@ _T = TypeVar("_T")
 
 #: 1970-01-01T00:00:00Z, the origin of Binance's epoch milliseconds.
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-ONE_MS = timedelta(milliseconds=1)
+_ONE_MS = timedelta(milliseconds=1)
 #: The largest epoch millisecond a ``datetime`` can hold (9999-12-31T23:59:59.999Z).
-MAX_MS = (datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc) - EPOCH) // ONE_MS
+MAX_MS = (datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc) - EPOCH) // _ONE_MS
 _DIGITS = frozenset("0123456789")
 
 
@@ -237,14 +236,14 @@ def to_bool_or_none(value: Any) -> bool | None:
 
 def ms_to_datetime(ms: int) -> datetime:
     """Epoch milliseconds (an int from 0 to :data:`MAX_MS`) to an aware UTC datetime, exactly."""
-    return EPOCH + ONE_MS * ms  # integer arithmetic on days, seconds and microseconds
+    return EPOCH + _ONE_MS * ms  # integer arithmetic on days, seconds and microseconds
 
 
 def to_time_or_none(value: Any) -> datetime | None:
     """Epoch milliseconds to an aware UTC datetime; ``None`` for 0, -1, ``null`` or ``""``."""
     ms = value if type(value) is int else to_int_or_none(value)
     if ms is not None and 0 < ms <= MAX_MS:
-        return EPOCH + ONE_MS * ms
+        return EPOCH + _ONE_MS * ms
     if ms is None or ms == 0 or ms == -1:
         return None
     raise _bad("epoch milliseconds", value)
@@ -253,7 +252,7 @@ def to_time_or_none(value: Any) -> datetime | None:
 def to_time(value: Any) -> datetime:
     """:func:`to_time_or_none` for a time that must be there (0 and -1 are errors)."""
     if type(value) is int and 0 < value <= MAX_MS:
-        return EPOCH + ONE_MS * value
+        return EPOCH + _ONE_MS * value
     time = to_time_or_none(value)
     if time is None:
         raise _bad("epoch milliseconds", value)
@@ -268,7 +267,7 @@ def to_duration(value: Any) -> timedelta:
     ms = to_int(value)
     if ms < 0:
         raise _bad("a duration in milliseconds (>= 0)", value)
-    return ONE_MS * ms
+    return _ONE_MS * ms
 
 
 def to_duration_or_none(value: Any) -> timedelta | None:

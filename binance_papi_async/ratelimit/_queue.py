@@ -34,7 +34,7 @@ _COMPACT_MIN: Final = 32
 class Plan:
     """What a call charges, resolved to buckets (in pass order); cached per charges tuple."""
 
-    __slots__ = ("answer", "charges", "group", "index", "items", "observed", "uncharged")
+    __slots__ = ("answer", "charges", "group", "index", "items", "uncharged")
 
     def __init__(
         self, charges: Sequence[Charge], items: tuple[tuple[Bucket, int], ...], group: Group
@@ -44,12 +44,10 @@ class Plan:
         self.group = group
         #: bucket -> its position in ``items``
         self.index = {bucket: i for i, (bucket, _) in enumerate(items)}
-        #: (response header, bucket) of the group: what an answer to this call reports
-        self.observed = group.observed
         #: per item: its amount and the header that reports its bucket (None: none does)
         self.answer = tuple((amount, bucket.header) for bucket, amount in items)
-        #: the reported buckets it does not charge
-        self.uncharged = tuple((h, b) for h, b in self.observed if b not in self.index)
+        #: (response header, bucket) of the group's reported buckets it does not charge
+        self.uncharged = tuple((h, b) for h, b in group.observed if b not in self.index)
 
 
 Outcome = Union["Reservation", BinancePapiError]

@@ -109,13 +109,9 @@ def _uncharged_headers(core: LimiterCore, headers: Mapping[str, str], r: Reserva
     """The headers of an answer to ``r`` that report budgets it did not charge."""
     for header, bucket in r._p.uncharged:
         text = headers.get(header)
-        if text is not None:
-            try:
-                used = int(text)
-            except ValueError:
-                continue
-            if used >= 0:
-                _uncharged(core, bucket, r, used)
+        used = None if text is None else parse_count(text)
+        if used is not None:
+            _uncharged(core, bucket, r, used)
 
 
 def _uncharged(core: LimiterCore, bucket: Bucket, r: Reservation, used: int) -> None:
