@@ -165,17 +165,16 @@ _valid_amounts: set[str] = set()
 def positive_decimal_wire(value: object, name: str) -> str:
     """A finite amount > 0 given as ``Decimal``, ``str`` or ``int`` (never float or bool),
     as the plain wire string (never exponent notation; trailing zeros kept)."""
-    if type(value) is Decimal:
-        text = str(value)
-        if text in _valid_amounts:
-            return text
+    text = str(value) if type(value) is Decimal else None
+    if text is not None and text in _valid_amounts:
+        return text
     dec = _decimal_argument(value, name)
     if not dec.is_finite():
         raise ValidationError(f"{name} must be finite, got {value!r}", param=name)
     if dec <= 0:
         raise ValidationError(f"{name} must be greater than 0, got {value!r}", param=name)
     wire = _plain(dec, name)
-    if type(value) is Decimal and wire == text:
+    if wire == text:
         if len(_valid_amounts) >= _CACHE_SIZE:
             _valid_amounts.clear()
         _valid_amounts.add(wire)

@@ -18,9 +18,6 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from ._decode import (
-    EPOCH,
-    MAX_MS,
-    ONE_MS,
     Field,
     to_bool_or_none,
     to_decimal,
@@ -68,18 +65,11 @@ class RepayDebtResult:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> RepayDebtResult:
-        # The usual shapes are read here (a str, epoch milliseconds in range, a bool); any
-        # other goes through its reader, which applies the rule or raises.
-        asset = d["asset"]
-        if type(asset) is not str:
-            asset = to_str(asset)
+        asset = to_str(d["asset"])
         amount = to_decimal(d["amount"])
         assets = to_strs(d.get("specifyRepayAssets"))
-        ms = d["updateTime"]
-        update_time = EPOCH + ONE_MS * ms if type(ms) is int and 0 < ms <= MAX_MS else to_time(ms)
-        success = d.get("success")
-        if success is not True and success is not False:
-            success = _success(success)
+        update_time = to_time(d["updateTime"])
+        success = _success(d.get("success"))
         if cls is not RepayDebtResult:  # a subclass: its own __init__
             return cls(
                 asset=asset,
